@@ -1,0 +1,93 @@
+// Rules are data (rules/*.json, embedded at build time, extended with --rules DIR); this is
+// their in-memory form and the engine that matches operations against them. The engine knows
+// no bytes; parsers know no policy.
+#pragma once
+
+#include <map>
+#include <stdexcept>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mscan/finding.h"
+#include "mscan/operation.h"
+
+namespace mscan {
+
+/// One rule as loaded from a rule file.
+struct Rule {
+    std::string id;
+    Severity severity = Severity::Medium;
+    std::string title;
+    std::string description;
+    std::string why;
+    std::vector<std::string> references;
+    /// Qualified names or dotted prefixes this rule denies (component-boundary prefix match).
+    std::vector<std::string> globals;
+    /// Names exempt from `globals`.
+    std::vector<std::string> except;
+    /// Anomaly codes this rule classifies; "*" is the fallback for unnamed codes.
+    std::vector<std::string> anomalies;
+    /// True for the rule applied to globals that are neither denied nor allowed.
+    bool unknown = false;
+    /// File the rule came from ("<builtin>/name.json" for embedded rules).
+    std::string origin;
+};
+
+/// A validated, indexed set of rules plus the allowlist.
+class RuleSet {
+public:
+    /// Loads the rules embedded in the binary. Throws RuleError if they are invalid.
+    static RuleSet builtin();
+    /// Adds or replaces (by id) the rules of every *.json file in `dir`, and extends the
+    /// allowlist from any file with an "allow" array. Throws RuleError naming file and problem.
+    void load_directory(const std::string& dir);
+    /// Parses one rule file's text; `origin` names it in errors.
+    void load_text(std::string_view text, const std::string& origin);
+    /// Adds an allowlist entry: an exact name, or "prefix.*" for everything under a prefix.
+    void allow(const std::string& entry);
+    /// Checks cross-rule invariants (an unknown rule and an anomaly fallback exist). Throws.
+    void validate() const;
+
+    /// All rules, sorted by id.
+    std::vector<const Rule*> rules() const;
+    const Rule* find(std::string_view id) const;
+
+    /// The deny rule for a global name and its aliases (most specific entry wins, then the
+    /// higher severity), or nullptr.
+    const Rule* deny_rule(const std::string& name, const std::vector<std::string>& aliases) const;
+    /// Whether `name` is allowlisted (exact, or under a user "prefix.*" entry).
+    bool allowed(const std::string& name) const;
+    /// The rule classifying an anomaly code (named, else the "*" fallback).
+    const Rule* anomaly_rule(const std::string& code) const;
+    const Rule* unknown_rule() const;
+
+private:
+    void add_rule(Rule rule);
+    void reindex();
+    std::map<std::string, Rule> rules_;
+    std::vector<std::string> allow_exact_sorted_;
+    std::vector<std::string> allow_prefixes_;
+    // name entry -> rule ids, built by reindex()
+    std::map<std::string, std::vector<std::string>, std::less<>> deny_index_;
+    std::map<std::string, std::string, std::less<>> anomaly_index_;
+};
+
+/// A rules or configuration problem (exit code 4).
+struct RuleError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+/// Turns operations into findings according to a RuleSet.
+class RuleEngine {
+public:
+    explicit RuleEngine(const RuleSet& rules) : rules_(rules) {}
+    /// The finding an operation produces, if any (allowlisted globals produce none).
+    std::optional<Finding> evaluate(const Operation& op) const;
+
+private:
+    const RuleSet& rules_;
+};
+
+}  // namespace mscan

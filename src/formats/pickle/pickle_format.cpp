@@ -1,0 +1,24 @@
+// Raw pickle files: detection by content, then every back-to-back stream through the machine.
+#include "formats/pickle/pickle_format.h"
+
+#include <array>
+
+#include "formats/pickle/pickle_machine.h"
+
+namespace mscan::pickle {
+
+bool detect(Source& source, std::string_view extension) {
+    static constexpr std::array<std::string_view, 13> kPickleExtensions = {
+        ".pkl", ".pickle", ".pt", ".pth", ".bin", ".ckpt", ".joblib",
+        ".dat", ".data", ".p", ".dill", ".sav", ".pck"};
+    bool suggested = false;
+    for (auto e : kPickleExtensions) suggested = suggested || e == extension;
+    return looks_like_pickle(source, suggested);
+}
+
+void parse(Source& source, const Location& base, const OperationSink& sink) {
+    ByteReader reader(source);
+    scan_pickle(reader, base, sink);
+}
+
+}  // namespace mscan::pickle

@@ -1,0 +1,16 @@
+// Glue between the format registry and the pickle machine.
+#pragma once
+
+#include <string_view>
+
+#include "mscan/operation.h"
+#include "mscan/source.h"
+
+namespace mscan::pickle {
+
+/// Whether the source starts like a pickle (PROTO, or a protocol 0/1 prefix that parses).
+bool detect(Source& source, std::string_view extension);
+/// Runs the symbolic machine over every pickle stream in the source.
+void parse(Source& source, const Location& base, const OperationSink& sink);
+
+}  // namespace mscan::pickle

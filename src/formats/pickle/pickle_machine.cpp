@@ -1,0 +1,1482 @@
+// The symbolic pickle machine. Reads opcodes through the checked ByteReader only; trusts no
+// declared length (payloads are skipped by length, never copied beyond a small evidence
+// prefix); every cap comes from mscan/limits.h. Loader errors (stack underflow, memo misses)
+// are reported and the machine carries on with an unknown value, so a payload placed after a
+// deliberate error is still seen; only an unknown opcode or the end of input stops a stream.
+#include "formats/pickle/pickle_machine.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <set>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "formats/pickle/opcodes.h"
+#include "formats/pickle/values.h"
+#include "mscan/limits.h"
+
+namespace mscan::pickle {
+namespace {
+
+constexpr std::size_t kEvidence = limits::kEvidenceChars;
+/// Distinct anomalies of one code reported per stream (the first ones carry the information).
+constexpr int kMaxAnomaliesPerCode = 8;
+/// Calls of one callable reported per stream (with their evidence); later ones are counted.
+constexpr int kMaxCallsPerName = 8;
+/// Nesting depth of container items kept for evidence.
+constexpr std::uint8_t kMaxKeptDepth = 8;
+
+bool is_identifier(std::string_view s) {
+    if (s.empty()) return false;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const unsigned char c = static_cast<unsigned char>(s[i]);
+        const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
+        if (!alpha && !(i > 0 && c >= '0' && c <= '9')) return false;
+    }
+    return true;
+}
+
+/// Dotted identifiers: "os.path", "OrderedDict.__init__".
+bool is_dotted_name(std::string_view s) {
+    if (s.empty() || s.size() > limits::kPickleMaxNameLength) return false;
+    std::size_t start = 0;
+    while (true) {
+        const std::size_t dot = s.find('.', start);
+        const std::string_view part = s.substr(start, dot == std::string_view::npos ? s.npos : dot - start);
+        if (!is_identifier(part)) return false;
+        if (dot == std::string_view::npos) return true;
+        start = dot + 1;
+    }
+}
+
+std::vector<std::string_view> split_dots(std::string_view s) {
+    std::vector<std::string_view> parts;
+    std::size_t start = 0;
+    while (true) {
+        const std::size_t dot = s.find('.', start);
+        if (dot == std::string_view::npos) {
+            parts.push_back(s.substr(start));
+            return parts;
+        }
+        parts.push_back(s.substr(start, dot - start));
+        start = dot + 1;
+    }
+}
+
+/// Attribute names that only matter for reaching something hidden behind an allowed global.
+bool is_dangerous_dunder(std::string_view part) {
+    static const std::set<std::string_view> names = {
+        "__globals__", "__builtins__", "__subclasses__", "__class__",  "__dict__",
+        "__getattribute__", "__getattr__", "__code__",  "__closure__", "__func__",
+        "__self__",    "__module__",   "__base__",       "__bases__",  "__mro__",
+        "__import__",  "__loader__",   "__spec__",       "__reduce__", "__reduce_ex__",
+        "__defaults__", "__kwdefaults__", "__wrapped__", "__objclass__"};
+    return names.count(part) != 0;
+}
+
+/// Python 2 module names that CPython's unpickler maps to Python 3 ones (fix_imports).
+std::string_view py3_module(std::string_view module) {
+    static const std::map<std::string_view, std::string_view> mapping = {
+        {"__builtin__", "builtins"}, {"copy_reg", "copyreg"},       {"cPickle", "pickle"},
+        {"commands", "subprocess"},  {"urllib2", "urllib.request"}, {"httplib", "http.client"},
+        {"cStringIO", "io"},         {"StringIO", "io"},            {"thread", "_thread"},
+        {"Queue", "queue"},          {"UserDict", "collections"},   {"exceptions", "builtins"},
+        {"Tkinter", "tkinter"},      {"SocketServer", "socketserver"}, {"xmlrpclib", "xmlrpc.client"},
+        {"HTMLParser", "html.parser"}, {"cookielib", "http.cookiejar"}, {"dummy_thread", "_dummy_thread"},
+        {"_winreg", "winreg"},       {"repr", "reprlib"},           {"urlparse", "urllib.parse"},
+        {"robotparser", "urllib.robotparser"}, {"BaseHTTPServer", "http.server"},
+        {"SimpleHTTPServer", "http.server"}, {"CGIHTTPServer", "http.server"},
+        {"anydbm", "dbm"},           {"whichdb", "dbm"},            {"dbhash", "dbm.bsd"},
+        {"gdbm", "dbm.gnu"},         {"dumbdbm", "dbm.dumb"},       {"UserList", "collections"},
+        {"UserString", "collections"}, {"itertools", "itertools"},
+    };
+    const auto it = mapping.find(module);
+    return it == mapping.end() ? module : it->second;
+}
+
+/// Python 2 (module, name) pairs that CPython maps to other Python 3 globals.
+std::optional<std::pair<std::string_view, std::string_view>> py3_name(std::string_view module,
+                                                                         std::string_view name) {
+    static const std::map<std::pair<std::string_view, std::string_view>,
+                          std::pair<std::string_view, std::string_view>>
+        mapping = {
+            {{"__builtin__", "xrange"}, {"builtins", "range"}},
+            {{"__builtin__", "reduce"}, {"functools", "reduce"}},
+            {{"__builtin__", "intern"}, {"sys", "intern"}},
+            {{"__builtin__", "unichr"}, {"builtins", "chr"}},
+            {{"__builtin__", "unicode"}, {"builtins", "str"}},
+            {{"__builtin__", "long"}, {"builtins", "int"}},
+            {{"__builtin__", "basestring"}, {"builtins", "str"}},
+            {{"__builtin__", "raw_input"}, {"builtins", "input"}},
+            {{"__builtin__", "execfile"}, {"builtins", "exec"}},
+            {{"itertools", "izip"}, {"builtins", "zip"}},
+            {{"itertools", "imap"}, {"builtins", "map"}},
+            {{"itertools", "ifilter"}, {"builtins", "filter"}},
+            {{"UserDict", "UserDict"}, {"collections", "UserDict"}},
+            {{"UserList", "UserList"}, {"collections", "UserList"}},
+            {{"UserString", "UserString"}, {"collections", "UserString"}},
+            {{"whichdb", "whichdb"}, {"dbm", "whichdb"}},
+            {{"_socket", "fromfd"}, {"socket", "fromfd"}},
+            {{"_multiprocessing", "Connection"}, {"multiprocessing.connection", "Connection"}},
+            {{"multiprocessing.process", "Process"}, {"multiprocessing.context", "Process"}},
+        };
+    const auto it = mapping.find({module, name});
+    if (it == mapping.end()) return std::nullopt;
+    return it->second;
+}
+
+enum class StreamEnd { Stop, Truncated, InvalidOpcode, Limit };
+
+class Machine {
+public:
+    Machine(ByteReader& reader, const Location& base, const OperationSink* sink)
+        : in_(reader), base_(base), sink_(sink) {}
+
+    /// Runs one stream from the reader's position. `stream_label` goes into locations.
+    StreamEnd run_stream(const std::string& stream_label);
+
+    std::uint64_t opcodes() const { return total_opcodes_; }
+    /// Offsets of FRAME ends that an opcode straddled (for alternate parses).
+    const std::vector<std::uint64_t>& straddles() const { return straddles_; }
+    /// Whether any anomaly other than truncation was reported (used by detection probes).
+    std::uint64_t stream_opcodes() const { return stream_opcodes_; }
+    bool saw_global() const { return saw_global_; }
+
+private:
+    // ---- reporting ----
+    Location here(std::uint64_t offset) const {
+        Location loc = base_;
+        loc.offset = static_cast<std::int64_t>(offset);
+        loc.index = static_cast<std::int64_t>(stream_opcodes_ - 1);
+        loc.stream = stream_label_;
+        return loc;
+    }
+    void anomaly(const char* code, std::string evidence) {
+        if (!sink_) return;
+        int& n = anomaly_counts_[code];
+        if (++n > kMaxAnomaliesPerCode) return;
+        Operation op;
+        op.kind = OpKind::Anomaly;
+        op.name = code;
+        op.evidence = std::move(evidence);
+        op.location = here(op_offset_);
+        emit(std::move(op));
+    }
+    void emit(Operation&& op) {
+        if (emitted_ >= limits::kPickleMaxOperations) {
+            if (emitted_ == limits::kPickleMaxOperations) {
+                ++emitted_;
+                Operation lim;
+                lim.kind = OpKind::Anomaly;
+                lim.name = "limit.exceeded";
+                lim.evidence = "more than " + std::to_string(limits::kPickleMaxOperations) +
+                               " operations in one pickle stream; later ones are not listed";
+                lim.location = here(op_offset_);
+                (*sink_)(std::move(lim));
+            }
+            return;
+        }
+        ++emitted_;
+        (*sink_)(std::move(op));
+    }
+    void note_import(const Value& g) {
+        if (!sink_ || g.lost || g.text.empty()) return;
+        if (pending_imports_.count(g.text) || called_.count(g.text)) return;
+        Operation op;
+        op.kind = OpKind::Import;
+        op.name = g.text;
+        if (g.node) op.aliases = g.node->aliases;
+        op.evidence = "import " + g.text;
+        op.location = here(op_offset_);
+        pending_imports_.emplace(g.text, std::move(op));
+    }
+    void note_call(const Value& callee, std::string evidence) {
+        if (!sink_) return;
+        called_.insert(callee.text);
+        int& n = call_counts_[callee.text];
+        if (++n > kMaxCallsPerName) return;
+        Operation op;
+        op.kind = OpKind::Call;
+        op.name = callee.text;
+        if (callee.node) op.aliases = callee.node->aliases;
+        op.evidence = std::move(evidence);
+        op.location = here(op_offset_);
+        emit(std::move(op));
+    }
+    void flush_stream_reports();
+
+    // ---- values ----
+    static Value scalar(Kind k, std::int64_t num = 0) {
+        Value v;
+        v.kind = k;
+        v.num = num;
+        return v;
+    }
+    static Value unknown() { return scalar(Kind::Unknown); }
+    Value text_value(Kind k, std::string_view bytes, std::uint64_t full_len) {
+        Value v;
+        v.kind = k;
+        v.num = static_cast<std::int64_t>(std::min<std::uint64_t>(full_len, INT64_MAX));
+        const std::size_t keep = std::min<std::size_t>(bytes.size(), limits::kPickleMaxKeptString);
+        v.text.assign(bytes.data(), keep);
+        v.truncated = full_len > keep;
+        return v;
+    }
+    static Value container(Kind k) {
+        Value v;
+        v.kind = k;
+        v.node = std::make_shared<Node>();
+        return v;
+    }
+    /// Adds an item to a container node, keeping only the first few for evidence.
+    static void add_item(Node& node, const Value& item, bool pair_half) {
+        const std::size_t cap = limits::kPickleMaxKeptItems * (pair_half ? 2 : 1);
+        if (node.items.size() < cap) {
+            const std::uint8_t child_depth = item.node ? item.node->depth : 0;
+            if (child_depth >= kMaxKeptDepth) {
+                Value summary;
+                summary.kind = item.kind;
+                summary.lost = true;
+                node.items.push_back(std::move(summary));
+            } else {
+                node.items.push_back(item);
+                node.depth = std::max<std::uint8_t>(node.depth, child_depth + 1);
+            }
+        }
+    }
+    Value make_global(std::string_view module, std::string_view qualname);
+    std::string call_text(const Value& callee, const std::vector<const Value*>& args) const {
+        std::string s = callee.text.empty() ? render(callee, 80) : callee.text;
+        s += "(";
+        for (std::size_t i = 0; i < args.size(); ++i) {
+            if (i) s += ", ";
+            s += render(*args[i], kEvidence);
+            if (s.size() > kEvidence) break;
+        }
+        s += ")";
+        if (s.size() > kEvidence) s = s.substr(0, kEvidence) + "...";
+        return s;
+    }
+    static std::vector<const Value*> tuple_items(const Value& args) {
+        std::vector<const Value*> out;
+        if (args.node) {
+            for (const auto& item : args.node->items) out.push_back(&item);
+        } else if (args.kind != Kind::Tuple) {
+            out.push_back(&args);
+        }
+        return out;
+    }
+    /// A call of `callee` with `args` (REDUCE, NEWOBJ, OBJ, INST); returns the result.
+    Value call(const Value& callee, const std::vector<const Value*>& args, const char* how);
+    /// A method call on an object made by APPEND(S)/SETITEM(S)/ADDITEMS/BUILD.
+    void method_call(const Value& target, const char* method, const std::string& args);
+
+    // ---- stack ----
+    bool push(Value v) {
+        if (stack_.size() >= limits::kPickleMaxStack) {
+            limit_hit("pickle stack depth", limits::kPickleMaxStack);
+            return false;
+        }
+        stack_.push_back(std::move(v));
+        return true;
+    }
+    std::size_t floor() const { return marks_.empty() ? 0 : marks_.back(); }
+    Value pop() {
+        if (stack_.size() <= floor()) {
+            anomaly("pickle.stack-underflow", std::string(opcode_name(op_)) + " on an empty stack");
+            return unknown();
+        }
+        Value v = std::move(stack_.back());
+        stack_.pop_back();
+        return v;
+    }
+    Value* top() {
+        if (stack_.size() <= floor()) {
+            anomaly("pickle.stack-underflow", std::string(opcode_name(op_)) + " on an empty stack");
+            return nullptr;
+        }
+        return &stack_.back();
+    }
+    /// Pops everything above the last mark (and the mark). Returns false if there is none.
+    bool pop_mark(std::vector<Value>& items) {
+        if (marks_.empty()) {
+            anomaly("pickle.no-mark", std::string(opcode_name(op_)) + " without a MARK");
+            return false;
+        }
+        const std::size_t m = marks_.back();
+        marks_.pop_back();
+        items.assign(std::make_move_iterator(stack_.begin() + static_cast<std::ptrdiff_t>(m)),
+                     std::make_move_iterator(stack_.end()));
+        stack_.resize(m);
+        return true;
+    }
+    void limit_hit(const char* what, std::uint64_t cap) {
+        anomaly("limit.exceeded", std::string(what) + " exceeds " + std::to_string(cap) +
+                                      "; the rest of the stream was not verified");
+        limit_stop_ = true;
+    }
+
+    // ---- memo ----
+    void memo_put(std::uint64_t key, const Value& v);
+    Value memo_get(std::uint64_t key);
+
+    // ---- operand reading ----
+    bool read_line(std::string_view& out) {
+        auto l = in_.line(limits::kPickleMaxTextLine);
+        if (!l) return false;
+        out = *l;
+        if (!out.empty() && out.back() == '\r') out.remove_suffix(1);
+        return true;
+    }
+    /// Reads `n` payload bytes, keeping only an evidence prefix; skips the rest by length.
+    bool read_payload(std::uint64_t n, Kind kind, Value& out);
+    bool check_frame(std::uint64_t op_end);
+
+    // ---- opcode handlers ----
+    bool step();
+    void op_global(std::string_view module, std::string_view name);
+    void op_stack_global();
+    void op_reduce();
+    void op_build();
+    void op_newobj(bool ex);
+    void op_obj();
+    void op_inst(std::string_view module, std::string_view name);
+    void op_append(bool many);
+    void op_setitem(bool many);
+    void op_additems();
+    void op_frame(std::uint64_t len);
+    bool decode_escaped_string(std::string_view quoted, std::string& out);
+    static bool decode_raw_unicode_escape(std::string_view in, std::string& out);
+
+    ByteReader& in_;
+    Location base_;
+    const OperationSink* sink_;
+    std::string stream_label_;
+
+    std::vector<Value> stack_;
+    std::vector<std::size_t> marks_;
+    // Memo: handle per key. 0 = absent; 1..kKindCount = a value of that kind that was not
+    // kept; above that, an index into kept_ (offset by kHandleBase).
+    static constexpr std::uint32_t kHandleBase = 64;
+    std::vector<std::uint32_t> memo_dense_;
+    std::unordered_map<std::uint64_t, std::uint32_t> memo_sparse_;
+    std::vector<Value> kept_;
+    std::size_t kept_text_ = 0;
+    bool memo_limit_reported_ = false;
+
+    std::uint8_t op_ = 0;
+    std::uint64_t op_offset_ = 0;
+    int proto_ = -1;
+    bool proto_seen_ = false;
+    std::uint64_t frame_end_ = 0;
+    bool in_frame_ = false;
+    std::vector<std::uint64_t> straddles_;
+    bool limit_stop_ = false;
+    bool stopped_ = false;
+    bool truncated_ = false;
+    std::string truncated_detail_;
+    bool saw_global_ = false;
+    std::uint64_t stream_opcodes_ = 0;
+    std::uint64_t total_opcodes_ = 0;
+    std::uint64_t emitted_ = 0;
+    std::map<std::string, int> anomaly_counts_;
+    std::unordered_map<std::string, int> call_counts_;
+    std::unordered_set<std::string> called_;
+    std::map<std::string, Operation> pending_imports_;
+    std::uint64_t persids_ = 0;
+    std::string first_persid_;
+    std::uint64_t persid_offset_ = 0;
+    std::uint64_t buffers_ = 0;
+    Value result_;
+};
+
+Value Machine::make_global(std::string_view module_in, std::string_view name_in) {
+    saw_global_ = true;
+    if (!is_dotted_name(module_in) || !is_dotted_name(name_in)) {
+        anomaly("pickle.unresolved-global",
+                "global operand is not a valid name: module " +
+                    render(text_value(Kind::Str, module_in, module_in.size()), 80) + ", name " +
+                    render(text_value(Kind::Str, name_in, name_in.size()), 80));
+        Value v = scalar(Kind::Global);
+        v.text.clear();
+        v.lost = true;
+        return v;
+    }
+    std::string original = std::string(module_in) + "." + std::string(name_in);
+    std::string_view module = module_in;
+    std::string_view name = name_in;
+    if (auto mapped = py3_name(module_in, name_in)) {
+        module = mapped->first;
+        name = mapped->second;
+    } else {
+        module = py3_module(module_in);
+    }
+    Value v;
+    v.kind = Kind::Global;
+    v.text = std::string(module) + "." + std::string(name);
+    v.node = std::make_shared<Node>();
+    auto& aliases = v.node->aliases;
+    if (original != v.text) aliases.push_back(original);
+    // find_class walks a dotted qualname attribute by attribute, so "pathlib" + "os.system"
+    // is os.system: every tail of the qualname is another name for the same object.
+    const auto parts = split_dots(name);
+    for (std::size_t i = 1; i + 1 < parts.size() + 1 && i < parts.size(); ++i) {
+        std::string tail;
+        for (std::size_t j = i; j < parts.size(); ++j) {
+            if (!tail.empty()) tail += ".";
+            tail += parts[j];
+        }
+        if (tail.find('.') != std::string::npos) aliases.push_back(tail);
+    }
+    for (const auto part : parts) {
+        if (is_dangerous_dunder(part)) {
+            anomaly("pickle.dunder-attribute",
+                    "global " + v.text + " walks through attribute " + std::string(part));
+            break;
+        }
+    }
+    return v;
+}
+
+Value Machine::call(const Value& callee, const std::vector<const Value*>& args, const char* how) {
+    const std::string evidence = call_text(callee, args);
+    Value result = scalar(Kind::Object);
+    result.node = std::make_shared<Node>();
+    result.node->origin = evidence;
+    if (callee.kind == Kind::Global && !callee.lost && !callee.text.empty()) {
+        // builtins.getattr(<global>, '<const>') is just another way to name a global: fold it.
+        if (callee.text == "builtins.getattr" && args.size() == 2 &&
+            args[0]->kind == Kind::Global && !args[0]->lost && !args[0]->text.empty() &&
+            args[1]->kind == Kind::Str && !args[1]->truncated && is_identifier(args[1]->text)) {
+            Value folded = make_global(args[0]->text, args[1]->text);
+            if (!folded.lost && args[0]->node) {
+                for (const auto& alias : args[0]->node->aliases) {
+                    folded.node->aliases.push_back(alias + "." + args[1]->text);
+                }
+            }
+            note_import(folded);
+            return folded;
+        }
+        note_call(callee, evidence);
+        result.text = callee.text;
+        return result;
+    }
+    std::string what;
+    switch (callee.kind) {
+        case Kind::Object: what = "the result of another call"; break;
+        case Kind::Ext: what = "an object from the extension registry"; break;
+        case Kind::PersRef: what = "an object returned by persistent_load"; break;
+        case Kind::Global: what = "a global whose name could not be resolved"; break;
+        default: what = "a value that is not a resolvable global"; break;
+    }
+    if (callee.lost) {
+        anomaly("limit.exceeded", std::string(how) + " calls a memoised value that was not kept "
+                                                     "(memo budget); the call was not verified: " +
+                                      evidence);
+    } else {
+        anomaly("pickle.unresolved-callable", std::string(how) + " calls " + what + ": " + evidence);
+    }
+    return result;
+}
+
+void Machine::method_call(const Value& target, const char* method, const std::string& args) {
+    // Containers built by the pickle get their items natively; on any other object the
+    // unpickler calls the named method, which a class can define to do anything.
+    if (target.kind == Kind::Object || target.kind == Kind::Global) {
+        if (target.lost) {
+            anomaly("limit.exceeded", std::string(opcode_name(op_)) +
+                                          " on a memoised object that was not kept (memo budget)");
+            return;
+        }
+        if (target.text.empty()) {
+            anomaly("pickle.unresolved-callable",
+                    std::string(opcode_name(op_)) + " calls ." + method + " on " + render(target, 80));
+            return;
+        }
+        Value callee = target;
+        callee.kind = Kind::Global;
+        std::string evidence = target.text + "." + method + "(" + args + ")";
+        if (evidence.size() > kEvidence) evidence = evidence.substr(0, kEvidence) + "...";
+        if (target.kind == Kind::Global) {
+            anomaly("pickle.attribute-write",
+                    std::string(opcode_name(op_)) + " on the global " + target.text +
+                        " itself (sets or calls attributes of a module or class): " + evidence);
+        }
+        note_call(callee, evidence);
+        return;
+    }
+    if (target.kind == Kind::Ext || target.kind == Kind::PersRef || target.kind == Kind::Unknown) {
+        anomaly("pickle.unresolved-callable", std::string(opcode_name(op_)) + " calls ." + method +
+                                                  " on " + render(target, 80));
+        return;
+    }
+}
+
+void Machine::memo_put(std::uint64_t key, const Value& v) {
+    std::uint32_t handle = static_cast<std::uint32_t>(v.kind) + 1;
+    const bool important = v.kind == Kind::Global || v.kind == Kind::Object ||
+                           v.kind == Kind::Str || v.kind == Kind::Tuple || v.kind == Kind::PersRef ||
+                           v.kind == Kind::Ext;
+    const std::size_t budget =
+        important ? limits::kPickleMaxKeptValues : limits::kPickleMaxKeptValues / 4;
+    const std::size_t text_cost = v.text.size();
+    if (!v.lost && kept_.size() < budget && kept_text_ + text_cost <= limits::kPickleMaxKeptTextBytes) {
+        kept_.push_back(v);
+        kept_text_ += text_cost;
+        handle = kHandleBase + static_cast<std::uint32_t>(kept_.size() - 1);
+    }
+    if (key < memo_dense_.size()) {
+        memo_dense_[key] = handle;
+    } else if (key == memo_dense_.size() && memo_dense_.size() < limits::kPickleMaxMemo) {
+        memo_dense_.push_back(handle);
+    } else if (key < memo_dense_.size() + limits::kPickleDenseMemoSlack &&
+               key < limits::kPickleMaxMemo) {
+        memo_dense_.resize(key + 1, 0);
+        memo_dense_[key] = handle;
+    } else {
+        if (memo_sparse_.size() >= limits::kPickleMaxKeptValues && !memo_sparse_.count(key)) {
+            if (!memo_limit_reported_) {
+                memo_limit_reported_ = true;
+                anomaly("limit.exceeded", "too many sparse memo keys; later ones are not tracked");
+            }
+            return;
+        }
+        memo_sparse_[key] = handle;
+    }
+}
+
+Value Machine::memo_get(std::uint64_t key) {
+    std::uint32_t handle = 0;
+    if (key < memo_dense_.size()) {
+        handle = memo_dense_[key];
+    } else if (auto it = memo_sparse_.find(key); it != memo_sparse_.end()) {
+        handle = it->second;
+    }
+    if (handle == 0) {
+        anomaly("pickle.memo-missing", "memo key " + std::to_string(key) + " was never stored");
+        return unknown();
+    }
+    if (handle >= kHandleBase) return kept_[handle - kHandleBase];
+    Value v = scalar(static_cast<Kind>(handle - 1));
+    v.lost = true;
+    return v;
+}
+
+bool Machine::read_payload(std::uint64_t n, Kind kind, Value& out) {
+    if (n > in_.remaining()) return false;
+    const std::size_t keep = static_cast<std::size_t>(
+        std::min<std::uint64_t>(n, limits::kPickleMaxKeptString));
+    auto head = in_.bytes(keep);
+    if (!head) return false;
+    out = text_value(kind, std::string_view(reinterpret_cast<const char*>(head->data()), head->size()), n);
+    return in_.skip(n - keep);
+}
+
+bool Machine::check_frame(std::uint64_t op_end) {
+    if (in_frame_ && op_end > frame_end_ && op_offset_ < frame_end_) {
+        anomaly("pickle.frame-straddle",
+                std::string(opcode_name(op_)) + " at offset " + std::to_string(op_offset_) +
+                    " runs past the end of its FRAME at offset " + std::to_string(frame_end_));
+        if (straddles_.size() < 4) straddles_.push_back(frame_end_);
+        in_frame_ = false;
+        return false;
+    }
+    if (in_frame_ && op_offset_ >= frame_end_) in_frame_ = false;
+    return true;
+}
+
+void Machine::op_frame(std::uint64_t len) {
+    if (proto_ >= 0 && proto_ < 4) {
+        anomaly("pickle.protocol-anomaly", "FRAME in a protocol " + std::to_string(proto_) + " stream");
+    }
+    if (in_frame_ && in_.pos() < frame_end_) {
+        anomaly("pickle.frame-mismatch", "FRAME starts at offset " + std::to_string(op_offset_) +
+                                             " inside a frame that ends at " + std::to_string(frame_end_));
+    }
+    if (len > in_.remaining()) {
+        anomaly("pickle.frame-mismatch", "FRAME declares " + std::to_string(len) + " bytes but only " +
+                                             std::to_string(in_.remaining()) + " follow");
+        in_frame_ = false;
+        return;
+    }
+    in_frame_ = true;
+    frame_end_ = in_.pos() + len;
+}
+
+// Decodes a protocol 0 STRING operand: a quoted Python bytes literal.
+bool Machine::decode_escaped_string(std::string_view q, std::string& out) {
+    if (q.size() < 2 || (q.front() != '\'' && q.front() != '"') || q.back() != q.front()) return false;
+    q = q.substr(1, q.size() - 2);
+    out.clear();
+    for (std::size_t i = 0; i < q.size(); ++i) {
+        char c = q[i];
+        if (c != '\\' || i + 1 >= q.size()) {
+            out.push_back(c);
+            continue;
+        }
+        const char e = q[++i];
+        switch (e) {
+            case 'n': out.push_back('\n'); break;
+            case 't': out.push_back('\t'); break;
+            case 'r': out.push_back('\r'); break;
+            case 'a': out.push_back('\a'); break;
+            case 'b': out.push_back('\b'); break;
+            case 'f': out.push_back('\f'); break;
+            case 'v': out.push_back('\v'); break;
+            case '\\': out.push_back('\\'); break;
+            case '\'': out.push_back('\''); break;
+            case '"': out.push_back('"'); break;
+            case '\n': break;
+            case 'x': {
+                if (i + 2 >= q.size()) return false;
+                const std::string hex(q.substr(i + 1, 2));
+                if ( !std::isxdigit(static_cast<unsigned char>(hex[0])) ||
+                    !std::isxdigit(static_cast<unsigned char>(hex[1]))) {
+                    return false;
+                }
+                out.push_back(static_cast<char>(std::stoi(hex, nullptr, 16)));
+                i += 2;
+                break;
+            }
+            default:
+                if (e >= '0' && e <= '7') {
+                    int v = e - '0';
+                    for (int k = 0; k < 2 && i + 1 < q.size() && q[i + 1] >= '0' && q[i + 1] <= '7'; ++k) {
+                        v = v * 8 + (q[++i] - '0');
+                    }
+                    out.push_back(static_cast<char>(v & 0xff));
+                } else {
+                    out.push_back('\\');
+                    out.push_back(e);
+                }
+        }
+    }
+    return true;
+}
+
+void append_utf8(std::string& out, std::uint32_t cp) {
+    if (cp < 0x80) {
+        out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+        out.push_back(static_cast<char>(0xc0 | (cp >> 6)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+    } else if (cp < 0x10000) {
+        out.push_back(static_cast<char>(0xe0 | (cp >> 12)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+    } else {
+        out.push_back(static_cast<char>(0xf0 | ((cp >> 18) & 0x07)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+    }
+}
+
+// Decodes a protocol 0 UNICODE operand (raw-unicode-escape: \uXXXX, \UXXXXXXXX, else latin-1).
+bool Machine::decode_raw_unicode_escape(std::string_view in, std::string& out) {
+    out.clear();
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        const unsigned char c = static_cast<unsigned char>(in[i]);
+        if (c == '\\' && i + 1 < in.size() && (in[i + 1] == 'u' || in[i + 1] == 'U')) {
+            const std::size_t digits = in[i + 1] == 'u' ? 4 : 8;
+            if (i + 2 + digits > in.size()) return false;
+            std::uint32_t cp = 0;
+            for (std::size_t k = 0; k < digits; ++k) {
+                const char h = in[i + 2 + k];
+                if (!std::isxdigit(static_cast<unsigned char>(h))) return false;
+                cp = cp * 16 + static_cast<std::uint32_t>(std::isdigit(static_cast<unsigned char>(h))
+                                                               ? h - '0'
+                                                               : (std::tolower(h) - 'a' + 10));
+            }
+            if (cp > 0x10ffff) return false;
+            append_utf8(out, cp);
+            i += 1 + digits;
+        } else {
+            append_utf8(out, c);
+        }
+    }
+    return true;
+}
+
+void Machine::op_global(std::string_view module, std::string_view name) {
+    Value g = make_global(module, name);
+    note_import(g);
+    push(std::move(g));
+}
+
+void Machine::op_stack_global() {
+    Value name = pop();
+    Value module = pop();
+    const bool ok = module.kind == Kind::Str && name.kind == Kind::Str && !module.lost &&
+                    !name.lost && !module.truncated && !name.truncated;
+    if (!ok) {
+        saw_global_ = true;
+        if (module.lost || name.lost) {
+            anomaly("limit.exceeded",
+                    "STACK_GLOBAL operand came from a memo entry that was not kept (memo budget)");
+        } else {
+            anomaly("pickle.unresolved-global", "STACK_GLOBAL operands are not constant strings: module " +
+                                                    render(module, 80) + ", name " + render(name, 80));
+        }
+        Value v = scalar(Kind::Global);
+        v.lost = true;
+        push(std::move(v));
+        return;
+    }
+    op_global(module.text, name.text);
+}
+
+void Machine::op_reduce() {
+    Value args = pop();
+    Value callee = pop();
+    if (args.kind != Kind::Tuple && args.kind != Kind::Unknown && !args.lost) {
+        anomaly("pickle.bad-type", "REDUCE arguments are a " + render(args, 40) + ", not a tuple");
+    }
+    push(call(callee, tuple_items(args), "REDUCE"));
+}
+
+void Machine::op_newobj(bool ex) {
+    Value kwargs;
+    if (ex) kwargs = pop();
+    Value args = pop();
+    Value cls = pop();
+    auto items = tuple_items(args);
+    if (ex && kwargs.node && kwargs.node->count) items.push_back(&kwargs);
+    push(call(cls, items, ex ? "NEWOBJ_EX" : "NEWOBJ"));
+}
+
+void Machine::op_obj() {
+    std::vector<Value> items;
+    if (!pop_mark(items)) {
+        push(unknown());
+        return;
+    }
+    if (items.empty()) {
+        anomaly("pickle.stack-underflow", "OBJ with nothing after its MARK");
+        push(unknown());
+        return;
+    }
+    std::vector<const Value*> args;
+    for (std::size_t i = 1; i < items.size(); ++i) args.push_back(&items[i]);
+    push(call(items[0], args, "OBJ"));
+}
+
+void Machine::op_inst(std::string_view module, std::string_view name) {
+    std::vector<Value> items;
+    const bool have_mark = pop_mark(items);
+    Value cls = make_global(module, name);
+    if (!have_mark) {
+        push(unknown());
+        return;
+    }
+    std::vector<const Value*> args;
+    for (const auto& item : items) args.push_back(&item);
+    push(call(cls, args, "INST"));
+}
+
+void Machine::op_build() {
+    Value state = pop();
+    Value* target = top();
+    if (!target) return;
+    const std::string s = render(state, kEvidence);
+    if (target->kind == Kind::Object || target->kind == Kind::Global) {
+        method_call(*target, "__setstate__", s);
+    } else if (target->kind == Kind::Ext || target->kind == Kind::PersRef ||
+               target->kind == Kind::Unknown) {
+        method_call(*target, "__setstate__", s);
+    } else if (!target->lost) {
+        anomaly("pickle.bad-type", "BUILD on a " + render(*target, 40));
+    }
+}
+
+void Machine::op_append(bool many) {
+    std::vector<Value> items;
+    if (many) {
+        if (!pop_mark(items)) return;
+    } else {
+        items.push_back(pop());
+    }
+    Value* target = top();
+    if (!target) return;
+    if (target->kind == Kind::List && target->node) {
+        for (const auto& item : items) {
+            add_item(*target->node, item, false);
+            ++target->node->count;
+        }
+        return;
+    }
+    if (target->lost && target->kind == Kind::List) return;
+    std::string args;
+    for (std::size_t i = 0; i < items.size() && args.size() < kEvidence; ++i) {
+        if (i) args += ", ";
+        args += render(items[i], kEvidence);
+    }
+    if (target->kind == Kind::Object || target->kind == Kind::Global || target->kind == Kind::Ext ||
+        target->kind == Kind::PersRef || target->kind == Kind::Unknown) {
+        method_call(*target, many ? "extend" : "append", args);
+    } else if (!target->lost) {
+        anomaly("pickle.bad-type", std::string(opcode_name(op_)) + " on a " + render(*target, 40));
+    }
+}
+
+void Machine::op_setitem(bool many) {
+    std::vector<Value> items;
+    if (many) {
+        if (!pop_mark(items)) return;
+        if (items.size() % 2) {
+            anomaly("pickle.bad-operand", "SETITEMS with an odd number of items");
+        }
+    } else {
+        Value v = pop();
+        Value k = pop();
+        items.push_back(std::move(k));
+        items.push_back(std::move(v));
+    }
+    Value* target = top();
+    if (!target) return;
+    if (target->kind == Kind::Dict && target->node) {
+        for (std::size_t i = 0; i + 1 < items.size(); i += 2) {
+            add_item(*target->node, items[i], true);
+            add_item(*target->node, items[i + 1], true);
+            ++target->node->count;
+        }
+        return;
+    }
+    if (target->lost && target->kind == Kind::Dict) return;
+    std::string args;
+    for (std::size_t i = 0; i < items.size() && args.size() < kEvidence; ++i) {
+        args += i == 0 ? "" : (i % 2 ? ": " : ", ");
+        args += render(items[i], kEvidence);
+    }
+    if (target->kind == Kind::Object || target->kind == Kind::Global || target->kind == Kind::Ext ||
+        target->kind == Kind::PersRef || target->kind == Kind::Unknown) {
+        method_call(*target, "__setitem__", args);
+    } else if (!target->lost) {
+        anomaly("pickle.bad-type", std::string(opcode_name(op_)) + " on a " + render(*target, 40));
+    }
+}
+
+void Machine::op_additems() {
+    std::vector<Value> items;
+    if (!pop_mark(items)) return;
+    Value* target = top();
+    if (!target) return;
+    if (target->kind == Kind::Set && target->node) {
+        for (const auto& item : items) {
+            add_item(*target->node, item, false);
+            ++target->node->count;
+        }
+        return;
+    }
+    if (target->lost && target->kind == Kind::Set) return;
+    std::string args;
+    for (std::size_t i = 0; i < items.size() && args.size() < kEvidence; ++i) {
+        if (i) args += ", ";
+        args += render(items[i], kEvidence);
+    }
+    if (target->kind == Kind::Object || target->kind == Kind::Global || target->kind == Kind::Ext ||
+        target->kind == Kind::PersRef || target->kind == Kind::Unknown) {
+        method_call(*target, "add", args);
+    } else if (!target->lost) {
+        anomaly("pickle.bad-type", "ADDITEMS on a " + render(*target, 40));
+    }
+}
+
+// Executes one opcode. Returns false when the stream ends (STOP, error, limit).
+bool Machine::step() {
+    op_offset_ = in_.pos();
+    const auto byte = in_.u8();
+    if (!byte) return false;
+    op_ = *byte;
+    ++stream_opcodes_;
+    ++total_opcodes_;
+    const OpInfo* info = opcode_info(op_);
+    if (!info) return false;
+
+    // Operands. A failed read here means the input ended inside the operand.
+    auto need = [&](bool ok) {
+        if (!ok) truncated_ = true;
+        return ok;
+    };
+    switch (op_) {
+        case op::MARK:
+            if (marks_.size() >= limits::kPickleMaxMarks) {
+                limit_hit("nested MARK count", limits::kPickleMaxMarks);
+                return false;
+            }
+            marks_.push_back(stack_.size());
+            break;
+        case op::STOP: {
+            result_ = pop();
+            stopped_ = true;
+            return false;
+        }
+        case op::POP:
+            if (stack_.size() > floor()) {
+                stack_.pop_back();
+            } else if (!marks_.empty()) {
+                marks_.pop_back();  // CPython: POP with an empty top stack discards the mark
+            } else {
+                pop();
+            }
+            break;
+        case op::POP_MARK: {
+            std::vector<Value> items;
+            pop_mark(items);
+            break;
+        }
+        case op::DUP: {
+            Value* t = top();
+            push(t ? Value(*t) : unknown());
+            break;
+        }
+        case op::FLOAT: {
+            std::string_view l;
+            if (!need(read_line(l))) return false;
+            Value v = scalar(Kind::Float);
+            const std::string s(l);
+            char* end = nullptr;
+            v.real = std::strtod(s.c_str(), &end);
+            if (s.empty() || end != s.c_str() + s.size()) anomaly("pickle.bad-operand", "FLOAT " + render(text_value(Kind::Str, l, l.size()), 60));
+            push(std::move(v));
+            break;
+        }
+        case op::INT:
+        case op::LONG: {
+            std::string_view l;
+            if (!need(read_line(l))) return false;
+            if (op_ == op::INT && (l == "00" || l == "01")) {
+                push(scalar(Kind::Bool, l == "01"));
+                break;
+            }
+            std::string_view digits = l;
+            if (op_ == op::LONG && !digits.empty() && digits.back() == 'L') digits.remove_suffix(1);
+            bool valid = !digits.empty();
+            for (std::size_t i = 0; i < digits.size(); ++i) {
+                const char c = digits[i];
+                if (!(std::isdigit(static_cast<unsigned char>(c)) || (i == 0 && (c == '-' || c == '+')))) valid = false;
+            }
+            if (!valid) anomaly("pickle.bad-operand", std::string(opcode_name(op_)) + " " + render(text_value(Kind::Str, l, l.size()), 60));
+            if (digits.size() < 18 && valid) {
+                push(scalar(Kind::Int, std::strtoll(std::string(digits).c_str(), nullptr, 10)));
+            } else {
+                Value v = text_value(Kind::BigInt, digits, digits.size());
+                push(std::move(v));
+            }
+            break;
+        }
+        case op::BININT: {
+            auto v = in_.i32le();
+            if (!need(v.has_value())) return false;
+            push(scalar(Kind::Int, *v));
+            break;
+        }
+        case op::BININT1: {
+            auto v = in_.u8();
+            if (!need(v.has_value())) return false;
+            push(scalar(Kind::Int, *v));
+            break;
+        }
+        case op::BININT2: {
+            auto v = in_.u16le();
+            if (!need(v.has_value())) return false;
+            push(scalar(Kind::Int, *v));
+            break;
+        }
+        case op::LONG1:
+        case op::LONG4: {
+            std::uint64_t n;
+            if (op_ == op::LONG1) {
+                auto v = in_.u8();
+                if (!need(v.has_value())) return false;
+                n = *v;
+            } else {
+                auto v = in_.i32le();
+                if (!need(v.has_value())) return false;
+                if (*v < 0) {
+                    anomaly("pickle.bad-operand", "LONG4 with negative length");
+                    return false;
+                }
+                n = static_cast<std::uint64_t>(*v);
+            }
+            if (n > in_.remaining()) {
+                truncated_ = true;
+                return false;
+            }
+            check_frame(in_.pos() + n);
+            if (n <= 8) {
+                auto b = in_.bytes(n);
+                std::int64_t value = 0;
+                for (std::size_t i = 0; i < n; ++i) value |= static_cast<std::int64_t>((*b)[i]) << (8 * i);
+                if (n > 0 && n < 8 && ((*b)[n - 1] & 0x80)) value -= std::int64_t{1} << (8 * n);
+                push(scalar(Kind::Int, value));
+            } else {
+                in_.skip(n);
+                Value v;
+                v.kind = Kind::BigInt;
+                v.text = "<" + std::to_string(n) + "-byte integer>";
+                push(std::move(v));
+            }
+            break;
+        }
+        case op::NONE: push(scalar(Kind::None)); break;
+        case op::NEWTRUE: push(scalar(Kind::Bool, 1)); break;
+        case op::NEWFALSE: push(scalar(Kind::Bool, 0)); break;
+        case op::BINFLOAT: {
+            auto v = in_.f64be();
+            if (!need(v.has_value())) return false;
+            Value f = scalar(Kind::Float);
+            f.real = *v;
+            push(std::move(f));
+            break;
+        }
+        case op::STRING: {
+            std::string_view l;
+            if (!need(read_line(l))) return false;
+            std::string decoded;
+            if (!decode_escaped_string(l, decoded)) {
+                anomaly("pickle.bad-string-escape", "STRING operand is not a quoted literal: " +
+                                                        render(text_value(Kind::Str, l, l.size()), 80));
+                decoded.assign(l);
+            }
+            push(text_value(Kind::Str, decoded, decoded.size()));
+            break;
+        }
+        case op::UNICODE: {
+            std::string_view l;
+            if (!need(read_line(l))) return false;
+            std::string decoded;
+            if (!decode_raw_unicode_escape(l, decoded)) {
+                anomaly("pickle.bad-string-escape", "UNICODE operand has a bad escape");
+                decoded.assign(l);
+            }
+            push(text_value(Kind::Str, decoded, decoded.size()));
+            break;
+        }
+        case op::BINSTRING:
+        case op::BINUNICODE:
+        case op::BINBYTES:
+        case op::SHORT_BINSTRING:
+        case op::SHORT_BINUNICODE:
+        case op::SHORT_BINBYTES:
+        case op::BINUNICODE8:
+        case op::BINBYTES8:
+        case op::BYTEARRAY8: {
+            std::uint64_t n = 0;
+            if (info->operand == Operand::Len1) {
+                auto v = in_.u8();
+                if (!need(v.has_value())) return false;
+                n = *v;
+            } else if (info->operand == Operand::Len4) {
+                auto v = in_.u32le();
+                if (!need(v.has_value())) return false;
+                if (op_ == op::BINSTRING && (*v & 0x80000000u)) {
+                    anomaly("pickle.bad-operand", "BINSTRING with negative length");
+                    return false;
+                }
+                n = *v;
+            } else {
+                auto v = in_.u64le();
+                if (!need(v.has_value())) return false;
+                n = *v;
+            }
+            check_frame(in_.pos() + std::min<std::uint64_t>(n, UINT64_MAX - in_.pos()));
+            const bool is_text = op_ == op::BINUNICODE || op_ == op::SHORT_BINUNICODE ||
+                                 op_ == op::BINUNICODE8 || op_ == op::BINSTRING ||
+                                 op_ == op::SHORT_BINSTRING;
+            Value v;
+            if (!read_payload(n, is_text ? Kind::Str : Kind::Bytes, v)) {
+                truncated_ = true;
+                truncated_detail_ = std::string(opcode_name(op_)) + " declares " + std::to_string(n) +
+                                    " bytes but only " + std::to_string(in_.remaining()) + " remain";
+                return false;
+            }
+            push(std::move(v));
+            return true;  // frame already checked
+        }
+        case op::EMPTY_DICT: push(container(Kind::Dict)); break;
+        case op::EMPTY_LIST: push(container(Kind::List)); break;
+        case op::EMPTY_TUPLE: push(container(Kind::Tuple)); break;
+        case op::EMPTY_SET: push(container(Kind::Set)); break;
+        case op::DICT:
+        case op::LIST:
+        case op::TUPLE:
+        case op::FROZENSET: {
+            std::vector<Value> items;
+            const Kind k = op_ == op::DICT ? Kind::Dict
+                         : op_ == op::LIST ? Kind::List
+                         : op_ == op::TUPLE ? Kind::Tuple
+                                            : Kind::FrozenSet;
+            Value c = container(k);
+            if (pop_mark(items)) {
+                if (k == Kind::Dict && items.size() % 2) anomaly("pickle.bad-operand", "DICT with an odd number of items");
+                for (const auto& item : items) add_item(*c.node, item, k == Kind::Dict);
+                c.node->count = k == Kind::Dict ? items.size() / 2 : items.size();
+            }
+            push(std::move(c));
+            break;
+        }
+        case op::TUPLE1:
+        case op::TUPLE2:
+        case op::TUPLE3: {
+            const int n = op_ == op::TUPLE1 ? 1 : op_ == op::TUPLE2 ? 2 : 3;
+            Value c = container(Kind::Tuple);
+            std::array<Value, 3> items;
+            for (int i = n - 1; i >= 0; --i) items[static_cast<std::size_t>(i)] = pop();
+            for (int i = 0; i < n; ++i) add_item(*c.node, items[static_cast<std::size_t>(i)], false);
+            c.node->count = static_cast<std::uint64_t>(n);
+            push(std::move(c));
+            break;
+        }
+        case op::APPEND: op_append(false); break;
+        case op::APPENDS: op_append(true); break;
+        case op::SETITEM: op_setitem(false); break;
+        case op::SETITEMS: op_setitem(true); break;
+        case op::ADDITEMS: op_additems(); break;
+        case op::GLOBAL:
+        case op::INST: {
+            std::string_view module, name;
+            if (!need(read_line(module))) return false;
+            const std::string mod(module);
+            if (!need(read_line(name))) return false;
+            if (op_ == op::GLOBAL) {
+                op_global(mod, name);
+            } else {
+                op_inst(mod, name);
+            }
+            break;
+        }
+        case op::STACK_GLOBAL: op_stack_global(); break;
+        case op::REDUCE: op_reduce(); break;
+        case op::NEWOBJ: op_newobj(false); break;
+        case op::NEWOBJ_EX: op_newobj(true); break;
+        case op::OBJ: op_obj(); break;
+        case op::BUILD: op_build(); break;
+        case op::PUT:
+        case op::BINPUT:
+        case op::LONG_BINPUT:
+        case op::MEMOIZE: {
+            std::uint64_t key;
+            if (op_ == op::PUT) {
+                std::string_view l;
+                if (!need(read_line(l))) return false;
+                const std::string s(l);
+                char* end = nullptr;
+                const long long k = std::strtoll(s.c_str(), &end, 10);
+                if (s.empty() || end != s.c_str() + s.size() || k < 0) {
+                    anomaly("pickle.bad-operand", "PUT with a bad key");
+                    break;
+                }
+                key = static_cast<std::uint64_t>(k);
+            } else if (op_ == op::BINPUT) {
+                auto v = in_.u8();
+                if (!need(v.has_value())) return false;
+                key = *v;
+            } else if (op_ == op::LONG_BINPUT) {
+                auto v = in_.u32le();
+                if (!need(v.has_value())) return false;
+                key = *v;
+            } else {
+                key = memo_dense_.size() + memo_sparse_.size();
+            }
+            if (stack_.size() <= floor()) {
+                anomaly("pickle.stack-underflow", std::string(opcode_name(op_)) + " on an empty stack");
+                break;
+            }
+            memo_put(key, stack_.back());
+            break;
+        }
+        case op::GET:
+        case op::BINGET:
+        case op::LONG_BINGET: {
+            std::uint64_t key;
+            if (op_ == op::GET) {
+                std::string_view l;
+                if (!need(read_line(l))) return false;
+                const std::string s(l);
+                char* end = nullptr;
+                const long long k = std::strtoll(s.c_str(), &end, 10);
+                if (s.empty() || end != s.c_str() + s.size() || k < 0) {
+                    anomaly("pickle.bad-operand", "GET with a bad key");
+                    push(unknown());
+                    break;
+                }
+                key = static_cast<std::uint64_t>(k);
+            } else if (op_ == op::BINGET) {
+                auto v = in_.u8();
+                if (!need(v.has_value())) return false;
+                key = *v;
+            } else {
+                auto v = in_.u32le();
+                if (!need(v.has_value())) return false;
+                key = *v;
+            }
+            push(memo_get(key));
+            break;
+        }
+        case op::PERSID:
+        case op::BINPERSID: {
+            Value pid;
+            if (op_ == op::PERSID) {
+                std::string_view l;
+                if (!need(read_line(l))) return false;
+                pid = text_value(Kind::Str, l, l.size());
+            } else {
+                pid = pop();
+            }
+            Value ref = scalar(Kind::PersRef);
+            ref.node = std::make_shared<Node>();
+            ref.node->origin = render(pid, 120);
+            if (persids_++ == 0) {
+                first_persid_ = ref.node->origin;
+                persid_offset_ = op_offset_;
+            }
+            push(std::move(ref));
+            break;
+        }
+        case op::EXT1:
+        case op::EXT2:
+        case op::EXT4: {
+            std::int64_t code;
+            if (op_ == op::EXT1) {
+                auto v = in_.u8();
+                if (!need(v.has_value())) return false;
+                code = *v;
+            } else if (op_ == op::EXT2) {
+                auto v = in_.u16le();
+                if (!need(v.has_value())) return false;
+                code = *v;
+            } else {
+                auto v = in_.i32le();
+                if (!need(v.has_value())) return false;
+                code = *v;
+            }
+            saw_global_ = true;
+            anomaly("pickle.extension-code",
+                    std::string(opcode_name(op_)) + " fetches extension code " + std::to_string(code) +
+                        " from copyreg's registry (the global it stands for is not in the file)");
+            push(scalar(Kind::Ext, code));
+            break;
+        }
+        case op::PROTO: {
+            auto v = in_.u8();
+            if (!need(v.has_value())) return false;
+            if (proto_seen_) {
+                anomaly("pickle.protocol-anomaly", "PROTO repeated inside one stream");
+            } else if (stream_opcodes_ != 1) {
+                anomaly("pickle.protocol-anomaly", "PROTO is not the first opcode");
+            }
+            if (*v > 5) anomaly("pickle.protocol-anomaly", "protocol " + std::to_string(*v) + " is newer than 5");
+            proto_seen_ = true;
+            proto_ = *v;
+            break;
+        }
+        case op::FRAME: {
+            auto v = in_.u64le();
+            if (!need(v.has_value())) return false;
+            check_frame(in_.pos());
+            op_frame(*v);
+            return true;
+        }
+        case op::NEXT_BUFFER: {
+            if (buffers_++ == 0) {
+                anomaly("pickle.out-of-band-buffer",
+                        "NEXT_BUFFER: the loader must supply out-of-band buffers");
+            }
+            Value b = scalar(Kind::Buffer);
+            push(std::move(b));
+            break;
+        }
+        case op::READONLY_BUFFER: top(); break;
+        default: return false;
+    }
+    check_frame(in_.pos());
+    return !limit_stop_;
+}
+
+void Machine::flush_stream_reports() {
+    if (!sink_) return;
+    for (auto& [name, op] : pending_imports_) {
+        if (!called_.count(name)) emit(std::move(op));
+    }
+    pending_imports_.clear();
+    if (persids_) {
+        Operation op;
+        op.kind = OpKind::Anomaly;
+        op.name = "pickle.persistent-id";
+        op.evidence = std::to_string(persids_) + " persistent id" + (persids_ == 1 ? "" : "s") +
+                      " resolved by the loader's persistent_load; first: " + first_persid_;
+        op.location = base_;
+        op.location.offset = static_cast<std::int64_t>(persid_offset_);
+        op.location.stream = stream_label_;
+        emit(std::move(op));
+    }
+}
+
+StreamEnd Machine::run_stream(const std::string& stream_label) {
+    stream_label_ = stream_label;
+    stack_.clear();
+    marks_.clear();
+    proto_ = -1;
+    proto_seen_ = false;
+    in_frame_ = false;
+    stream_opcodes_ = 0;
+    stopped_ = false;
+    truncated_ = false;
+    truncated_detail_.clear();
+    anomaly_counts_.clear();
+    call_counts_.clear();
+    called_.clear();
+    persids_ = 0;
+    buffers_ = 0;
+    emitted_ = 0;
+    std::uint64_t released = in_.pos();
+    while (step()) {
+        if (in_.pos() - released >= limits::kReleaseChunk) {
+            in_.release_before(in_.pos());
+            released = in_.pos();
+        }
+    }
+    StreamEnd end;
+    if (stopped_) {
+        end = StreamEnd::Stop;
+    } else if (limit_stop_) {
+        end = StreamEnd::Limit;
+    } else if (truncated_ || in_.at_end()) {
+        end = StreamEnd::Truncated;
+        anomaly("pickle.truncated",
+                truncated_detail_.empty()
+                    ? "the stream ends at offset " + std::to_string(in_.pos()) +
+                          " before STOP; a loader has already run everything before this point"
+                    : truncated_detail_ + "; a loader has already run everything before this point");
+    } else {
+        end = StreamEnd::InvalidOpcode;
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "0x%02x", op_);
+        anomaly("pickle.invalid-opcode", std::string("byte ") + buf + " at offset " +
+                                             std::to_string(op_offset_) +
+                                             " is not a pickle opcode; the loader stops here with "
+                                             "an error after running everything before it");
+    }
+    flush_stream_reports();
+    return end;
+}
+
+/// After a STOP: does a real pickle stream start here, or are these trailing bytes?
+bool looks_like_stream_start(const ByteReader& at) {
+    ByteReader probe(at.source(), at.pos(),
+                     std::min<std::uint64_t>(at.end(), at.pos() + limits::kDetectProbeBytes));
+    const auto first = probe.peek();
+    if (!first) return false;
+    if (*first == op::PROTO) return true;
+    if (!opcode_info(*first)) return false;
+    Machine silent(probe, Location{}, nullptr);
+    const StreamEnd end = silent.run_stream("");
+    if (end == StreamEnd::Stop) return silent.stream_opcodes() >= 2;
+    if (end == StreamEnd::Truncated) return silent.saw_global() || silent.stream_opcodes() >= 4;
+    return silent.saw_global() || silent.stream_opcodes() >= 4;
+}
+
+}  // namespace
+
+RunSummary scan_pickle(ByteReader& reader, const Location& base, const OperationSink& sink,
+                       const MachineOptions& options) {
+    RunSummary summary;
+    Machine machine(reader, base, &sink);
+    std::vector<std::uint64_t> straddles;
+    bool clean = true;
+    while (!reader.at_end()) {
+        const std::uint64_t start = reader.pos();
+        if (summary.streams > 0) {
+            // After a STOP: another pickle follows, or trailing bytes do.
+            const auto next = reader.peek();
+            const bool plausible = next && (*next == op::PROTO || opcode_info(*next) != nullptr);
+            if (!options.multiple_streams || !plausible ||
+                !looks_like_stream_start(reader)) {
+                if (options.report_trailing) {
+                    Operation op;
+                    op.kind = OpKind::Anomaly;
+                    op.name = "pickle.trailing-bytes";
+                    op.evidence = std::to_string(reader.remaining()) +
+                                  " bytes after the last STOP are not a pickle";
+                    op.location = base;
+                    op.location.offset = static_cast<std::int64_t>(start);
+                    sink(std::move(op));
+                    clean = false;
+                }
+                break;
+            }
+            if (summary.streams == 1) {
+                Operation op;
+                op.kind = OpKind::Anomaly;
+                op.name = "pickle.multiple-streams";
+                op.evidence = "a second pickle starts at offset " + std::to_string(start) +
+                              " after the first STOP; loaders that read several (e.g. legacy "
+                              "torch.load) run it too";
+                op.location = base;
+                op.location.offset = static_cast<std::int64_t>(start);
+                sink(std::move(op));
+            }
+            if (summary.streams >= limits::kPickleMaxStreams) {
+                Operation op;
+                op.kind = OpKind::Anomaly;
+                op.name = "limit.exceeded";
+                op.evidence = "more than " + std::to_string(limits::kPickleMaxStreams) +
+                              " pickle streams in one file; the rest were not verified";
+                op.location = base;
+                op.location.offset = static_cast<std::int64_t>(start);
+                sink(std::move(op));
+                clean = false;
+                break;
+            }
+        }
+        ++summary.streams;
+        const StreamEnd end = machine.run_stream(
+            summary.streams == 1 ? std::string() : "pickle " + std::to_string(summary.streams));
+        if (end != StreamEnd::Stop) {
+            clean = false;
+            break;
+        }
+        if (!options.multiple_streams) break;
+    }
+    summary.opcodes = machine.opcodes();
+    summary.end_offset = reader.pos();
+    // An opcode that straddled a FRAME end: old C unpicklers resume reading at the frame end,
+    // so read the stream from there too, to see what such a loader would run.
+    for (const std::uint64_t at : machine.straddles()) {
+        ByteReader alt(reader.source(), at, reader.end());
+        Machine second(alt, base, &sink);
+        second.run_stream("alternate parse from frame end at offset " + std::to_string(at));
+    }
+    summary.clean = clean && machine.straddles().empty();
+    return summary;
+}
+
+bool looks_like_pickle(Source& source, bool extension_suggests_pickle) {
+    ByteReader reader(source, 0, std::min<std::uint64_t>(source.size(), limits::kDetectProbeBytes));
+    const auto first = reader.peek();
+    if (!first) return false;
+    if (*first == op::PROTO) {
+        ByteReader r2(source);
+        r2.skip(1);
+        const auto proto = r2.u8();
+        return proto.has_value() && *proto <= 5;
+    }
+    if (!opcode_info(*first)) return false;
+    if (extension_suggests_pickle) return true;
+    // Protocol 0/1: run the machine silently over a bounded prefix.
+    Machine probe(reader, Location{}, nullptr);
+    const StreamEnd end = probe.run_stream("");
+    if (end == StreamEnd::Stop) return probe.stream_opcodes() >= 2;
+    if (end == StreamEnd::Truncated) {
+        return probe.saw_global() || probe.stream_opcodes() >= 8;
+    }
+    return false;
+}
+
+}  // namespace mscan::pickle

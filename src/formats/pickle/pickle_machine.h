@@ -1,0 +1,42 @@
+// A symbolic pickle virtual machine: it executes every opcode of protocols 0-5 against a real
+// stack, mark stack and memo, but with symbolic values: globals are names, calls produce
+// objects that remember what made them. Nothing is imported or called. What loading would do
+// comes out as Operations (imports, calls, anomalies) with byte offsets and opcode indexes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "mscan/operation.h"
+#include "mscan/reader.h"
+
+namespace mscan::pickle {
+
+/// How a run over one region ended.
+struct RunSummary {
+    std::uint64_t streams = 0;        ///< pickle streams that reached or started parsing
+    std::uint64_t opcodes = 0;        ///< opcodes executed over all streams
+    std::uint64_t end_offset = 0;     ///< where parsing stopped
+    bool clean = false;               ///< every stream ended with STOP and nothing trailed
+};
+
+/// Options for one scan of a pickle region.
+struct MachineOptions {
+    /// Keep reading back-to-back pickles after the first STOP (raw pickle files: yes; a pickle
+    /// embedded in another format followed by that format's data: no).
+    bool multiple_streams = true;
+    /// Report bytes left after the last stream as an anomaly.
+    bool report_trailing = true;
+};
+
+/// Scans the pickle stream(s) in [reader.pos(), reader.end()) and reports operations to `sink`,
+/// each located under `base` (its chain is copied into every operation's location).
+RunSummary scan_pickle(ByteReader& reader, const Location& base, const OperationSink& sink,
+                       const MachineOptions& options = {});
+
+/// Cheap content check used by format detection: does this region start like a pickle?
+/// Protocol 2+ streams start with PROTO; protocol 0/1 streams are probed by running the
+/// machine silently over a bounded prefix.
+bool looks_like_pickle(Source& source, bool extension_suggests_pickle);
+
+}  // namespace mscan::pickle

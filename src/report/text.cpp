@@ -1,0 +1,121 @@
+// Text report: findings grouped by file, worst first, then one summary line.
+#include <cstdio>
+#include <map>
+
+#include "report/reporters.h"
+
+namespace mscan {
+namespace {
+
+const char* severity_label(Severity s) {
+    switch (s) {
+        case Severity::Critical: return "CRITICAL";
+        case Severity::High: return "HIGH";
+        case Severity::Medium: return "MEDIUM";
+        case Severity::Low: return "LOW";
+        case Severity::Info: return "INFO";
+    }
+    return "INFO";
+}
+
+const char* severity_color(Severity s) {
+    switch (s) {
+        case Severity::Critical: return "\033[1;31m";
+        case Severity::High: return "\033[31m";
+        case Severity::Medium: return "\033[33m";
+        case Severity::Low: return "\033[36m";
+        case Severity::Info: return "\033[2m";
+    }
+    return "";
+}
+
+std::string human_size(std::uint64_t n) {
+    char buf[32];
+    if (n < 1024) {
+        std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(n));
+    } else if (n < 1024 * 1024) {
+        std::snprintf(buf, sizeof buf, "%.1f KiB", static_cast<double>(n) / 1024);
+    } else if (n < 1024ull * 1024 * 1024) {
+        std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(n) / (1024 * 1024));
+    } else {
+        std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(n) / (1024.0 * 1024 * 1024));
+    }
+    return buf;
+}
+
+}  // namespace
+
+std::string format_location(const Location& loc) {
+    std::string s;
+    for (std::size_t i = 0; i < loc.chain.size(); ++i) {
+        if (i) s += "!/";
+        s += loc.chain[i];
+    }
+    if (loc.offset >= 0) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, " @0x%llx", static_cast<unsigned long long>(loc.offset));
+        s += buf;
+    }
+    if (loc.index >= 0) s += " opcode #" + std::to_string(loc.index);
+    if (!loc.stream.empty()) s += " (" + loc.stream + ")";
+    return s;
+}
+
+void write_text(std::ostream& out, const ScanResult& result, const RuleSet&, const ReportOptions& opt) {
+    auto paint = [&](const char* code, const std::string& text) {
+        return opt.color ? std::string(code) + text + "\033[0m" : text;
+    };
+    std::map<Severity, std::uint64_t> counts;
+    for (const auto& file : result.files) {
+        for (const auto& f : file.findings) ++counts[f.severity];
+        if (file.status == FileStatus::Error) {
+            out << paint("\033[1;35m", "ERROR") << "  " << file.path << ": " << file.reason << "\n";
+            continue;
+        }
+        if (file.status == FileStatus::Skipped) {
+            if (opt.show_skipped || opt.verbose) {
+                out << paint("\033[2m", "skipped") << "  " << file.path << ": " << file.reason << "\n";
+            }
+            continue;
+        }
+        if (file.findings.empty()) {
+            if (opt.verbose) {
+                out << paint("\033[32m", "clean") << "  " << file.path << "  [" << file.format << ", "
+                    << human_size(file.size) << "]\n";
+            }
+            continue;
+        }
+        out << paint("\033[1m", file.path) << "  [" << file.format << ", " << human_size(file.size)
+            << "]\n";
+        for (const auto& f : file.findings) {
+            char label[16];
+            std::snprintf(label, sizeof label, "%-8s", severity_label(f.severity));
+            out << "  " << paint(severity_color(f.severity), label) << " " << f.rule_id << ": "
+                << f.message << "\n";
+            out << "           at " << format_location(f.location);
+            if (f.occurrences > 1) out << " (and " << (f.occurrences - 1) << " more like it)";
+            out << "\n";
+            if (!f.evidence.empty()) out << "           evidence: " << f.evidence << "\n";
+            if (!f.why.empty() && !opt.quiet) out << "           why: " << f.why << "\n";
+        }
+        out << "\n";
+    }
+    if (opt.quiet) return;
+    const auto c = count_files(result);
+    out << "Scanned " << c.scanned << " file" << (c.scanned == 1 ? "" : "s") << ", skipped "
+        << c.skipped << ", errors " << c.errors << ". Findings: " << counts[Severity::Critical]
+        << " critical, " << counts[Severity::High] << " high, " << counts[Severity::Medium]
+        << " medium, " << counts[Severity::Low] << " low, " << counts[Severity::Info] << " info.";
+    if (opt.timing) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, " %.2f s.", result.elapsed_seconds);
+        out << buf;
+    }
+    out << "\n";
+    if (c.skipped && !opt.show_skipped && !opt.verbose) {
+        out << "(" << c.skipped << " file" << (c.skipped == 1 ? " was" : "s were")
+            << " not a model format; --show-skipped lists them.)\n";
+    }
+}
+
+}  // namespace mscan

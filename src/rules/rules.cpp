@@ -1,0 +1,308 @@
+// Rule loading, validation and matching. Rule files are untrusted configuration: every field
+// is type-checked and every problem names the file and the rule.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "mscan/rules.h"
+#include "rules/embedded_rules.h"
+
+namespace mscan {
+
+std::string_view severity_name(Severity s) {
+    switch (s) {
+        case Severity::Info: return "info";
+        case Severity::Low: return "low";
+        case Severity::Medium: return "medium";
+        case Severity::High: return "high";
+        case Severity::Critical: return "critical";
+    }
+    return "info";
+}
+
+std::optional<Severity> parse_severity(std::string_view name) {
+    if (name == "info") return Severity::Info;
+    if (name == "low") return Severity::Low;
+    if (name == "medium") return Severity::Medium;
+    if (name == "high") return Severity::High;
+    if (name == "critical") return Severity::Critical;
+    return std::nullopt;
+}
+
+namespace {
+
+using nlohmann::json;
+
+std::vector<std::string> string_list(const json& obj, const char* key, const std::string& where) {
+    std::vector<std::string> out;
+    if (!obj.contains(key)) return out;
+    const json& arr = obj.at(key);
+    if (!arr.is_array()) throw RuleError(where + ": \"" + key + "\" must be an array of strings");
+    for (const auto& item : arr) {
+        if (!item.is_string() || item.get<std::string>().empty()) {
+            throw RuleError(where + ": \"" + key + "\" must hold non-empty strings");
+        }
+        out.push_back(item.get<std::string>());
+    }
+    return out;
+}
+
+std::string required_string(const json& obj, const char* key, const std::string& where) {
+    if (!obj.contains(key) || !obj.at(key).is_string() || obj.at(key).get<std::string>().empty()) {
+        throw RuleError(where + ": missing or empty string field \"" + key + "\"");
+    }
+    return obj.at(key).get<std::string>();
+}
+
+bool valid_id(const std::string& id) {
+    if (id.empty() || id.front() == '-' || id.back() == '-') return false;
+    return std::all_of(id.begin(), id.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    });
+}
+
+/// Whether dotted entry `entry` covers `name` (same name, or a component-boundary prefix).
+bool covers(std::string_view entry, std::string_view name) {
+    return name.size() >= entry.size() && name.compare(0, entry.size(), entry) == 0 &&
+           (name.size() == entry.size() || name[entry.size()] == '.');
+}
+
+std::size_t components(std::string_view s) {
+    return static_cast<std::size_t>(std::count(s.begin(), s.end(), '.')) + 1;
+}
+
+}  // namespace
+
+RuleSet RuleSet::builtin() {
+    RuleSet set;
+    for (const auto& file : embedded_rule_files()) {
+        set.load_text(file.text, std::string("<builtin>/") + file.name);
+    }
+    set.validate();
+    return set;
+}
+
+void RuleSet::load_directory(const std::string& dir) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) throw RuleError("rules directory not found: " + dir);
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        if (entry.path().extension() == ".json") files.push_back(entry.path());
+    }
+    if (ec) throw RuleError("cannot read rules directory " + dir + ": " + ec.message());
+    std::sort(files.begin(), files.end());
+    if (files.empty()) throw RuleError("no *.json rule files in " + dir);
+    for (const auto& path : files) {
+        std::ifstream in(path, std::ios::binary);
+        if (!in) throw RuleError("cannot read rule file " + path.string());
+        std::ostringstream text;
+        text << in.rdbuf();
+        load_text(text.str(), path.string());
+    }
+}
+
+void RuleSet::load_text(std::string_view text, const std::string& origin) {
+    json doc;
+    try {
+        doc = json::parse(text);
+    } catch (const json::parse_error& e) {
+        throw RuleError(origin + ": not valid JSON: " + e.what());
+    }
+    if (!doc.is_object()) throw RuleError(origin + ": a rule file must be a JSON object");
+    if (!doc.contains("schema") || doc.at("schema") != 1) {
+        throw RuleError(origin + ": \"schema\": 1 is required");
+    }
+    for (const auto& [key, value] : doc.items()) {
+        if (key != "schema" && key != "rules" && key != "allow" && key != "description") {
+            throw RuleError(origin + ": unknown top-level key \"" + key + "\"");
+        }
+    }
+    for (const auto& entry : string_list(doc, "allow", origin)) allow(entry);
+    if (!doc.contains("rules")) {
+        reindex();
+        return;
+    }
+    if (!doc.at("rules").is_array()) throw RuleError(origin + ": \"rules\" must be an array");
+    for (const auto& r : doc.at("rules")) {
+        if (!r.is_object()) throw RuleError(origin + ": each rule must be an object");
+        Rule rule;
+        rule.origin = origin;
+        rule.id = required_string(r, "id", origin);
+        const std::string where = origin + ": rule " + rule.id;
+        if (!valid_id(rule.id)) throw RuleError(where + ": ids are lower-case kebab-case");
+        for (const auto& [key, value] : r.items()) {
+            static const std::vector<std::string> known = {
+                "id", "severity", "title", "description", "why", "references", "match"};
+            if (std::find(known.begin(), known.end(), key) == known.end()) {
+                throw RuleError(where + ": unknown field \"" + key + "\"");
+            }
+        }
+        const auto sev = parse_severity(required_string(r, "severity", where));
+        if (!sev) throw RuleError(where + ": severity must be critical|high|medium|low|info");
+        rule.severity = *sev;
+        rule.title = required_string(r, "title", where);
+        rule.description = required_string(r, "description", where);
+        rule.why = required_string(r, "why", where);
+        rule.references = string_list(r, "references", where);
+        if (!r.contains("match") || !r.at("match").is_object()) {
+            throw RuleError(where + ": \"match\" object is required");
+        }
+        const json& m = r.at("match");
+        for (const auto& [key, value] : m.items()) {
+            if (key != "globals" && key != "except" && key != "anomalies" && key != "unknown") {
+                throw RuleError(where + ": unknown match field \"" + key + "\"");
+            }
+        }
+        rule.globals = string_list(m, "globals", where);
+        rule.except = string_list(m, "except", where);
+        rule.anomalies = string_list(m, "anomalies", where);
+        if (m.contains("unknown")) {
+            if (!m.at("unknown").is_boolean()) throw RuleError(where + ": \"unknown\" must be a boolean");
+            rule.unknown = m.at("unknown").get<bool>();
+        }
+        if (rule.globals.empty() && rule.anomalies.empty() && !rule.unknown) {
+            throw RuleError(where + ": match names no globals, anomalies or unknown");
+        }
+        add_rule(std::move(rule));
+    }
+    reindex();
+}
+
+void RuleSet::add_rule(Rule rule) {
+    auto it = rules_.find(rule.id);
+    if (it != rules_.end() && it->second.origin.rfind("<builtin>", 0) == 0 &&
+        rule.origin.rfind("<builtin>", 0) == 0) {
+        throw RuleError(rule.origin + ": duplicate rule id " + rule.id + " (also in " +
+                        it->second.origin + ")");
+    }
+    rules_[rule.id] = std::move(rule);  // a --rules file replaces a builtin rule of the same id
+}
+
+void RuleSet::allow(const std::string& entry) {
+    if (entry.size() > 2 && entry.compare(entry.size() - 2, 2, ".*") == 0) {
+        allow_prefixes_.push_back(entry.substr(0, entry.size() - 2));
+    } else {
+        auto pos = std::lower_bound(allow_exact_sorted_.begin(), allow_exact_sorted_.end(), entry);
+        if (pos == allow_exact_sorted_.end() || *pos != entry) allow_exact_sorted_.insert(pos, entry);
+    }
+}
+
+void RuleSet::reindex() {
+    deny_index_.clear();
+    anomaly_index_.clear();
+    for (const auto& [id, rule] : rules_) {
+        for (const auto& g : rule.globals) deny_index_[g].push_back(id);
+        for (const auto& a : rule.anomalies) {
+            auto [it, inserted] = anomaly_index_.emplace(a, id);
+            if (!inserted && it->second != id) {
+                throw RuleError(rule.origin + ": anomaly code " + a + " is claimed by both " +
+                                it->second + " and " + id);
+            }
+        }
+    }
+}
+
+void RuleSet::validate() const {
+    if (!unknown_rule()) throw RuleError("rules: no rule with \"unknown\": true");
+    if (!anomaly_index_.count("*")) throw RuleError("rules: no fallback rule for anomalies (\"*\")");
+}
+
+std::vector<const Rule*> RuleSet::rules() const {
+    std::vector<const Rule*> out;
+    for (const auto& [id, rule] : rules_) out.push_back(&rule);
+    return out;
+}
+
+const Rule* RuleSet::find(std::string_view id) const {
+    auto it = rules_.find(std::string(id));
+    return it == rules_.end() ? nullptr : &it->second;
+}
+
+const Rule* RuleSet::deny_rule(const std::string& name, const std::vector<std::string>& aliases) const {
+    const Rule* best = nullptr;
+    std::size_t best_specificity = 0;
+    auto consider = [&](const std::string& candidate) {
+        // Walk every prefix of the candidate at component boundaries: "a", "a.b", "a.b.c".
+        std::size_t end = 0;
+        while (end != std::string::npos) {
+            end = candidate.find('.', end + 1);
+            const std::string_view prefix(candidate.data(), end == std::string::npos ? candidate.size() : end);
+            auto it = deny_index_.find(prefix);
+            if (it == deny_index_.end()) continue;
+            for (const auto& id : it->second) {
+                const Rule& rule = rules_.at(id);
+                const bool exempt = std::any_of(rule.except.begin(), rule.except.end(),
+                                                [&](const std::string& e) { return covers(e, candidate); });
+                if (exempt) continue;
+                const std::size_t spec = components(prefix);
+                if (!best || spec > best_specificity ||
+                    (spec == best_specificity && rule.severity > best->severity)) {
+                    best = &rule;
+                    best_specificity = spec;
+                }
+            }
+        }
+    };
+    consider(name);
+    for (const auto& alias : aliases) consider(alias);
+    return best;
+}
+
+bool RuleSet::allowed(const std::string& name) const {
+    if (std::binary_search(allow_exact_sorted_.begin(), allow_exact_sorted_.end(), name)) return true;
+    return std::any_of(allow_prefixes_.begin(), allow_prefixes_.end(),
+                       [&](const std::string& p) { return covers(p, name); });
+}
+
+const Rule* RuleSet::anomaly_rule(const std::string& code) const {
+    auto it = anomaly_index_.find(code);
+    if (it == anomaly_index_.end()) it = anomaly_index_.find("*");
+    return it == anomaly_index_.end() ? nullptr : &rules_.at(it->second);
+}
+
+const Rule* RuleSet::unknown_rule() const {
+    for (const auto& [id, rule] : rules_) {
+        if (rule.unknown) return &rule;
+    }
+    return nullptr;
+}
+
+std::optional<Finding> RuleEngine::evaluate(const Operation& op) const {
+    const Rule* rule = nullptr;
+    std::string message;
+    if (op.kind == OpKind::Anomaly) {
+        rule = rules_.anomaly_rule(op.name);
+        message = rule ? rule->title : op.name;
+    } else {
+        const char* verb = op.kind == OpKind::Call ? "calls" : "imports";
+        rule = rules_.deny_rule(op.name, op.aliases);
+        if (!rule) {
+            if (rules_.allowed(op.name)) return std::nullopt;
+            rule = rules_.unknown_rule();
+        }
+        message = std::string("Loading ") + verb + " " + op.name;
+        for (const auto& alias : op.aliases) {
+            if (rules_.deny_rule(alias, {}) == rule && alias != op.name) {
+                message += " (reachable as " + alias + ")";
+                break;
+            }
+        }
+        if (op.kind == OpKind::Import) message += " (imported, not called in the stream)";
+    }
+    if (!rule) return std::nullopt;
+    Finding f;
+    f.rule_id = rule->id;
+    f.severity = rule->severity;
+    f.title = rule->title;
+    f.message = std::move(message);
+    f.why = rule->why;
+    f.subject = op.name;
+    f.evidence = op.evidence;
+    f.location = op.location;
+    return f;
+}
+
+}  // namespace mscan
