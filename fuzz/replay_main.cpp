@@ -1,5 +1,6 @@
 // Replays fuzz inputs without libFuzzer: each argument is a file or a directory of files.
 // Used by ctest so that every corpus entry (and every past crash) runs on every build.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>

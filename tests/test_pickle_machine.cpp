@@ -47,7 +47,7 @@ TEST_CASE("GLOBAL + REDUCE is a call with constant arguments as evidence") {
     const auto calls = r.of(OpKind::Call, "posix.system");
     REQUIRE(calls.size() == 1);
     CHECK(calls[0]->evidence == "posix.system('curl x | sh')");
-    CHECK(calls[0]->location.offset == 24);  // the REDUCE opcode
+    CHECK(calls[0]->location.offset == 33);  // the REDUCE opcode
     CHECK(calls[0]->location.chain == std::vector<std::string>{"t.pkl"});
     // A called global is reported by its call, not again as an import.
     CHECK_FALSE(r.has(OpKind::Import, "posix.system"));
@@ -106,11 +106,7 @@ TEST_CASE("a dotted name through a dunder attribute is an anomaly") {
 }
 
 TEST_CASE("getattr(<global>, 'const') folds into the global it yields") {
-    PickleBuilder b;
-    b.proto(2).global("builtins", "getattr").global("os", "").bytes.clear();
-    PickleBuilder c;
-    c.proto(2).global("builtins", "getattr").global("importlib", "import_module");
-    // getattr(os_module_global, 'system') where os is named via a global of a module attribute
+    // getattr(posixpath.os, 'system'): the os module reached as an attribute of posixpath.
     PickleBuilder d;
     d.proto(2).global("builtins", "getattr").global("posixpath", "os").binunicode("system")
         .op(op::TUPLE2).reduce().binunicode("echo hi").tuple1().reduce().stop();

@@ -8,8 +8,9 @@
 namespace mscan::limits {
 
 /// Pickle stack depth. CPython has no cap, but real pickles stay shallow (containers are
-/// filled in batches of 1000 by APPENDS/SETITEMS); a deep stack is an attack on the scanner.
-inline constexpr std::size_t kPickleMaxStack = 1 << 20;
+/// filled in batches of 1000 by APPENDS/SETITEMS, and CPython's pickler cannot even write data
+/// nested deeper than its recursion limit); a deep stack is an attack on the scanner.
+inline constexpr std::size_t kPickleMaxStack = 1 << 18;
 /// Nested MARKs outstanding at once; real pickles nest only as deep as their data.
 inline constexpr std::size_t kPickleMaxMarks = 1 << 16;
 /// Memo entries tracked. Each costs 4 bytes (a handle), so 64 Mi entries is 256 MB at worst;

@@ -68,6 +68,8 @@ private:
     void reindex();
     std::map<std::string, Rule> rules_;
     std::vector<std::string> allow_exact_sorted_;
+    bool allow_dirty_ = false;
+    bool deferred_ = false;
     std::vector<std::string> allow_prefixes_;
     // name entry -> rule ids, built by reindex()
     std::map<std::string, std::vector<std::string>, std::less<>> deny_index_;

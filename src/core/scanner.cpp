@@ -85,6 +85,7 @@ void tidy(std::vector<Finding>& findings) {
         out.push_back(std::move(cap));
     }
     for (auto& f : out) f.fingerprint = fingerprint(f);
+    findings = std::move(out);
 }
 
 }  // namespace

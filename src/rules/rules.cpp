@@ -77,9 +77,12 @@ std::size_t components(std::string_view s) {
 
 RuleSet RuleSet::builtin() {
     RuleSet set;
+    set.deferred_ = true;
     for (const auto& file : embedded_rule_files()) {
         set.load_text(file.text, std::string("<builtin>/") + file.name);
     }
+    set.deferred_ = false;
+    set.reindex();
     set.validate();
     return set;
 }
@@ -122,7 +125,7 @@ void RuleSet::load_text(std::string_view text, const std::string& origin) {
     }
     for (const auto& entry : string_list(doc, "allow", origin)) allow(entry);
     if (!doc.contains("rules")) {
-        reindex();
+        if (!deferred_) reindex();
         return;
     }
     if (!doc.at("rules").is_array()) throw RuleError(origin + ": \"rules\" must be an array");
@@ -168,7 +171,7 @@ void RuleSet::load_text(std::string_view text, const std::string& origin) {
         }
         add_rule(std::move(rule));
     }
-    reindex();
+    if (!deferred_) reindex();
 }
 
 void RuleSet::add_rule(Rule rule) {
@@ -185,12 +188,23 @@ void RuleSet::allow(const std::string& entry) {
     if (entry.size() > 2 && entry.compare(entry.size() - 2, 2, ".*") == 0) {
         allow_prefixes_.push_back(entry.substr(0, entry.size() - 2));
     } else {
+        if (deferred_) {  // sorted once in reindex()
+            allow_exact_sorted_.push_back(entry);
+            allow_dirty_ = true;
+            return;
+        }
         auto pos = std::lower_bound(allow_exact_sorted_.begin(), allow_exact_sorted_.end(), entry);
         if (pos == allow_exact_sorted_.end() || *pos != entry) allow_exact_sorted_.insert(pos, entry);
     }
 }
 
 void RuleSet::reindex() {
+    if (allow_dirty_) {
+        std::sort(allow_exact_sorted_.begin(), allow_exact_sorted_.end());
+        allow_exact_sorted_.erase(std::unique(allow_exact_sorted_.begin(), allow_exact_sorted_.end()),
+                                  allow_exact_sorted_.end());
+        allow_dirty_ = false;
+    }
     deny_index_.clear();
     anomaly_index_.clear();
     for (const auto& [id, rule] : rules_) {

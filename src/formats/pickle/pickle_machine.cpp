@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -250,8 +251,9 @@ private:
         }
     }
     Value make_global(std::string_view module, std::string_view qualname);
+    Value attribute_of(const Value& base, std::string_view attribute);
     std::string call_text(const Value& callee, const std::vector<const Value*>& args) const {
-        std::string s = callee.text.empty() ? render(callee, 80) : callee.text;
+        std::string s = callee.kind == Kind::Global && !callee.text.empty() ? callee.text : render(callee, 120);
         s += "(";
         for (std::size_t i = 0; i < args.size(); ++i) {
             if (i) s += ", ";
@@ -402,10 +404,7 @@ Value Machine::make_global(std::string_view module_in, std::string_view name_in)
                 "global operand is not a valid name: module " +
                     render(text_value(Kind::Str, module_in, module_in.size()), 80) + ", name " +
                     render(text_value(Kind::Str, name_in, name_in.size()), 80));
-        Value v = scalar(Kind::Global);
-        v.text.clear();
-        v.lost = true;
-        return v;
+        return scalar(Kind::Global);  // unresolved: no name
     }
     std::string original = std::string(module_in) + "." + std::string(name_in);
     std::string_view module = module_in;
@@ -423,18 +422,23 @@ Value Machine::make_global(std::string_view module_in, std::string_view name_in)
     auto& aliases = v.node->aliases;
     if (original != v.text) aliases.push_back(original);
     // find_class walks a dotted qualname attribute by attribute, so "pathlib" + "os.system"
-    // is os.system: every tail of the qualname is another name for the same object.
+    // is os.system: the qualname and each of its dotted tails name the same object. Tails of
+    // one component ("system") are too ambiguous to match rules by.
     const auto parts = split_dots(name);
-    for (std::size_t i = 1; i + 1 < parts.size() + 1 && i < parts.size(); ++i) {
-        std::string tail;
-        for (std::size_t j = i; j < parts.size(); ++j) {
-            if (!tail.empty()) tail += ".";
+    for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+        std::string tail(parts[i]);
+        for (std::size_t j = i + 1; j < parts.size(); ++j) {
+            tail += ".";
             tail += parts[j];
         }
-        if (tail.find('.') != std::string::npos) aliases.push_back(tail);
+        aliases.push_back(std::move(tail));
     }
-    for (const auto part : parts) {
-        if (is_dangerous_dunder(part)) {
+    v.num = static_cast<std::int64_t>(module.size());  // where the module part ends in text
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        const auto part = parts[i];
+        // builtins.__import__ is a plain global (and code execution); any later component is
+        // an attribute walk.
+        if (is_dangerous_dunder(part) && !(i == 0 && part == "__import__")) {
             anomaly("pickle.dunder-attribute",
                     "global " + v.text + " walks through attribute " + std::string(part));
             break;
@@ -443,28 +447,79 @@ Value Machine::make_global(std::string_view module_in, std::string_view name_in)
     return v;
 }
 
+/// The global `base` names, extended by a dotted attribute path: find_class(module,
+/// qualname + "." + attribute), which is what getattr/attrgetter on a global yields.
+Value Machine::attribute_of(const Value& base, std::string_view attribute) {
+    const std::string& text = base.text;
+    const auto split = static_cast<std::size_t>(
+        std::clamp<std::int64_t>(base.num, 0, static_cast<std::int64_t>(text.size())));
+    const std::string module = text.substr(0, split);
+    const std::string qualname =
+        (split + 1 < text.size() ? text.substr(split + 1) + "." : std::string()) + std::string(attribute);
+    return make_global(module, qualname);
+}
+
 Value Machine::call(const Value& callee, const std::vector<const Value*>& args, const char* how) {
     const std::string evidence = call_text(callee, args);
     Value result = scalar(Kind::Object);
     result.node = std::make_shared<Node>();
     result.node->origin = evidence;
-    if (callee.kind == Kind::Global && !callee.lost && !callee.text.empty()) {
+    for (const Value* arg : args) add_item(*result.node, *arg, false);
+    result.node->count = args.size();
+    auto is_global = [](const Value* v) { return v->kind == Kind::Global && !v->lost && !v->text.empty(); };
+    auto is_name = [](const Value* v) {
+        return v->kind == Kind::Str && !v->lost && !v->truncated && is_dotted_name(v->text);
+    };
+    if (is_global(&callee)) {
         // builtins.getattr(<global>, '<const>') is just another way to name a global: fold it.
-        if (callee.text == "builtins.getattr" && args.size() == 2 &&
-            args[0]->kind == Kind::Global && !args[0]->lost && !args[0]->text.empty() &&
-            args[1]->kind == Kind::Str && !args[1]->truncated && is_identifier(args[1]->text)) {
-            Value folded = make_global(args[0]->text, args[1]->text);
-            if (!folded.lost && args[0]->node) {
-                for (const auto& alias : args[0]->node->aliases) {
-                    folded.node->aliases.push_back(alias + "." + args[1]->text);
-                }
-            }
+        if (callee.text == "builtins.getattr" && args.size() == 2 && is_global(args[0]) &&
+            is_name(args[1]) && args[1]->text.find('.') == std::string::npos) {
+            called_.insert(callee.text);
+            Value folded = attribute_of(*args[0], args[1]->text);
             note_import(folded);
             return folded;
         }
         note_call(callee, evidence);
+        // __import__('os') / import_module('os') returns the module: track it as a global so
+        // that a later getattr(<it>, 'system') folds into os.system.
+        if ((callee.text == "builtins.__import__" || callee.text == "importlib.import_module") &&
+            !args.empty() && is_name(args[0])) {
+            Value module = scalar(Kind::Global);
+            module.text = args[0]->text;
+            module.num = static_cast<std::int64_t>(module.text.size());
+            module.node = std::make_shared<Node>();
+            return module;
+        }
         result.text = callee.text;
         return result;
+    }
+    // Calling what a known indirection gadget returned: fold it into what it really calls,
+    // e.g. attrgetter('system')(os) is os.system, partial(os.system, 'id')() is os.system('id').
+    if (callee.kind == Kind::Object && !callee.lost && callee.node) {
+        const std::string& maker = callee.text;
+        const auto& made_with = callee.node->items;
+        const bool all_kept = callee.node->count == made_with.size();
+        if ((maker == "operator.attrgetter" || maker == "_operator.attrgetter") && all_kept &&
+            made_with.size() == 1 && is_name(&made_with[0]) && args.size() == 1 && is_global(args[0])) {
+            Value folded = attribute_of(*args[0], made_with[0].text);
+            note_import(folded);
+            return folded;
+        }
+        if ((maker == "operator.methodcaller" || maker == "_operator.methodcaller") && all_kept &&
+            !made_with.empty() && is_name(&made_with[0]) &&
+            made_with[0].text.find('.') == std::string::npos && args.size() == 1 && is_global(args[0])) {
+            const Value method = attribute_of(*args[0], made_with[0].text);
+            std::vector<const Value*> rest;
+            for (std::size_t i = 1; i < made_with.size(); ++i) rest.push_back(&made_with[i]);
+            return call(method, rest, how);
+        }
+        if ((maker == "functools.partial" || maker == "_functools.partial") && all_kept &&
+            !made_with.empty() && is_global(&made_with[0])) {
+            std::vector<const Value*> all;
+            for (std::size_t i = 1; i < made_with.size(); ++i) all.push_back(&made_with[i]);
+            all.insert(all.end(), args.begin(), args.end());
+            return call(made_with[0], all, how);
+        }
     }
     std::string what;
     switch (callee.kind) {
@@ -724,7 +779,7 @@ void Machine::op_stack_global() {
                                                     render(module, 80) + ", name " + render(name, 80));
         }
         Value v = scalar(Kind::Global);
-        v.lost = true;
+        v.lost = module.lost || name.lost;
         push(std::move(v));
         return;
     }
@@ -941,7 +996,7 @@ bool Machine::step() {
             Value v = scalar(Kind::Float);
             const std::string s(l);
             char* end = nullptr;
-            v.real = std::strtod(s.c_str(), &end);
+            v.num = std::bit_cast<std::int64_t>(std::strtod(s.c_str(), &end));
             if (s.empty() || end != s.c_str() + s.size()) anomaly("pickle.bad-operand", "FLOAT " + render(text_value(Kind::Str, l, l.size()), 60));
             push(std::move(v));
             break;
@@ -1031,7 +1086,7 @@ bool Machine::step() {
             auto v = in_.f64be();
             if (!need(v.has_value())) return false;
             Value f = scalar(Kind::Float);
-            f.real = *v;
+            f.num = std::bit_cast<std::int64_t>(*v);
             push(std::move(f));
             break;
         }
@@ -1460,16 +1515,15 @@ RunSummary scan_pickle(ByteReader& reader, const Location& base, const Operation
 bool looks_like_pickle(Source& source, bool extension_suggests_pickle) {
     ByteReader reader(source, 0, std::min<std::uint64_t>(source.size(), limits::kDetectProbeBytes));
     const auto first = reader.peek();
-    if (!first) return false;
+    if (!first || !opcode_info(*first)) return false;
     if (*first == op::PROTO) {
-        ByteReader r2(source);
-        r2.skip(1);
-        const auto proto = r2.u8();
-        return proto.has_value() && *proto <= 5;
+        ByteReader head(source);
+        head.skip(1);
+        const auto proto = head.u8();
+        if (proto && *proto <= 5) return true;
     }
-    if (!opcode_info(*first)) return false;
     if (extension_suggests_pickle) return true;
-    // Protocol 0/1: run the machine silently over a bounded prefix.
+    // Protocol 0/1, or an odd PROTO: run the machine silently over a bounded prefix.
     Machine probe(reader, Location{}, nullptr);
     const StreamEnd end = probe.run_stream("");
     if (end == StreamEnd::Stop) return probe.stream_opcodes() >= 2;

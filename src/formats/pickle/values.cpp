@@ -1,6 +1,7 @@
 // Rendering of symbolic pickle values as Python-like evidence text.
 #include "formats/pickle/values.h"
 
+#include <bit>
 #include <cstdio>
 
 namespace mscan::pickle {
@@ -49,7 +50,7 @@ public:
             case Kind::BigInt: out_ += v.text; break;
             case Kind::Float: {
                 char buf[32];
-                std::snprintf(buf, sizeof buf, "%.17g", v.real);
+                std::snprintf(buf, sizeof buf, "%.17g", std::bit_cast<double>(v.num));
                 out_ += buf;
                 break;
             }
@@ -70,7 +71,7 @@ public:
                 out_ += ")";
                 break;
             case Kind::Dict: mapping(v, depth); break;
-            case Kind::Global: out_ += v.text; break;
+            case Kind::Global: out_ += v.text.empty() ? "<unresolved global>" : v.text; break;
             case Kind::Object:
                 if (v.node && !v.node->origin.empty()) {
                     out_ += v.node->origin;

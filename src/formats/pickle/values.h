@@ -41,9 +41,9 @@ struct Value {
     bool lost = false;
     /// Str/Bytes: text holds only a prefix of the real value.
     bool truncated = false;
-    /// Bool/Int value; Str/Bytes real length; Ext code.
+    /// Bool/Int value; Str/Bytes real length; Ext code; Global: length of the module part;
+    /// Float: the double's bits.
     std::int64_t num = 0;
-    double real = 0;
     /// Str content (UTF-8), BigInt digits, Global/Object name.
     std::string text;
     std::shared_ptr<Node> node;
