@@ -49,10 +49,10 @@ void list_rules(const mscan::RuleSet& rules) {
 
 int main(int argc, char** argv) {
     CLI::App app{"mscan " + std::string(mscan::kVersion) +
-                     " - find unsafe code in machine-learning model files without loading them.",
+                     " - find unsafe code in ML model files without loading them.",
                  "mscan"};
     app.footer(kExitHelp);
-    app.get_formatter()->column_width(30);
+    app.get_formatter()->column_width(26);
 
     std::vector<std::string> targets;
     std::string format = "text";
@@ -64,29 +64,34 @@ int main(int argc, char** argv) {
     bool show_skipped = false, no_color = false, no_timing = false;
     unsigned jobs = 0;
 
-    app.add_option("targets", targets, "Files, directories (recursive) or - for stdin");
+    app.add_option("targets", targets, "Files, directories (recursive), - for stdin")
+        ->type_name("TARGET");
     std::string format_names;
     for (const auto& r : mscan::reporters()) format_names += std::string(format_names.empty() ? "" : "|") + r.name;
-    app.add_option("-f,--format", format, "Report format: " + format_names + " (default text)")
+    app.add_option("-f,--format", format, "Report format: " + format_names)
+        ->type_name("FMT")
         ->check([](const std::string& v) {
             return mscan::find_reporter(v) ? std::string() : "unknown format '" + v + "'";
         });
-    app.add_option("-o,--output", output, "Write the report to FILE instead of stdout");
+    app.add_option("-o,--output", output, "Write the report to FILE, not stdout")->type_name("FILE");
     app.add_option("--fail-on", fail_on,
-                   "Exit 1 on findings at or above: critical|high|medium|low|never (default medium)")
-        ->check(CLI::IsMember({"critical", "high", "medium", "low", "info", "never"}));
-    app.add_option("--rules", rule_dirs, "Add or override rules from *.json files in DIR")
+                   "Exit 1 on a finding at or above LEVEL: critical, high,\n"
+                   "medium (default), low, info, or never")
+        ->type_name("LEVEL")
+        ->check(CLI::IsMember({"critical", "high", "medium", "low", "info", "never"}).description(""));
+    app.add_option("--rules", rule_dirs, "Add/override rules from DIR/*.json")
         ->type_name("DIR");
-    app.add_option("--allow", allow, "Allow a global: exact name, or prefix.* (repeatable)")
+    app.add_option("--allow", allow, "Allow a global: exact name or prefix.*")
         ->type_name("NAME");
-    app.add_option("-j,--jobs", jobs, "Files scanned in parallel (default: all cores)")
-        ->check(CLI::Range(1u, 1024u));
-    app.add_flag("--show-skipped", show_skipped, "List files that are not a model format, with reasons");
+    app.add_option("-j,--jobs", jobs, "Files scanned in parallel (default: cores)")
+        ->type_name("N")
+        ->check(CLI::Range(1u, 1024u).description(""));
+    app.add_flag("--show-skipped", show_skipped, "List files that are not a model format");
     app.add_flag("-q,--quiet", quiet, "Only findings and errors; no summary");
     app.add_flag("-v,--verbose", verbose, "Also list clean and skipped files");
-    app.add_flag("--no-color", no_color, "No ANSI colour (also: NO_COLOR set, or not a terminal)");
-    app.add_flag("--no-timing", no_timing, "Leave the elapsed time out of the text summary");
-    app.add_flag("--list-rules", show_list, "List the rules (after --rules) and exit");
+    app.add_flag("--no-color", no_color, "No colour (also when NO_COLOR is set or not a TTY)");
+    app.add_flag("--no-timing", no_timing, "No elapsed time in the text summary");
+    app.add_flag("--list-rules", show_list, "List the rules (with --rules applied) and exit");
     app.add_flag("--version", show_version, "Print the version and exit");
 
     try {

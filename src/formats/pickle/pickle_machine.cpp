@@ -234,21 +234,33 @@ private:
         v.node = std::make_shared<Node>();
         return v;
     }
-    /// Adds an item to a container node, keeping only the first few for evidence.
+    /// Whether `from` can reach `target` through kept items (a cycle if `target` then keeps
+    /// `from`). Bounded: past `budget` visited nodes it answers yes, to stay safe.
+    static bool reaches(const Node* from, const Node* target, int& budget) {
+        if (from == target) return true;
+        if (--budget <= 0) return true;
+        for (const auto& item : from->items) {
+            if (item.node && reaches(item.node.get(), target, budget)) return true;
+        }
+        return false;
+    }
+    /// Adds an item to a container node, keeping only the first few for evidence. Items are
+    /// shared, so an item that already holds the container (l.append(l), or deeper) is kept
+    /// only as a summary: reference cycles would never be freed.
     static void add_item(Node& node, const Value& item, bool pair_half) {
         const std::size_t cap = limits::kPickleMaxKeptItems * (pair_half ? 2 : 1);
-        if (node.items.size() < cap) {
-            const std::uint8_t child_depth = item.node ? item.node->depth : 0;
-            if (child_depth >= kMaxKeptDepth) {
-                Value summary;
-                summary.kind = item.kind;
-                summary.lost = true;
-                node.items.push_back(std::move(summary));
-            } else {
-                node.items.push_back(item);
-                node.depth = std::max<std::uint8_t>(node.depth, child_depth + 1);
-            }
+        if (node.items.size() >= cap) return;
+        const std::uint8_t child_depth = item.node ? item.node->depth : 0;
+        int budget = 64;
+        if (child_depth >= kMaxKeptDepth || (item.node && reaches(item.node.get(), &node, budget))) {
+            Value summary;
+            summary.kind = item.kind;
+            summary.lost = true;
+            node.items.push_back(std::move(summary));
+            return;
         }
+        node.items.push_back(item);
+        node.depth = std::max<std::uint8_t>(node.depth, child_depth + 1);
     }
     Value make_global(std::string_view module, std::string_view qualname);
     Value attribute_of(const Value& base, std::string_view attribute);
