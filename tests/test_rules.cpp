@@ -69,6 +69,17 @@ TEST_CASE("the shipped rules load, validate and cover the denylist families") {
     CHECK(rule_of(rules, "pathlib.os.system", {"os.system"}) == "process-execution");
 }
 
+TEST_CASE("every rule has its section in docs/rules.md") {
+    std::ifstream in(std::string(MSCAN_SOURCE_DIR) + "/docs/rules.md");
+    REQUIRE(in.good());
+    const std::string docs((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const RuleSet rules = RuleSet::builtin();
+    for (const auto* r : rules.rules()) {
+        INFO("rule " << r->id << " needs a '### " << r->id << "' section");
+        CHECK(docs.find("\n### " + r->id + "\n") != std::string::npos);
+    }
+}
+
 TEST_CASE("matching is by dotted component prefix, most specific entry first") {
     RuleSet rules;
     rules.load_text(kMiniRules, "mini.json");

@@ -29,6 +29,15 @@ inline constexpr std::size_t kPickleMaxKeptString = 512;
 inline constexpr std::size_t kPickleMaxNameLength = 1024;
 /// Container items kept per list/tuple/dict for evidence; the rest are counted only.
 inline constexpr std::size_t kPickleMaxKeptItems = 16;
+/// Nesting depth of container items kept for evidence; deeper items keep only their kind.
+inline constexpr std::uint8_t kPickleMaxKeptDepth = 8;
+/// Nodes visited when checking that a kept item does not hold its container (a cycle).
+inline constexpr int kPickleCycleCheckNodes = 64;
+/// Anomalies of one code reported per stream; the first ones carry the information.
+inline constexpr int kPickleMaxAnomaliesPerCode = 8;
+/// Calls of one callable reported per stream with their evidence; later ones add nothing new
+/// to the finding (a state dict calls _rebuild_tensor_v2 once per tensor).
+inline constexpr int kPickleMaxCallsPerName = 8;
 /// Operations (imports, calls, anomalies) reported per pickle stream before we stop listing.
 inline constexpr std::size_t kPickleMaxOperations = 100000;
 /// Back-to-back pickle streams read from one file (legacy torch writes 5).

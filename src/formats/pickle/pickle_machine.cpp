@@ -25,12 +25,9 @@ namespace mscan::pickle {
 namespace {
 
 constexpr std::size_t kEvidence = limits::kEvidenceChars;
-/// Distinct anomalies of one code reported per stream (the first ones carry the information).
-constexpr int kMaxAnomaliesPerCode = 8;
-/// Calls of one callable reported per stream (with their evidence); later ones are counted.
-constexpr int kMaxCallsPerName = 8;
-/// Nesting depth of container items kept for evidence.
-constexpr std::uint8_t kMaxKeptDepth = 8;
+constexpr int kMaxAnomaliesPerCode = limits::kPickleMaxAnomaliesPerCode;
+constexpr int kMaxCallsPerName = limits::kPickleMaxCallsPerName;
+constexpr std::uint8_t kMaxKeptDepth = limits::kPickleMaxKeptDepth;
 
 bool is_identifier(std::string_view s) {
     if (s.empty()) return false;
@@ -251,7 +248,7 @@ private:
         const std::size_t cap = limits::kPickleMaxKeptItems * (pair_half ? 2 : 1);
         if (node.items.size() >= cap) return;
         const std::uint8_t child_depth = item.node ? item.node->depth : 0;
-        int budget = 64;
+        int budget = limits::kPickleCycleCheckNodes;
         if (child_depth >= kMaxKeptDepth || (item.node && reaches(item.node.get(), &node, budget))) {
             Value summary;
             summary.kind = item.kind;
