@@ -1,0 +1,457 @@
+#!/usr/bin/env python3
+"""Make the large benchmark inputs for mscan's pickle scanner.
+
+    dense.pkl    >= 200 MB, protocol 4, FRAMEs of ~64 KiB, a list of millions of small objects
+                 (dicts, tuples, strings, ints) with memoised keys: the worst case for the
+                 symbolic machine (every byte is an opcode; the memo grows to ~10M entries).
+    payload.pkl  >= 1 GiB, protocol 5, a list of 4-64 MiB BINBYTES/BINBYTES8/BYTEARRAY8 items:
+                 the best case (payloads must be skipped by length, never read). Sparse file.
+    small/       1,000 small pickles (a few hundred bytes to a few KB), protocols 0-5, plain
+                 builtin data only (no globals), to measure per-file overhead.
+
+Only pickles of plain builtin data are *written* (opcodes assembled here, or pickle.dumps for
+the small files); nothing is ever unpickled. `--selftest` checks the dense encoder byte-for-byte
+against pickle.dumps on a small list and runs pickletools.dis over small versions of each input.
+
+Files that already exist with the size recorded in out/manifest.json (for the same parameters)
+are skipped, so re-running is cheap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import pickle
+import pickletools
+import random
+import struct
+import sys
+import time
+
+FRAME_TARGET = 64 * 1024  # CPython's _FRAME_SIZE_TARGET
+FRAME_MIN = 4  # CPython's _FRAME_SIZE_MIN: smaller frames are written without a FRAME header
+BATCH = 1000  # CPython's _BATCHSIZE for APPENDS/SETITEMS
+
+# Opcodes (pickle module names).
+PROTO, STOP, FRAME = b"\x80", b".", b"\x95"
+EMPTY_LIST, EMPTY_DICT, MARK = b"]", b"}", b"("
+APPEND, APPENDS, SETITEM, SETITEMS = b"a", b"e", b"s", b"u"
+MEMOIZE, BINGET, LONG_BINGET = b"\x94", b"h", b"j"
+BININT, BININT1, BININT2, LONG1 = b"J", b"K", b"M", b"\x8a"
+BINFLOAT, NONE, NEWTRUE, NEWFALSE = b"G", b"N", b"\x88", b"\x89"
+SHORT_BINUNICODE, BINUNICODE = b"\x8c", b"X"
+TUPLE2, TUPLE3 = b"\x86", b"\x87"
+BINBYTES, BINBYTES8, BYTEARRAY8 = b"B", b"\x8e", b"\x96"
+
+MiB = 1 << 20
+
+
+# --------------------------------------------------------------------------------------------
+# Framing, as CPython's C pickler does it: opcodes go into a frame buffer; before each object is
+# saved, a frame of >= 64 KiB is committed. Large byte payloads bypass frames.
+
+
+class Framer:
+    def __init__(self, out):
+        self.out = out
+        self.buf = bytearray()
+        self.written = 0
+
+    def boundary(self):
+        if len(self.buf) >= FRAME_TARGET:
+            self.commit()
+
+    def commit(self):
+        if self.buf:
+            if len(self.buf) >= FRAME_MIN:
+                self._raw(FRAME + struct.pack("<Q", len(self.buf)))
+            self._raw(self.buf)
+            self.buf = bytearray()
+
+    def _raw(self, b):
+        self.out.write(b)
+        self.written += len(b)
+
+    def large(self, header, size, sparse):
+        """Commit the frame, then write header + payload of `size` bytes outside any frame."""
+        self.commit()
+        self._raw(header)
+        if sparse:
+            self.out.seek(size, os.SEEK_CUR)
+            self.written += size
+        else:
+            zeros = bytes(min(size, 8 * MiB))
+            left = size
+            while left:
+                n = min(left, len(zeros))
+                self._raw(zeros[:n] if n < len(zeros) else zeros)
+                left -= n
+
+
+def enc_int(x: int) -> bytes:
+    if 0 <= x <= 0xFF:
+        return BININT1 + bytes((x,))
+    if 0 <= x <= 0xFFFF:
+        return BININT2 + struct.pack("<H", x)
+    if -(1 << 31) <= x < (1 << 31):
+        return BININT + struct.pack("<i", x)
+    b = pickle.encode_long(x)
+    return LONG1 + bytes((len(b),)) + b
+
+
+def enc_str(s: str) -> bytes:
+    b = s.encode("utf-8")
+    if len(b) < 256:
+        return SHORT_BINUNICODE + bytes((len(b),)) + b
+    return BINUNICODE + struct.pack("<I", len(b)) + b
+
+
+def enc_get(idx: int) -> bytes:
+    return BINGET + bytes((idx,)) if idx < 256 else LONG_BINGET + struct.pack("<I", idx)
+
+
+# --------------------------------------------------------------------------------------------
+# dense.pkl
+
+
+def dense_item(i: int):
+    """The i-th element of the dense list, as plain Python data (used by --selftest)."""
+    k = i % 10
+    if k <= 6:
+        return {"id": i, "name": f"item-{i:08d}", "score": i * 0.25,
+                "tags": (i % 7, i % 300), "ok": i % 2 == 0}
+    if k == 7:
+        return (i, f"t{i}", None)
+    if k == 8:
+        return f"s{i:010d}"
+    return i * 7919
+
+
+class DenseEncoder:
+    """Encodes dense_item(i) exactly as pickle.dumps(protocol=4) would inside a list."""
+
+    KEYS = ("id", "name", "score", "tags", "ok")
+
+    def __init__(self, framer: Framer):
+        self.f = framer
+        self.memo = 0  # next memo index
+        self.key_memo: dict[str, int] = {}
+
+    def _memoize(self):
+        self.memo += 1
+        return MEMOIZE
+
+    def _key(self, key: str):
+        f = self.f
+        f.boundary()
+        idx = self.key_memo.get(key)
+        if idx is None:
+            self.key_memo[key] = self.memo
+            f.buf += enc_str(key) + self._memoize()
+        else:
+            f.buf += enc_get(idx)
+
+    def _str(self, s: str):
+        self.f.boundary()
+        self.f.buf += enc_str(s) + self._memoize()
+
+    def _atom(self, b: bytes):
+        self.f.boundary()
+        self.f.buf += b
+
+    def item(self, i: int):
+        f = self.f
+        f.boundary()
+        k = i % 10
+        if k <= 6:
+            f.buf += EMPTY_DICT + self._memoize() + MARK
+            self._key("id")
+            self._atom(enc_int(i))
+            self._key("name")
+            self._str(f"item-{i:08d}")
+            self._key("score")
+            self._atom(BINFLOAT + struct.pack(">d", i * 0.25))
+            self._key("tags")
+            f.boundary()
+            self._atom(enc_int(i % 7))
+            self._atom(enc_int(i % 300))
+            f.buf += TUPLE2 + self._memoize()
+            self._key("ok")
+            self._atom(NEWTRUE if i % 2 == 0 else NEWFALSE)
+            f.buf += SETITEMS
+        elif k == 7:
+            self._atom(enc_int(i))
+            self._str(f"t{i}")
+            self._atom(NONE)
+            f.buf += TUPLE3 + self._memoize()
+        elif k == 8:
+            self.f.buf += enc_str(f"s{i:010d}") + self._memoize()
+        else:
+            f.buf += enc_int(i * 7919)
+
+
+def write_dense(out, target_bytes: int | None = None, count: int | None = None) -> int:
+    """Writes the dense pickle; stops after `count` items, or at the first batch boundary past
+    `target_bytes`. Returns the number of items."""
+    framer = Framer(out)
+    framer._raw(PROTO + b"\x04")
+    enc = DenseEncoder(framer)
+    framer.boundary()
+    framer.buf += EMPTY_LIST + enc._memoize()
+    i = 0
+    while True:
+        n = BATCH if count is None else min(BATCH, count - i)
+        if n <= 0:
+            break
+        if count == 1:  # CPython special-cases only a whole list of one item
+            enc.item(i)
+            framer.buf += APPEND
+        else:
+            framer.buf += MARK
+            for j in range(i, i + n):
+                enc.item(j)
+            framer.buf += APPENDS
+        i += n
+        if count is None and framer.written >= target_bytes:
+            break
+    framer.buf += STOP
+    framer.commit()
+    return i
+
+
+# --------------------------------------------------------------------------------------------
+# payload.pkl
+
+PAYLOAD_SIZES_MIB = (4, 16, 64, 8, 32, 48, 12, 24)
+
+
+def payload_plan(total_bytes: int, scale: int = MiB):
+    sizes, acc, j = [], 0, 0
+    while acc < total_bytes:
+        s = PAYLOAD_SIZES_MIB[j % len(PAYLOAD_SIZES_MIB)] * scale
+        sizes.append(s)
+        acc += s
+        j += 1
+    return sizes
+
+
+def write_payload(out, total_bytes: int, sparse: bool, scale: int = MiB) -> int:
+    sizes = payload_plan(total_bytes, scale)
+    framer = Framer(out)
+    framer._raw(PROTO + b"\x05")
+    memo = 0
+    framer.buf += EMPTY_LIST + MEMOIZE
+    memo += 1
+    framer.buf += MARK
+    # a small metadata dict first, like a checkpoint's header
+    framer.buf += EMPTY_DICT + MEMOIZE + MARK
+    memo += 1
+    for key, val in (("format", "mscan-bench-payload"), ("count", len(sizes)),
+                     ("total", sum(sizes))):
+        framer.buf += enc_str(key) + MEMOIZE
+        memo += 1
+        if isinstance(val, str):
+            framer.buf += enc_str(val) + MEMOIZE
+            memo += 1
+        else:
+            framer.buf += enc_int(val)
+    framer.buf += SETITEMS
+    for j, size in enumerate(sizes):
+        kind = j % 3
+        if kind == 0:  # what CPython writes for bytes < 4 GiB
+            header = BINBYTES + struct.pack("<I", size)
+        elif kind == 1:  # what CPython writes for bytes >= 4 GiB
+            header = BINBYTES8 + struct.pack("<Q", size)
+        else:  # bytearray, protocol 5
+            header = BYTEARRAY8 + struct.pack("<Q", size)
+        framer.large(header, size, sparse)
+        framer.buf += MEMOIZE
+    framer.buf += APPENDS + STOP
+    framer.commit()
+    out.truncate(framer.written)
+    return len(sizes)
+
+
+# --------------------------------------------------------------------------------------------
+# small/
+
+
+def small_object(rng: random.Random, proto: int):
+    """Plain builtin data, 200 B - ~8 KB pickled. Bytes only for protocol >= 3 (earlier
+    protocols pickle bytes through a _codecs.encode call)."""
+    kind = rng.randrange(6)
+    word = lambda: "".join(rng.choice("abcdefghijklmnopqrstuvwxyz_") for _ in range(rng.randint(3, 12)))
+    if kind == 0:  # model config
+        cfg = {"model_type": word(), "hidden_size": rng.choice([128, 256, 768, 1024]),
+               "num_layers": rng.randint(1, 48), "dropout": rng.random() / 2,
+               "activation": rng.choice(["gelu", "relu", "silu"]), "vocab_size": rng.randint(1000, 60000),
+               "tie_embeddings": rng.random() < 0.5, "layer_norm_eps": 1e-5, "extra": None}
+        for _ in range(rng.randint(0, 40)):
+            cfg[word()] = rng.choice([rng.randint(-5, 10**6), rng.random(), word(), True, None])
+        return cfg
+    if kind == 1:  # training history
+        return {"epoch": rng.randint(1, 100),
+                "loss": [rng.random() for _ in range(rng.randint(10, 400))],
+                "lr": [1e-3 * rng.random() for _ in range(rng.randint(1, 50))]}
+    if kind == 2:  # vocabulary
+        return {word(): j for j in range(rng.randint(10, 300))}
+    if kind == 3:  # nested records
+        return [(j, word(), rng.random(), [rng.randint(0, 9) for _ in range(rng.randint(0, 8))])
+                for j in range(rng.randint(5, 120))]
+    if kind == 4:  # label map with big ints
+        return {"labels": [word() for _ in range(rng.randint(5, 80))],
+                "seed": rng.getrandbits(rng.randint(8, 200)), "shape": (rng.randint(1, 4096),) * 3}
+    obj = {"name": word(), "version": (1, rng.randint(0, 20), rng.randint(0, 99)),
+           "notes": " ".join(word() for _ in range(rng.randint(5, 200)))}
+    if proto >= 3:
+        obj["blob"] = rng.randbytes(rng.randint(16, 2048))
+    return obj
+
+
+def write_small(directory: str, count: int) -> int:
+    os.makedirs(directory, exist_ok=True)
+    rng = random.Random(20240601)
+    total = 0
+    for n in range(count):
+        proto = n % 6
+        data = pickle.dumps(small_object(rng, proto), protocol=proto)
+        path = os.path.join(directory, f"small-{n:04d}.pkl")
+        with open(path, "wb") as fh:
+            fh.write(data)
+        total += len(data)
+    return total
+
+
+def small_dir_size(directory: str, count: int) -> int | None:
+    total = 0
+    for n in range(count):
+        try:
+            total += os.path.getsize(os.path.join(directory, f"small-{n:04d}.pkl"))
+        except OSError:
+            return None
+    if len(os.listdir(directory)) != count:
+        return None
+    return total
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def selftest() -> None:
+    # 1. The dense encoder matches CPython's pickler byte for byte (framing included).
+    for count in (0, 1, 2, 999, 1000, 1001, 2500, 25_000):
+        buf = io.BytesIO()
+        write_dense(buf, count=count)
+        ours = buf.getvalue()
+        ref = pickle.dumps([dense_item(i) for i in range(count)], protocol=4)
+        if ours != ref:
+            pos = next((k for k in range(min(len(ours), len(ref))) if ours[k] != ref[k]), None)
+            sys.exit(f"selftest: dense encoder differs from pickle.dumps for {count} items "
+                     f"(len {len(ours)} vs {len(ref)}, first difference at {pos})")
+    print("selftest: dense encoder == pickle.dumps(protocol=4) for up to 25,000 items")
+    # 2. pickletools.dis accepts small versions of each input (it checks stack, marks, memo).
+    buf = io.BytesIO()
+    write_dense(buf, count=3000)
+    pickletools.dis(buf.getvalue(), out=io.StringIO())
+    buf = io.BytesIO()
+    write_payload(buf, total_bytes=300 * 1024, sparse=False, scale=1024)
+    text = io.StringIO()
+    pickletools.dis(buf.getvalue(), out=text)
+    for op in ("BINBYTES ", "BINBYTES8", "BYTEARRAY8", "FRAME"):
+        if op not in text.getvalue():
+            sys.exit(f"selftest: payload pickle lacks {op}")
+    rng = random.Random(1)
+    for n in range(60):
+        pickletools.dis(pickle.dumps(small_object(rng, n % 6), protocol=n % 6), out=io.StringIO())
+    print("selftest: pickletools.dis accepts dense, payload and small samples")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "out"))
+    ap.add_argument("--only", default="dense,payload,small", help="comma list of inputs to make")
+    ap.add_argument("--dense-mb", type=int, default=200, help="dense.pkl size, MiB (default 200)")
+    ap.add_argument("--payload-mb", type=int, default=1100, help="payload.pkl size, MiB (default 1100)")
+    ap.add_argument("--small-count", type=int, default=1000)
+    ap.add_argument("--no-sparse", action="store_true", help="write payload zeros instead of holes")
+    ap.add_argument("--force", action="store_true", help="rewrite even if up to date")
+    ap.add_argument("--selftest", action="store_true", help="validate the encoders and exit")
+    args = ap.parse_args()
+
+    if args.selftest:
+        selftest()
+        return
+
+    os.makedirs(args.out, exist_ok=True)
+    manifest_path = os.path.join(args.out, "manifest.json")
+    try:
+        with open(manifest_path) as fh:
+            manifest = json.load(fh)
+    except (OSError, ValueError):
+        manifest = {}
+
+    def up_to_date(name, params, actual_size):
+        entry = manifest.get(name)
+        return (not args.force and entry is not None and entry.get("params") == params
+                and actual_size is not None and entry.get("size") == actual_size)
+
+    def size_of(path):
+        try:
+            return os.path.getsize(path)
+        except OSError:
+            return None
+
+    def record(name, params, size, **extra):
+        manifest[name] = {"params": params, "size": size, **extra}
+        with open(manifest_path + ".tmp", "w") as fh:
+            json.dump(manifest, fh, indent=2, sort_keys=True)
+        os.replace(manifest_path + ".tmp", manifest_path)
+
+    wanted = set(args.only.split(","))
+
+    if "dense" in wanted:
+        path = os.path.join(args.out, "dense.pkl")
+        params = {"version": 1, "mib": args.dense_mb}
+        if up_to_date("dense.pkl", params, size_of(path)):
+            print(f"dense.pkl: up to date ({size_of(path):,} bytes)")
+        else:
+            t = time.time()
+            with open(path + ".tmp", "wb") as fh:
+                items = write_dense(fh, target_bytes=args.dense_mb * MiB)
+            os.replace(path + ".tmp", path)
+            record("dense.pkl", params, size_of(path), items=items)
+            print(f"dense.pkl: {size_of(path):,} bytes, {items:,} items ({time.time() - t:.1f}s)")
+
+    if "payload" in wanted:
+        path = os.path.join(args.out, "payload.pkl")
+        params = {"version": 1, "mib": args.payload_mb, "sparse": not args.no_sparse}
+        if up_to_date("payload.pkl", params, size_of(path)):
+            print(f"payload.pkl: up to date ({size_of(path):,} bytes)")
+        else:
+            t = time.time()
+            with open(path + ".tmp", "wb") as fh:
+                items = write_payload(fh, args.payload_mb * MiB, sparse=not args.no_sparse)
+            os.replace(path + ".tmp", path)
+            record("payload.pkl", params, size_of(path), items=items)
+            print(f"payload.pkl: {size_of(path):,} bytes, {items} payloads ({time.time() - t:.1f}s)")
+
+    if "small" in wanted:
+        directory = os.path.join(args.out, "small")
+        params = {"version": 1, "count": args.small_count}
+        have = small_dir_size(directory, args.small_count) if os.path.isdir(directory) else None
+        if up_to_date("small", params, have):
+            print(f"small/: up to date ({args.small_count} files, {have:,} bytes)")
+        else:
+            t = time.time()
+            if os.path.isdir(directory):
+                for name in os.listdir(directory):
+                    os.unlink(os.path.join(directory, name))
+            total = write_small(directory, args.small_count)
+            record("small", params, total, files=args.small_count)
+            print(f"small/: {args.small_count} files, {total:,} bytes ({time.time() - t:.1f}s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Throughput benchmark for mscan's pickle scanner: builds mscan (Release), makes the inputs
+# (bench/make_inputs.py, cached in bench/out/), scans each one RUNS times under /usr/bin/time -v
+# and prints best wall time, throughput and peak RSS against the targets. Warm page cache: one
+# untimed run precedes the timed ones.
+#
+#   bench/run.sh                 # build, make inputs, run, print the table
+#   RUNS=10 bench/run.sh         # more timed runs per input (default 5)
+#   bench/run.sh --no-build      # reuse build-bench/mscan as it is
+#   MSCAN=build/mscan bench/run.sh --no-build   # benchmark another binary
+#   bench/run.sh dense           # only some inputs: dense, payload, small
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+RUNS=${RUNS:-5}
+BUILD_DIR=${BUILD_DIR:-build-bench}
+MSCAN=${MSCAN:-$BUILD_DIR/mscan}
+OUT=bench/out
+build=1
+inputs=()
+for arg in "$@"; do
+    case $arg in
+        --no-build) build=0 ;;
+        dense|payload|small) inputs+=("$arg") ;;
+        -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        *) echo "run.sh: unknown argument: $arg" >&2; exit 2 ;;
+    esac
+done
+[[ ${#inputs[@]} -gt 0 ]] || inputs=(dense payload small)
+
+if [[ ! -x /usr/bin/time ]]; then
+    echo "== installing GNU time (Debian package 'time')" >&2
+    apt-get install -y time >/dev/null || { apt-get update >/dev/null && apt-get install -y time >/dev/null; }
+fi
+
+if [[ $build == 1 ]]; then
+    echo "== building mscan (Release) in $BUILD_DIR (log: $OUT/build.log)" >&2
+    mkdir -p "$OUT"
+    if ! { cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DMSCAN_TESTS=OFF &&
+           cmake --build "$BUILD_DIR" -j2; } >"$OUT/build.log" 2>&1; then
+        tail -30 "$OUT/build.log" >&2
+        echo "run.sh: build failed (full log: $OUT/build.log)" >&2
+        exit 2
+    fi
+fi
+[[ -x $MSCAN ]] || { echo "run.sh: no mscan binary at $MSCAN" >&2; exit 2; }
+
+echo "== making inputs in $OUT" >&2
+only=$(IFS=,; echo "${inputs[*]}")
+python3 bench/make_inputs.py --out "$OUT" --only "$only" >&2
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# bytes of a file, or the sum over a directory's files
+input_bytes() {
+    if [[ -d $1 ]]; then find "$1" -type f -printf '%s\n' | awk '{s += $1} END {print s}'
+    else stat -c %s "$1"; fi
+}
+
+# run_one PATH -> prints "wall_seconds rss_kib exit_code cpu_seconds(user+sys)"
+run_one() {
+    local t0 t1 rc=0
+    t0=$EPOCHREALTIME
+    /usr/bin/time -v -o "$tmp/time" "$MSCAN" --format json -o /dev/null --fail-on never "$1" \
+        2>"$tmp/stderr" || rc=$?
+    t1=$EPOCHREALTIME
+    local rss cpu
+    rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tmp/time")
+    cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {print s + 0}' "$tmp/time")
+    echo "$t0 $t1 ${rss:-0} $rc $cpu" | awk '{printf "%.4f %d %d %.2f\n", $2 - $1, $3, $4, $5}'
+}
+
+printf '\n%-9s %10s %5s %8s %9s %6s %14s %10s  %s\n' input "size MB" exit "best s" \
+    "median s" "cpu s" throughput "peak RSS" "targets (warm cache, best of $RUNS)"
+for name in "${inputs[@]}"; do
+    case $name in
+        dense) path=$OUT/dense.pkl ;;
+        payload) path=$OUT/payload.pkl ;;
+        small) path=$OUT/small ;;
+    esac
+    bytes=$(input_bytes "$path")
+    run_one "$path" >/dev/null  # warm-up (page cache), not timed
+    : >"$tmp/runs"
+    for ((r = 0; r < RUNS; r++)); do run_one "$path" >>"$tmp/runs"; done
+    if [[ -s $tmp/stderr ]]; then
+        echo "-- $name: mscan stderr (last run):" >&2
+        head -5 "$tmp/stderr" >&2
+    fi
+    # best wall, median wall, max RSS over runs, worst exit code, CPU time of the best run
+    read -r best median rss_kib rc cpu < <(sort -n "$tmp/runs" | awk '
+        {w[NR] = $1; if ($2 > rss) rss = $2; if ($3 > rc) rc = $3; if (NR == 1) cpu = $4}
+        END {m = (NR % 2) ? w[(NR + 1) / 2] : (w[NR / 2] + w[NR / 2 + 1]) / 2;
+             printf "%s %s %d %d %s\n", w[1], m, rss, rc, cpu}')
+    nfiles=$( [[ -d $path ]] && find "$path" -type f | wc -l || echo 1)
+    awk -v name="$name" -v bytes="$bytes" -v best="$best" -v median="$median" \
+        -v rss_kib="$rss_kib" -v rc="$rc" -v nfiles="$nfiles" -v cpu="$cpu" '
+        function verdict(ok) { return ok ? "PASS" : "MISS" }
+        BEGIN {
+            mb = bytes / 1e6; rss = rss_kib * 1024 / 1e6; mbps = mb / best
+            if (name == "dense") {
+                tp = sprintf("%.0f MB/s", mbps)
+                t = sprintf("%s >=300 MB/s; %s RSS < %.0f MB (half input)",
+                            verdict(mbps >= 300), verdict(rss < mb / 2), mb / 2)
+            } else if (name == "payload") {
+                tp = sprintf("%.2f GB/s", mbps / 1000)
+                t = sprintf("%s >=5 GB/s; %s RSS < 64 MB", verdict(mbps >= 5000), verdict(rss < 64))
+            } else {
+                tp = sprintf("%.0f files/s", nfiles / best)
+                t = sprintf("%s %d files < 0.5 s; %s RSS < 64 MB", verdict(best < 0.5), nfiles,
+                            verdict(rss < 64))
+            }
+            if (rc != 0) t = "ERROR (exit " rc ", see stderr above) " t
+            printf "%-9s %10.1f %5d %8.3f %9.3f %6.2f %14s %7.1f MB  %s\n",
+                   name, mb, rc, best, median, cpu, tp, rss, t
+        }'
+done | tee "$tmp/table"
+cp "$tmp/table" "$OUT/last-results.txt"
+echo
+echo "load average during the runs: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores" \
+     "(wall times are only meaningful on an otherwise idle machine; cpu s = user+sys)"
+echo "MB = 10^6 bytes. Wall time from bash EPOCHREALTIME around /usr/bin/time; peak RSS from its" \
+     "'Maximum resident set size'. Table saved to $OUT/last-results.txt"
