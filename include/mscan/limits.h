@@ -13,22 +13,27 @@ namespace mscan::limits {
 inline constexpr std::size_t kPickleMaxStack = 1 << 18;
 /// Nested MARKs outstanding at once; real pickles nest only as deep as their data.
 inline constexpr std::size_t kPickleMaxMarks = 1 << 16;
-/// Memo entries tracked. Each costs 4 bytes (a handle), so 64 Mi entries is 256 MB at worst;
-/// a 200 MB dense pickle has ~16 Mi entries. Past this, entries read back as unknown values.
-inline constexpr std::size_t kPickleMaxMemo = std::size_t{1} << 26;
-/// Memo keys (BINPUT/LONG_BINPUT) above this are stored sparsely in a map, not the vector.
-inline constexpr std::uint64_t kPickleDenseMemoSlack = 1 << 16;
-/// Values kept with full content in the memo side table (strings, tuples, globals, calls).
-/// Beyond it, memo entries keep only their kind: enough for stack semantics, not evidence.
-inline constexpr std::size_t kPickleMaxKeptValues = 1 << 20;
+/// Memo keys tracked densely. Each costs one byte (its kind), so 256 Mi keys is 256 MB at
+/// worst, which needs a pickle of at least that many bytes; a 200 MB dense pickle has ~13 Mi.
+inline constexpr std::size_t kPickleMaxMemo = std::size_t{1} << 28;
+/// How far past the highest memo key a new key may jump and still be stored densely. CPython
+/// numbers memo keys 0, 1, 2, ...; a file that jumps further goes to a bounded map instead,
+/// so a small file cannot make the dense table large.
+inline constexpr std::uint64_t kPickleDenseMemoSlack = 64;
+/// Memo keys below this find their kept value through a dense table (4 bytes per key).
+inline constexpr std::uint64_t kPickleKeptDenseKeys = 1 << 20;
+/// Memo values kept with full content (globals, call results, names, small tuples). Beyond
+/// it, entries keep only their kind: enough for stack semantics, not for evidence; a lookup
+/// or call that needs a value lost this way is reported as a limit finding.
+inline constexpr std::size_t kPickleMaxKeptValues = 1 << 16;
 /// Total text bytes kept for memoised strings (evidence and STACK_GLOBAL operands).
-inline constexpr std::size_t kPickleMaxKeptTextBytes = 32u << 20;
+inline constexpr std::size_t kPickleMaxKeptTextBytes = 16u << 20;
 /// Longest string kept verbatim; longer ones keep a prefix for evidence and are not names.
 inline constexpr std::size_t kPickleMaxKeptString = 512;
 /// Longest module or qualified name accepted as a global; Python's own are far shorter.
 inline constexpr std::size_t kPickleMaxNameLength = 1024;
 /// Container items kept per list/tuple/dict for evidence; the rest are counted only.
-inline constexpr std::size_t kPickleMaxKeptItems = 16;
+inline constexpr std::size_t kPickleMaxKeptItems = 8;
 /// Nesting depth of container items kept for evidence; deeper items keep only their kind.
 inline constexpr std::uint8_t kPickleMaxKeptDepth = 8;
 /// Nodes visited when checking that a kept item does not hold its container (a cycle).

@@ -26,7 +26,12 @@ public:
     /// Skips `n` bytes without reading them; fails (cursor unchanged) past the end.
     bool skip(std::uint64_t n);
 
-    std::optional<std::uint8_t> u8();
+    std::optional<std::uint8_t> u8() {
+        if (pos_ < end_ && pos_ >= window_start_ && pos_ - window_start_ < window_.size()) {
+            return window_[static_cast<std::size_t>(pos_++ - window_start_)];
+        }
+        return u8_slow();
+    }
     std::optional<std::uint16_t> u16le();
     std::optional<std::uint32_t> u32le();
     std::optional<std::uint64_t> u64le();
@@ -46,6 +51,7 @@ public:
 
 private:
     bool ensure(std::size_t n);
+    std::optional<std::uint8_t> u8_slow();
     Source& source_;
     std::uint64_t pos_;
     std::uint64_t end_;

@@ -44,7 +44,7 @@ std::optional<std::span<const std::uint8_t>> ByteReader::bytes(std::size_t n) {
     return out;
 }
 
-std::optional<std::uint8_t> ByteReader::u8() {
+std::optional<std::uint8_t> ByteReader::u8_slow() {
     if (!ensure(1)) return std::nullopt;
     return window_[static_cast<std::size_t>(pos_++ - window_start_)];
 }

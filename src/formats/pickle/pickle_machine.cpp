@@ -225,12 +225,7 @@ private:
         v.truncated = full_len > keep;
         return v;
     }
-    static Value container(Kind k) {
-        Value v;
-        v.kind = k;
-        v.node = std::make_shared<Node>();
-        return v;
-    }
+    static Value container(Kind k) { return scalar(k); }
     /// Whether `from` can reach `target` through kept items (a cycle if `target` then keeps
     /// `from`). Bounded: past `budget` visited nodes it answers yes, to stay safe.
     static bool reaches(const Node* from, const Node* target, int& budget) {
@@ -258,6 +253,22 @@ private:
         }
         node.items.push_back(item);
         node.depth = std::max<std::uint8_t>(node.depth, child_depth + 1);
+    }
+    /// Adds items [first, last) to a container value: counts them all (in num), keeps the
+    /// first few in a node allocated on first use.
+    static void add_items(Value& c, const Value* first, const Value* last, bool pairs) {
+        const auto n = static_cast<std::int64_t>(last - first);
+        const std::size_t cap = limits::kPickleMaxKeptItems * (pairs ? 2 : 1);
+        if (first != last && (!c.node || c.node->items.size() < cap)) {
+            if (!c.node) {
+                c.node = new_node();
+                c.node->items.reserve(std::min<std::size_t>(cap, static_cast<std::size_t>(n)));
+            }
+            for (const Value* it = first; it != last && c.node->items.size() < cap; ++it) {
+                add_item(*c.node, *it, pairs);
+            }
+        }
+        c.num += pairs ? n / 2 : n;
     }
     Value make_global(std::string_view module, std::string_view qualname);
     Value attribute_of(const Value& base, std::string_view attribute);
@@ -313,19 +324,18 @@ private:
         }
         return &stack_.back();
     }
-    /// Pops everything above the last mark (and the mark). Returns false if there is none.
-    bool pop_mark(std::vector<Value>& items) {
+    /// Pops the last mark; the items above it stay at stack_[m, end) for the caller to use
+    /// in place and then drop with stack_.resize(m). Returns false if there is no mark.
+    bool take_mark(std::size_t& m) {
         if (marks_.empty()) {
             anomaly("pickle.no-mark", std::string(opcode_name(op_)) + " without a MARK");
             return false;
         }
-        const std::size_t m = marks_.back();
+        m = marks_.back();
         marks_.pop_back();
-        items.assign(std::make_move_iterator(stack_.begin() + static_cast<std::ptrdiff_t>(m)),
-                     std::make_move_iterator(stack_.end()));
-        stack_.resize(m);
         return true;
     }
+    const Value* stack_at(std::size_t i) const { return stack_.data() + i; }
     void limit_hit(const char* what, std::uint64_t cap) {
         anomaly("limit.exceeded", std::string(what) + " exceeds " + std::to_string(cap) +
                                       "; the rest of the stream was not verified");
@@ -333,7 +343,10 @@ private:
     }
 
     // ---- memo ----
+    bool worth_keeping(const Value& v) const;
     void memo_put(std::uint64_t key, const Value& v);
+    std::uint32_t kept_slot(std::uint64_t key) const;
+    void set_kept_slot(std::uint64_t key, std::uint32_t slot);
     Value memo_get(std::uint64_t key);
 
     // ---- operand reading ----
@@ -357,9 +370,7 @@ private:
     void op_newobj(bool ex);
     void op_obj();
     void op_inst(std::string_view module, std::string_view name);
-    void op_append(bool many);
-    void op_setitem(bool many);
-    void op_additems();
+    void op_fill(Kind container_kind, const char* method, bool pairs, bool marked);
     void op_frame(std::uint64_t len);
     bool decode_escaped_string(std::string_view quoted, std::string& out);
     static bool decode_raw_unicode_escape(std::string_view in, std::string& out);
@@ -371,11 +382,14 @@ private:
 
     std::vector<Value> stack_;
     std::vector<std::size_t> marks_;
-    // Memo: handle per key. 0 = absent; 1..kKindCount = a value of that kind that was not
-    // kept; above that, an index into kept_ (offset by kHandleBase).
-    static constexpr std::uint32_t kHandleBase = 64;
-    std::vector<std::uint32_t> memo_dense_;
-    std::unordered_map<std::uint64_t, std::uint32_t> memo_sparse_;
+    // Memo: the kind of every entry (0 = absent, else Kind + 1), and the full value of the
+    // entries worth keeping (see worth_keeping), by key.
+    std::vector<std::uint8_t> memo_kind_;
+    std::unordered_map<std::uint64_t, std::uint8_t> memo_sparse_kind_;
+    // 1 + index into kept_ (0: not kept), densely for small keys, sparsely for the rest.
+    std::vector<std::uint32_t> kept_dense_;
+    std::unordered_map<std::uint64_t, std::uint32_t> kept_sparse_;
+    std::uint64_t memo_count_ = 0;
     std::vector<Value> kept_;
     std::size_t kept_text_ = 0;
     bool memo_limit_reported_ = false;
@@ -427,7 +441,7 @@ Value Machine::make_global(std::string_view module_in, std::string_view name_in)
     Value v;
     v.kind = Kind::Global;
     v.text = std::string(module) + "." + std::string(name);
-    v.node = std::make_shared<Node>();
+    v.node = new_node();
     auto& aliases = v.node->aliases;
     if (original != v.text) aliases.push_back(original);
     // find_class walks a dotted qualname attribute by attribute, so "pathlib" + "os.system"
@@ -471,7 +485,7 @@ Value Machine::attribute_of(const Value& base, std::string_view attribute) {
 Value Machine::call(const Value& callee, const std::vector<const Value*>& args, const char* how) {
     const std::string evidence = call_text(callee, args);
     Value result = scalar(Kind::Object);
-    result.node = std::make_shared<Node>();
+    result.node = new_node();
     result.node->origin = evidence;
     for (const Value* arg : args) add_item(*result.node, *arg, false);
     result.node->count = args.size();
@@ -496,7 +510,7 @@ Value Machine::call(const Value& callee, const std::vector<const Value*>& args, 
             Value module = scalar(Kind::Global);
             module.text = args[0]->text;
             module.num = static_cast<std::int64_t>(module.text.size());
-            module.node = std::make_shared<Node>();
+            module.node = new_node();
             return module;
         }
         result.text = callee.text;
@@ -551,10 +565,15 @@ Value Machine::call(const Value& callee, const std::vector<const Value*>& args, 
 void Machine::method_call(const Value& target, const char* method, const std::string& args) {
     // Containers built by the pickle get their items natively; on any other object the
     // unpickler calls the named method, which a class can define to do anything.
+    if (target.kind == Kind::Object && target.lost) {
+        // A call result the memo did not keep: its class was judged when it was created, and
+        // its methods are that class's, so there is nothing new to report.
+        return;
+    }
     if (target.kind == Kind::Object || target.kind == Kind::Global) {
         if (target.lost) {
             anomaly("limit.exceeded", std::string(opcode_name(op_)) +
-                                          " on a memoised object that was not kept (memo budget)");
+                                          " on a memoised global that was not kept (memo budget)");
             return;
         }
         if (target.text.empty()) {
@@ -581,52 +600,110 @@ void Machine::method_call(const Value& target, const char* method, const std::st
     }
 }
 
-void Machine::memo_put(std::uint64_t key, const Value& v) {
-    std::uint32_t handle = static_cast<std::uint32_t>(v.kind) + 1;
-    const bool important = v.kind == Kind::Global || v.kind == Kind::Object ||
-                           v.kind == Kind::Str || v.kind == Kind::Tuple || v.kind == Kind::PersRef ||
-                           v.kind == Kind::Ext;
-    const std::size_t budget =
-        important ? limits::kPickleMaxKeptValues : limits::kPickleMaxKeptValues / 4;
-    const std::size_t text_cost = v.text.size();
-    if (!v.lost && kept_.size() < budget && kept_text_ + text_cost <= limits::kPickleMaxKeptTextBytes) {
-        kept_.push_back(v);
-        kept_text_ += text_cost;
-        handle = kHandleBase + static_cast<std::uint32_t>(kept_.size() - 1);
+// What the memo keeps in full: values that can decide a later lookup or call (globals, call
+// results, names for STACK_GLOBAL, small argument tuples), up to a budget. Everything else
+// keeps only its kind, which is all the stack semantics need; evidence shows it as <list>.
+bool Machine::worth_keeping(const Value& v) const {
+    if (v.lost || kept_.size() >= limits::kPickleMaxKeptValues) return false;
+    switch (v.kind) {
+        case Kind::Global:
+        case Kind::Object:
+        case Kind::PersRef:
+        case Kind::Ext:
+        case Kind::None:
+        case Kind::Bool:
+        case Kind::Int:
+        case Kind::Float:
+            return true;
+        case Kind::Str:
+        case Kind::Bytes:
+        case Kind::BigInt:
+            return v.text.size() <= limits::kPickleMaxNameLength &&
+                   kept_text_ + v.text.size() <= limits::kPickleMaxKeptTextBytes;
+        case Kind::Tuple:
+            return v.num <= static_cast<std::int64_t>(limits::kPickleMaxKeptItems);
+        default:
+            return false;
     }
-    if (key < memo_dense_.size()) {
-        memo_dense_[key] = handle;
-    } else if (key == memo_dense_.size() && memo_dense_.size() < limits::kPickleMaxMemo) {
-        memo_dense_.push_back(handle);
-    } else if (key < memo_dense_.size() + limits::kPickleDenseMemoSlack &&
-               key < limits::kPickleMaxMemo) {
-        memo_dense_.resize(key + 1, 0);
-        memo_dense_[key] = handle;
+}
+
+void Machine::memo_put(std::uint64_t key, const Value& v) {
+    // The entry's kind, densely for the usual 0, 1, 2, ... keys, sparsely otherwise.
+    const auto kind = static_cast<std::uint8_t>(static_cast<int>(v.kind) + 1);
+    bool is_new = false;
+    if (key < memo_kind_.size()) {
+        is_new = memo_kind_[key] == 0;
+        memo_kind_[key] = kind;
+    } else if (key < limits::kPickleMaxMemo &&
+               key < memo_kind_.size() + limits::kPickleDenseMemoSlack) {
+        memo_kind_.resize(key + 1, 0);
+        memo_kind_[key] = kind;
+        is_new = true;
     } else {
-        if (memo_sparse_.size() >= limits::kPickleMaxKeptValues && !memo_sparse_.count(key)) {
+        auto [it, inserted] = memo_sparse_kind_.try_emplace(key, kind);
+        if (!inserted) {
+            it->second = kind;
+        } else if (memo_sparse_kind_.size() > limits::kPickleMaxKeptValues) {
+            memo_sparse_kind_.erase(it);
             if (!memo_limit_reported_) {
                 memo_limit_reported_ = true;
                 anomaly("limit.exceeded", "too many sparse memo keys; later ones are not tracked");
             }
             return;
         }
-        memo_sparse_[key] = handle;
+        is_new = inserted;
+    }
+    if (is_new) ++memo_count_;
+    // The full value, if worth it; an overwritten key reuses its slot.
+    // A new key cannot have a kept value yet: skip the lookup on the hot path.
+    const std::uint32_t slot = is_new ? 0 : kept_slot(key);
+    if (worth_keeping(v)) {
+        kept_text_ += v.text.size();
+        if (slot) {
+            kept_[slot - 1] = v;
+        } else {
+            kept_.push_back(v);
+            set_kept_slot(key, static_cast<std::uint32_t>(kept_.size()));
+        }
+    } else if (slot) {
+        kept_[slot - 1] = Value{};
+        set_kept_slot(key, 0);
+    }
+}
+
+std::uint32_t Machine::kept_slot(std::uint64_t key) const {
+    if (key < kept_dense_.size()) return kept_dense_[key];
+    const auto it = kept_sparse_.find(key);
+    return it == kept_sparse_.end() ? 0 : it->second;
+}
+
+void Machine::set_kept_slot(std::uint64_t key, std::uint32_t slot) {
+    if (key < limits::kPickleKeptDenseKeys) {
+        if (key >= kept_dense_.size()) {
+            if (slot == 0) return;
+            kept_dense_.resize(key + 1, 0);
+        }
+        kept_dense_[key] = slot;
+    } else if (slot == 0) {
+        kept_sparse_.erase(key);
+    } else {
+        kept_sparse_[key] = slot;
     }
 }
 
 Value Machine::memo_get(std::uint64_t key) {
-    std::uint32_t handle = 0;
-    if (key < memo_dense_.size()) {
-        handle = memo_dense_[key];
-    } else if (auto it = memo_sparse_.find(key); it != memo_sparse_.end()) {
-        handle = it->second;
+    std::uint8_t kind = 0;
+    if (key < memo_kind_.size()) {
+        kind = memo_kind_[key];
+    } else if (auto it = memo_sparse_kind_.find(key); it != memo_sparse_kind_.end()) {
+        kind = it->second;
     }
-    if (handle == 0) {
+    if (kind == 0) {
         anomaly("pickle.memo-missing", "memo key " + std::to_string(key) + " was never stored");
         return unknown();
     }
-    if (handle >= kHandleBase) return kept_[handle - kHandleBase];
-    Value v = scalar(static_cast<Kind>(handle - 1));
+    if (const std::uint32_t slot = kept_slot(key)) return kept_[slot - 1];
+    Value v = scalar(static_cast<Kind>(kind - 1));
     v.lost = true;
     return v;
 }
@@ -642,7 +719,8 @@ bool Machine::read_payload(std::uint64_t n, Kind kind, Value& out) {
 }
 
 bool Machine::check_frame(std::uint64_t op_end) {
-    if (in_frame_ && op_end > frame_end_ && op_offset_ < frame_end_) {
+    if (!in_frame_) return true;
+    if (op_end > frame_end_ && op_offset_ < frame_end_) {
         anomaly("pickle.frame-straddle",
                 std::string(opcode_name(op_)) + " at offset " + std::to_string(op_offset_) +
                     " runs past the end of its FRAME at offset " + std::to_string(frame_end_));
@@ -810,37 +888,41 @@ void Machine::op_newobj(bool ex) {
     Value args = pop();
     Value cls = pop();
     auto items = tuple_items(args);
-    if (ex && kwargs.node && kwargs.node->count) items.push_back(&kwargs);
+    if (ex && kwargs.kind == Kind::Dict && kwargs.num > 0) items.push_back(&kwargs);
     push(call(cls, items, ex ? "NEWOBJ_EX" : "NEWOBJ"));
 }
 
 void Machine::op_obj() {
-    std::vector<Value> items;
-    if (!pop_mark(items)) {
+    std::size_t m = 0;
+    if (!take_mark(m)) {
         push(unknown());
         return;
     }
-    if (items.empty()) {
+    if (stack_.size() == m) {
         anomaly("pickle.stack-underflow", "OBJ with nothing after its MARK");
         push(unknown());
         return;
     }
     std::vector<const Value*> args;
-    for (std::size_t i = 1; i < items.size(); ++i) args.push_back(&items[i]);
-    push(call(items[0], args, "OBJ"));
+    for (std::size_t i = m + 1; i < stack_.size(); ++i) args.push_back(stack_at(i));
+    Value result = call(stack_[m], args, "OBJ");
+    stack_.resize(m);
+    push(std::move(result));
 }
 
 void Machine::op_inst(std::string_view module, std::string_view name) {
-    std::vector<Value> items;
-    const bool have_mark = pop_mark(items);
-    Value cls = make_global(module, name);
+    std::size_t m = 0;
+    const bool have_mark = take_mark(m);
+    const Value cls = make_global(module, name);
     if (!have_mark) {
         push(unknown());
         return;
     }
     std::vector<const Value*> args;
-    for (const auto& item : items) args.push_back(&item);
-    push(call(cls, args, "INST"));
+    for (std::size_t i = m; i < stack_.size(); ++i) args.push_back(stack_at(i));
+    Value result = call(cls, args, "INST");
+    stack_.resize(m);
+    push(std::move(result));
 }
 
 void Machine::op_build() {
@@ -858,97 +940,53 @@ void Machine::op_build() {
     }
 }
 
-void Machine::op_append(bool many) {
-    std::vector<Value> items;
-    if (many) {
-        if (!pop_mark(items)) return;
+// APPEND(S), SETITEM(S), ADDITEMS: the items go into the container below them (counted, the
+// first few kept), or, when that is not a container the pickle built, become a call of its
+// `method` (CPython calls obj.append/extend/__setitem__/add, which a class can define).
+void Machine::op_fill(Kind container_kind, const char* method, bool pairs, bool marked) {
+    std::size_t m = 0;
+    if (marked) {
+        if (!take_mark(m)) return;
     } else {
-        items.push_back(pop());
-    }
-    Value* target = top();
-    if (!target) return;
-    if (target->kind == Kind::List && target->node) {
-        for (const auto& item : items) {
-            add_item(*target->node, item, false);
-            ++target->node->count;
+        const std::size_t need = pairs ? 2 : 1;
+        if (stack_.size() < floor() + need) {
+            anomaly("pickle.stack-underflow", std::string(opcode_name(op_)) + " on an empty stack");
+            stack_.resize(floor());
+            return;
         }
+        m = stack_.size() - need;
+    }
+    if (m <= floor()) {
+        anomaly("pickle.stack-underflow",
+                std::string(opcode_name(op_)) + " with no container below its items");
+        stack_.resize(m);
         return;
     }
-    if (target->lost && target->kind == Kind::List) return;
-    std::string args;
-    for (std::size_t i = 0; i < items.size() && args.size() < kEvidence; ++i) {
-        if (i) args += ", ";
-        args += render(items[i], kEvidence);
+    Value& target = stack_[m - 1];
+    const Value* first = stack_at(m);
+    const Value* last = stack_at(stack_.size());
+    if (pairs && (last - first) % 2) {
+        anomaly("pickle.bad-operand", std::string(opcode_name(op_)) + " with an odd number of items");
     }
-    if (target->kind == Kind::Object || target->kind == Kind::Global || target->kind == Kind::Ext ||
-        target->kind == Kind::PersRef || target->kind == Kind::Unknown) {
-        method_call(*target, many ? "extend" : "append", args);
-    } else if (!target->lost) {
-        anomaly("pickle.bad-type", std::string(opcode_name(op_)) + " on a " + render(*target, 40));
-    }
-}
-
-void Machine::op_setitem(bool many) {
-    std::vector<Value> items;
-    if (many) {
-        if (!pop_mark(items)) return;
-        if (items.size() % 2) {
-            anomaly("pickle.bad-operand", "SETITEMS with an odd number of items");
+    if (target.kind == container_kind) {
+        if (target.lost) {
+            target.num += pairs ? (last - first) / 2 : last - first;
+        } else {
+            add_items(target, first, last, pairs);
         }
-    } else {
-        Value v = pop();
-        Value k = pop();
-        items.push_back(std::move(k));
-        items.push_back(std::move(v));
-    }
-    Value* target = top();
-    if (!target) return;
-    if (target->kind == Kind::Dict && target->node) {
-        for (std::size_t i = 0; i + 1 < items.size(); i += 2) {
-            add_item(*target->node, items[i], true);
-            add_item(*target->node, items[i + 1], true);
-            ++target->node->count;
+    } else if (target.kind == Kind::Object || target.kind == Kind::Global ||
+               target.kind == Kind::Ext || target.kind == Kind::PersRef ||
+               target.kind == Kind::Unknown) {
+        std::string args;
+        for (const Value* it = first; it != last && args.size() < kEvidence; ++it) {
+            if (it != first) args += pairs && (it - first) % 2 ? ": " : ", ";
+            args += render(*it, kEvidence);
         }
-        return;
+        method_call(target, method, args);
+    } else if (!target.lost) {
+        anomaly("pickle.bad-type", std::string(opcode_name(op_)) + " on a " + render(target, 40));
     }
-    if (target->lost && target->kind == Kind::Dict) return;
-    std::string args;
-    for (std::size_t i = 0; i < items.size() && args.size() < kEvidence; ++i) {
-        args += i == 0 ? "" : (i % 2 ? ": " : ", ");
-        args += render(items[i], kEvidence);
-    }
-    if (target->kind == Kind::Object || target->kind == Kind::Global || target->kind == Kind::Ext ||
-        target->kind == Kind::PersRef || target->kind == Kind::Unknown) {
-        method_call(*target, "__setitem__", args);
-    } else if (!target->lost) {
-        anomaly("pickle.bad-type", std::string(opcode_name(op_)) + " on a " + render(*target, 40));
-    }
-}
-
-void Machine::op_additems() {
-    std::vector<Value> items;
-    if (!pop_mark(items)) return;
-    Value* target = top();
-    if (!target) return;
-    if (target->kind == Kind::Set && target->node) {
-        for (const auto& item : items) {
-            add_item(*target->node, item, false);
-            ++target->node->count;
-        }
-        return;
-    }
-    if (target->lost && target->kind == Kind::Set) return;
-    std::string args;
-    for (std::size_t i = 0; i < items.size() && args.size() < kEvidence; ++i) {
-        if (i) args += ", ";
-        args += render(items[i], kEvidence);
-    }
-    if (target->kind == Kind::Object || target->kind == Kind::Global || target->kind == Kind::Ext ||
-        target->kind == Kind::PersRef || target->kind == Kind::Unknown) {
-        method_call(*target, "add", args);
-    } else if (!target->lost) {
-        anomaly("pickle.bad-type", "ADDITEMS on a " + render(*target, 40));
-    }
+    stack_.resize(m);
 }
 
 // Executes one opcode. Returns false when the stream ends (STOP, error, limit).
@@ -990,8 +1028,8 @@ bool Machine::step() {
             }
             break;
         case op::POP_MARK: {
-            std::vector<Value> items;
-            pop_mark(items);
+            std::size_t m = 0;
+            if (take_mark(m)) stack_.resize(m);
             break;
         }
         case op::DUP: {
@@ -1171,16 +1209,18 @@ bool Machine::step() {
         case op::LIST:
         case op::TUPLE:
         case op::FROZENSET: {
-            std::vector<Value> items;
             const Kind k = op_ == op::DICT ? Kind::Dict
                          : op_ == op::LIST ? Kind::List
                          : op_ == op::TUPLE ? Kind::Tuple
                                             : Kind::FrozenSet;
             Value c = container(k);
-            if (pop_mark(items)) {
-                if (k == Kind::Dict && items.size() % 2) anomaly("pickle.bad-operand", "DICT with an odd number of items");
-                for (const auto& item : items) add_item(*c.node, item, k == Kind::Dict);
-                c.node->count = k == Kind::Dict ? items.size() / 2 : items.size();
+            std::size_t m = 0;
+            if (take_mark(m)) {
+                if (k == Kind::Dict && (stack_.size() - m) % 2) {
+                    anomaly("pickle.bad-operand", "DICT with an odd number of items");
+                }
+                add_items(c, stack_at(m), stack_at(stack_.size()), k == Kind::Dict);
+                stack_.resize(m);
             }
             push(std::move(c));
             break;
@@ -1192,16 +1232,15 @@ bool Machine::step() {
             Value c = container(Kind::Tuple);
             std::array<Value, 3> items;
             for (int i = n - 1; i >= 0; --i) items[static_cast<std::size_t>(i)] = pop();
-            for (int i = 0; i < n; ++i) add_item(*c.node, items[static_cast<std::size_t>(i)], false);
-            c.node->count = static_cast<std::uint64_t>(n);
+            add_items(c, items.data(), items.data() + n, false);
             push(std::move(c));
             break;
         }
-        case op::APPEND: op_append(false); break;
-        case op::APPENDS: op_append(true); break;
-        case op::SETITEM: op_setitem(false); break;
-        case op::SETITEMS: op_setitem(true); break;
-        case op::ADDITEMS: op_additems(); break;
+        case op::APPEND: op_fill(Kind::List, "append", false, false); break;
+        case op::APPENDS: op_fill(Kind::List, "extend", false, true); break;
+        case op::SETITEM: op_fill(Kind::Dict, "__setitem__", true, false); break;
+        case op::SETITEMS: op_fill(Kind::Dict, "__setitem__", true, true); break;
+        case op::ADDITEMS: op_fill(Kind::Set, "add", false, true); break;
         case op::GLOBAL:
         case op::INST: {
             std::string_view module, name;
@@ -1246,7 +1285,7 @@ bool Machine::step() {
                 if (!need(v.has_value())) return false;
                 key = *v;
             } else {
-                key = memo_dense_.size() + memo_sparse_.size();
+                key = memo_count_;  // CPython: len(memo)
             }
             if (stack_.size() <= floor()) {
                 anomaly("pickle.stack-underflow", std::string(opcode_name(op_)) + " on an empty stack");
@@ -1294,7 +1333,7 @@ bool Machine::step() {
                 pid = pop();
             }
             Value ref = scalar(Kind::PersRef);
-            ref.node = std::make_shared<Node>();
+            ref.node = new_node();
             ref.node->origin = render(pid, 120);
             if (persids_++ == 0) {
                 first_persid_ = ref.node->origin;

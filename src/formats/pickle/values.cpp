@@ -126,7 +126,7 @@ private:
     void sequence(const Value& v, const char* open, const char* close, int depth, bool tuple) {
         out_ += open;
         if (!v.node || depth > 6) {
-            if (v.node && v.node->count) out_ += "...";
+            if (v.num) out_ += "... (" + std::to_string(v.num) + " items)";
             out_ += close;
             return;
         }
@@ -136,17 +136,17 @@ private:
             value(items[i], depth + 1);
             if (out_.size() > max_) return;
         }
-        if (v.node->count > items.size()) {
-            out_ += ", ... (" + std::to_string(v.node->count) + " items)";
+        if (static_cast<std::uint64_t>(v.num) > items.size()) {
+            out_ += ", ... (" + std::to_string(v.num) + " items)";
         }
-        if (tuple && v.node->count == 1) out_ += ",";
+        if (tuple && v.num == 1) out_ += ",";
         out_ += close;
     }
 
     void mapping(const Value& v, int depth) {
         out_ += "{";
         if (!v.node || depth > 6) {
-            if (v.node && v.node->count) out_ += "...";
+            if (v.num) out_ += "... (" + std::to_string(v.num) + " items)";
             out_ += "}";
             return;
         }
@@ -158,8 +158,8 @@ private:
             value(items[i + 1], depth + 1);
             if (out_.size() > max_) return;
         }
-        if (v.node->count * 2 > items.size()) {
-            out_ += ", ... (" + std::to_string(v.node->count) + " items)";
+        if (static_cast<std::uint64_t>(v.num) * 2 > items.size()) {
+            out_ += ", ... (" + std::to_string(v.num) + " items)";
         }
         out_ += "}";
     }

@@ -3,12 +3,85 @@
 // first few items and a count, calls remember the callable and rendered arguments.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
 namespace mscan::pickle {
+
+/// A per-thread free list of equal-sized blocks. The machine creates and drops millions of
+/// small nodes in dense pickles; recycling them costs a few instructions where malloc and
+/// free (with their consolidation of freed chunks) cost most of the scan.
+template <std::size_t BlockSize>
+class BlockPool {
+public:
+    static BlockPool& local() {
+        thread_local BlockPool pool;
+        return pool;
+    }
+    void* get() {
+        if (!head_) return ::operator new(BlockSize);
+        Free* block = head_;
+        head_ = block->next;
+        --cached_;
+        return block;
+    }
+    void put(void* p) {
+        if (cached_ >= kMaxCached) {
+            ::operator delete(p);
+            return;
+        }
+        head_ = new (p) Free{head_};
+        ++cached_;
+    }
+    ~BlockPool() {
+        while (head_) {
+            Free* next = head_->next;
+            ::operator delete(head_);
+            head_ = next;
+        }
+    }
+
+private:
+    struct Free {
+        Free* next;
+    };
+    static_assert(BlockSize >= sizeof(Free));
+    /// Blocks kept for reuse (bounds the pool's idle memory).
+    static constexpr std::size_t kMaxCached = 1 << 16;
+    Free* head_ = nullptr;
+    std::size_t cached_ = 0;
+};
+
+/// Allocator that serves requests of up to `Slots` objects from a BlockPool of that size
+/// (so a vector's small buffers and shared nodes recycle), and larger ones from the heap.
+template <typename T, std::size_t Slots = 1>
+struct PoolAllocator {
+    using value_type = T;
+    template <typename U>
+    struct rebind {
+        using other = PoolAllocator<U, Slots>;
+    };
+    PoolAllocator() = default;
+    template <typename U>
+    PoolAllocator(const PoolAllocator<U, Slots>&) {}
+    T* allocate(std::size_t n) {
+        if (n <= Slots) return static_cast<T*>(BlockPool<sizeof(T) * Slots>::local().get());
+        return static_cast<T*>(::operator new(n * sizeof(T)));
+    }
+    void deallocate(T* p, std::size_t n) {
+        if (n <= Slots) {
+            BlockPool<sizeof(T) * Slots>::local().put(p);
+        } else {
+            ::operator delete(p);
+        }
+    }
+    template <typename U>
+    bool operator==(const PoolAllocator<U, Slots>&) const { return true; }
+};
 
 enum class Kind : std::uint8_t {
     None,
@@ -42,7 +115,7 @@ struct Value {
     /// Str/Bytes: text holds only a prefix of the real value.
     bool truncated = false;
     /// Bool/Int value; Str/Bytes real length; Ext code; Global: length of the module part;
-    /// Float: the double's bits.
+    /// Float: the double's bits; containers: real item count (dicts: pairs).
     std::int64_t num = 0;
     /// Str content (UTF-8), BigInt digits, Global/Object name.
     std::string text;
@@ -51,9 +124,10 @@ struct Value {
 
 /// Shared part of containers, globals and objects.
 struct Node {
-    /// Containers: the first items (dicts: key, value, key, value ...). Globals: none.
-    std::vector<Value> items;
-    /// Real number of items (dicts: pairs).
+    /// Containers: the first items (dicts: key, value, key, value ...); objects: the call's
+    /// arguments. Globals: none.
+    std::vector<Value, PoolAllocator<Value, 16>> items;
+    /// Objects: the real number of call arguments.
     std::uint64_t count = 0;
     /// Globals: other names the same object is reachable as.
     std::vector<std::string> aliases;
@@ -62,6 +136,9 @@ struct Node {
     /// Nesting depth of kept items below this node.
     std::uint8_t depth = 0;
 };
+
+/// A new shared node from the pool.
+inline std::shared_ptr<Node> new_node() { return std::allocate_shared<Node>(PoolAllocator<Node>{}); }
 
 /// Renders a value as Python-like source text, cut to `max_chars`.
 std::string render(const Value& v, std::size_t max_chars);
