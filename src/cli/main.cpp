@@ -80,9 +80,11 @@ int main(int argc, char** argv) {
         ->type_name("LEVEL")
         ->check(CLI::IsMember({"critical", "high", "medium", "low", "info", "never"}).description(""));
     app.add_option("--rules", rule_dirs, "Add/override rules from DIR/*.json")
-        ->type_name("DIR");
+        ->type_name("DIR")
+        ->allow_extra_args(false);  // one value per --rules; repeat the option for more
     app.add_option("--allow", allow, "Allow a global: exact name or prefix.*")
-        ->type_name("NAME");
+        ->type_name("NAME")
+        ->allow_extra_args(false);
     app.add_option("-j,--jobs", jobs, "Files scanned in parallel (default: cores)")
         ->type_name("N")
         ->check(CLI::Range(1u, 1024u).description(""));
