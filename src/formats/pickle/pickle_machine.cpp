@@ -239,7 +239,8 @@ private:
     /// Adds an item to a container node, keeping only the first few for evidence. Items are
     /// shared, so an item that already holds the container (l.append(l), or deeper) is kept
     /// only as a summary: reference cycles would never be freed.
-    static void add_item(Node& node, const Value& item, bool pair_half) {
+    template <typename V>  // const Value& copies, Value&& moves
+    static void add_item(Node& node, V&& item, bool pair_half) {
         const std::size_t cap = limits::kPickleMaxKeptItems * (pair_half ? 2 : 1);
         if (node.items.size() >= cap) return;
         const std::uint8_t child_depth = item.node ? item.node->depth : 0;
@@ -251,12 +252,12 @@ private:
             node.items.push_back(std::move(summary));
             return;
         }
-        node.items.push_back(item);
+        node.items.push_back(std::forward<V>(item));
         node.depth = std::max<std::uint8_t>(node.depth, child_depth + 1);
     }
-    /// Adds items [first, last) to a container value: counts them all (in num), keeps the
-    /// first few in a node allocated on first use.
-    static void add_items(Value& c, const Value* first, const Value* last, bool pairs) {
+    /// Moves items [first, last) into a container value: counts them all (in num), keeps the
+    /// first few in a node allocated on first use. The items are left moved-from.
+    static void add_items(Value& c, Value* first, Value* last, bool pairs) {
         const auto n = static_cast<std::int64_t>(last - first);
         const std::size_t cap = limits::kPickleMaxKeptItems * (pairs ? 2 : 1);
         if (first != last && (!c.node || c.node->items.size() < cap)) {
@@ -264,8 +265,8 @@ private:
                 c.node = new_node();
                 c.node->items.reserve(std::min<std::size_t>(cap, static_cast<std::size_t>(n)));
             }
-            for (const Value* it = first; it != last && c.node->items.size() < cap; ++it) {
-                add_item(*c.node, *it, pairs);
+            for (Value* it = first; it != last && c.node->items.size() < cap; ++it) {
+                add_item(*c.node, std::move(*it), pairs);
             }
         }
         c.num += pairs ? n / 2 : n;
@@ -299,7 +300,7 @@ private:
     void method_call(const Value& target, const char* method, const std::string& args);
 
     // ---- stack ----
-    bool push(Value v) {
+    bool push(Value&& v) {
         if (stack_.size() >= limits::kPickleMaxStack) {
             limit_hit("pickle stack depth", limits::kPickleMaxStack);
             return false;
@@ -335,7 +336,7 @@ private:
         marks_.pop_back();
         return true;
     }
-    const Value* stack_at(std::size_t i) const { return stack_.data() + i; }
+    Value* stack_at(std::size_t i) { return stack_.data() + i; }
     void limit_hit(const char* what, std::uint64_t cap) {
         anomaly("limit.exceeded", std::string(what) + " exceeds " + std::to_string(cap) +
                                       "; the rest of the stream was not verified");
@@ -963,8 +964,8 @@ void Machine::op_fill(Kind container_kind, const char* method, bool pairs, bool 
         return;
     }
     Value& target = stack_[m - 1];
-    const Value* first = stack_at(m);
-    const Value* last = stack_at(stack_.size());
+    Value* first = stack_at(m);
+    Value* last = stack_at(stack_.size());
     if (pairs && (last - first) % 2) {
         anomaly("pickle.bad-operand", std::string(opcode_name(op_)) + " with an odd number of items");
     }
@@ -1398,7 +1399,7 @@ bool Machine::step() {
         case op::READONLY_BUFFER: top(); break;
         default: return false;
     }
-    check_frame(in_.pos());
+    if (in_frame_) check_frame(in_.pos());
     return !limit_stop_;
 }
 
