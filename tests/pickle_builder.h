@@ -10,7 +10,7 @@
 namespace mscan::test {
 
 class PickleBuilder {
-public:
+  public:
     PickleBuilder& op(std::uint8_t code) {
         bytes.push_back(code);
         return *this;
@@ -21,7 +21,8 @@ public:
     }
     PickleBuilder& u8(std::uint8_t v) { return op(v); }
     PickleBuilder& le(std::uint64_t v, int n) {
-        for (int i = 0; i < n; ++i) bytes.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+        for (int i = 0; i < n; ++i)
+            bytes.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
         return *this;
     }
     PickleBuilder& proto(int p) { return op(pickle::op::PROTO).u8(static_cast<std::uint8_t>(p)); }
@@ -30,10 +31,13 @@ public:
         return op(pickle::op::GLOBAL).raw(module + "\n" + name + "\n");
     }
     PickleBuilder& str(const std::string& s) {  // SHORT_BINUNICODE or BINUNICODE
-        if (s.size() < 256) return op(pickle::op::SHORT_BINUNICODE).u8(static_cast<std::uint8_t>(s.size())).raw(s);
+        if (s.size() < 256)
+            return op(pickle::op::SHORT_BINUNICODE).u8(static_cast<std::uint8_t>(s.size())).raw(s);
         return op(pickle::op::BINUNICODE).le(s.size(), 4).raw(s);
     }
-    PickleBuilder& binunicode(const std::string& s) { return op(pickle::op::BINUNICODE).le(s.size(), 4).raw(s); }
+    PickleBuilder& binunicode(const std::string& s) {
+        return op(pickle::op::BINUNICODE).le(s.size(), 4).raw(s);
+    }
     PickleBuilder& stack_global(const std::string& module, const std::string& name) {
         return str(module).str(name).op(pickle::op::STACK_GLOBAL);
     }
@@ -44,7 +48,8 @@ public:
     PickleBuilder& binget(std::uint8_t k) { return op(pickle::op::BINGET).u8(k); }
     PickleBuilder& memoize() { return op(pickle::op::MEMOIZE); }
     /// os.system('echo hi') via GLOBAL + REDUCE, protocol 2.
-    PickleBuilder& system_call(const std::string& module = "os", const std::string& cmd = "echo hi") {
+    PickleBuilder& system_call(const std::string& module = "os",
+                               const std::string& cmd = "echo hi") {
         return global(module, "system").binunicode(cmd).tuple1().reduce();
     }
     std::vector<std::uint8_t> bytes;

@@ -6,8 +6,8 @@
 #include "formats/pickle/pickle_machine.h"
 #include "pickle_builder.h"
 
-using mscan::OpKind;
 using mscan::Operation;
+using mscan::OpKind;
 using mscan::test::PickleBuilder;
 namespace op = mscan::pickle::op;
 
@@ -34,7 +34,8 @@ Run run(const std::vector<std::uint8_t>& bytes) {
     Run r;
     mscan::Location base;
     base.chain.push_back("t.pkl");
-    r.summary = mscan::pickle::scan_pickle(reader, base, [&r](Operation&& o) { r.ops.push_back(std::move(o)); });
+    r.summary = mscan::pickle::scan_pickle(reader, base,
+                                           [&r](Operation&& o) { r.ops.push_back(std::move(o)); });
     return r;
 }
 
@@ -77,14 +78,27 @@ TEST_CASE("STACK_GLOBAL operands come through the memo, latest value wins") {
 TEST_CASE("MEMOIZE keys follow memo size") {
     PickleBuilder b;
     b.proto(4).str("subprocess").memoize().str("Popen").memoize().op(op::POP).op(op::POP);
-    b.op(op::BINGET).u8(0).op(op::BINGET).u8(1).op(op::STACK_GLOBAL).op(op::EMPTY_TUPLE).reduce().stop();
+    b.op(op::BINGET)
+        .u8(0)
+        .op(op::BINGET)
+        .u8(1)
+        .op(op::STACK_GLOBAL)
+        .op(op::EMPTY_TUPLE)
+        .reduce()
+        .stop();
     const Run r = run(b.bytes);
     CHECK(r.has(OpKind::Call, "subprocess.Popen"));
 }
 
 TEST_CASE("a STACK_GLOBAL operand that is not a constant string is unresolved") {
     PickleBuilder b;
-    b.proto(4).global("builtins", "str").op(op::EMPTY_TUPLE).reduce().str("system").op(op::STACK_GLOBAL).stop();
+    b.proto(4)
+        .global("builtins", "str")
+        .op(op::EMPTY_TUPLE)
+        .reduce()
+        .str("system")
+        .op(op::STACK_GLOBAL)
+        .stop();
     const Run r = run(b.bytes);
     CHECK(r.has_anomaly("pickle.unresolved-global"));
 }
@@ -95,7 +109,8 @@ TEST_CASE("dotted names resolve like find_class: pathlib + os.system is os.syste
     const Run r = run(b.bytes);
     const auto calls = r.of(OpKind::Call, "pathlib.os.system");
     REQUIRE(calls.size() == 1);
-    CHECK(std::find(calls[0]->aliases.begin(), calls[0]->aliases.end(), "os.system") != calls[0]->aliases.end());
+    CHECK(std::find(calls[0]->aliases.begin(), calls[0]->aliases.end(), "os.system") !=
+          calls[0]->aliases.end());
 }
 
 TEST_CASE("a dotted name through a dunder attribute is an anomaly") {
@@ -108,19 +123,35 @@ TEST_CASE("a dotted name through a dunder attribute is an anomaly") {
 TEST_CASE("getattr(<global>, 'const') folds into the global it yields") {
     // getattr(posixpath.os, 'system'): the os module reached as an attribute of posixpath.
     PickleBuilder d;
-    d.proto(2).global("builtins", "getattr").global("posixpath", "os").binunicode("system")
-        .op(op::TUPLE2).reduce().binunicode("echo hi").tuple1().reduce().stop();
+    d.proto(2)
+        .global("builtins", "getattr")
+        .global("posixpath", "os")
+        .binunicode("system")
+        .op(op::TUPLE2)
+        .reduce()
+        .binunicode("echo hi")
+        .tuple1()
+        .reduce()
+        .stop();
     const Run r = run(d.bytes);
     CHECK_FALSE(r.has(OpKind::Call, "builtins.getattr"));
     const auto calls = r.of(OpKind::Call, "posixpath.os.system");
     REQUIRE(calls.size() == 1);
-    CHECK(std::find(calls[0]->aliases.begin(), calls[0]->aliases.end(), "os.system") != calls[0]->aliases.end());
+    CHECK(std::find(calls[0]->aliases.begin(), calls[0]->aliases.end(), "os.system") !=
+          calls[0]->aliases.end());
 }
 
 TEST_CASE("getattr on a non-constant object is not folded") {
     PickleBuilder b;
-    b.proto(2).global("builtins", "getattr").global("builtins", "object").op(op::EMPTY_TUPLE).reduce()
-        .binunicode("x").op(op::TUPLE2).reduce().stop();
+    b.proto(2)
+        .global("builtins", "getattr")
+        .global("builtins", "object")
+        .op(op::EMPTY_TUPLE)
+        .reduce()
+        .binunicode("x")
+        .op(op::TUPLE2)
+        .reduce()
+        .stop();
     const Run r = run(b.bytes);
     CHECK(r.has(OpKind::Call, "builtins.getattr"));
 }
@@ -155,15 +186,26 @@ TEST_CASE("INST, OBJ, NEWOBJ and NEWOBJ_EX are calls") {
     }
     SECTION("NEWOBJ_EX") {
         PickleBuilder b;
-        b.proto(4).stack_global("subprocess", "check_output").binunicode("id").tuple1().op(op::EMPTY_DICT)
-            .op(op::NEWOBJ_EX).stop();
+        b.proto(4)
+            .stack_global("subprocess", "check_output")
+            .binunicode("id")
+            .tuple1()
+            .op(op::EMPTY_DICT)
+            .op(op::NEWOBJ_EX)
+            .stop();
         CHECK(run(b.bytes).has(OpKind::Call, "subprocess.check_output"));
     }
 }
 
 TEST_CASE("BUILD on an object calls its class's __setstate__") {
     PickleBuilder b;
-    b.proto(2).global("mypkg", "Net").op(op::EMPTY_TUPLE).op(op::NEWOBJ).op(op::EMPTY_DICT).op(op::BUILD).stop();
+    b.proto(2)
+        .global("mypkg", "Net")
+        .op(op::EMPTY_TUPLE)
+        .op(op::NEWOBJ)
+        .op(op::EMPTY_DICT)
+        .op(op::BUILD)
+        .stop();
     const Run r = run(b.bytes);
     const auto calls = r.of(OpKind::Call, "mypkg.Net");
     REQUIRE(calls.size() == 2);
@@ -178,8 +220,15 @@ TEST_CASE("BUILD on a global itself writes attributes of a module or class") {
 
 TEST_CASE("APPEND and SETITEMS on an object call its methods") {
     PickleBuilder b;
-    b.proto(2).global("mypkg", "Bag").op(op::EMPTY_TUPLE).reduce().op(op::MARK).binunicode("k")
-        .binunicode("v").op(op::SETITEMS).stop();
+    b.proto(2)
+        .global("mypkg", "Bag")
+        .op(op::EMPTY_TUPLE)
+        .reduce()
+        .op(op::MARK)
+        .binunicode("k")
+        .binunicode("v")
+        .op(op::SETITEMS)
+        .stop();
     const Run r = run(b.bytes);
     const auto calls = r.of(OpKind::Call, "mypkg.Bag");
     REQUIRE(calls.size() == 2);
@@ -188,14 +237,28 @@ TEST_CASE("APPEND and SETITEMS on an object call its methods") {
 
 TEST_CASE("calling the result of a call is unresolved") {
     PickleBuilder b;
-    b.proto(2).global("builtins", "dict").op(op::EMPTY_TUPLE).reduce().op(op::EMPTY_TUPLE).reduce().stop();
+    b.proto(2)
+        .global("builtins", "dict")
+        .op(op::EMPTY_TUPLE)
+        .reduce()
+        .op(op::EMPTY_TUPLE)
+        .reduce()
+        .stop();
     CHECK(run(b.bytes).has_anomaly("pickle.unresolved-callable"));
 }
 
 TEST_CASE("EXT1/2/4 fetch from the extension registry") {
     for (std::uint8_t code : {op::EXT1, op::EXT2, op::EXT4}) {
         PickleBuilder b;
-        b.proto(2).op(code).le(7, code == op::EXT1 ? 1 : code == op::EXT2 ? 2 : 4).binunicode("id").tuple1().reduce().stop();
+        b.proto(2)
+            .op(code)
+            .le(7, code == op::EXT1   ? 1
+                   : code == op::EXT2 ? 2
+                                      : 4)
+            .binunicode("id")
+            .tuple1()
+            .reduce()
+            .stop();
         const Run r = run(b.bytes);
         CHECK(r.has_anomaly("pickle.extension-code"));
         CHECK(r.has_anomaly("pickle.unresolved-callable"));
@@ -205,7 +268,8 @@ TEST_CASE("EXT1/2/4 fetch from the extension registry") {
 TEST_CASE("persistent ids are summarised once per stream") {
     PickleBuilder b;
     b.proto(2).op(op::EMPTY_LIST).op(op::MARK);
-    for (int i = 0; i < 5; ++i) b.binunicode("storage").op(op::BINPERSID);
+    for (int i = 0; i < 5; ++i)
+        b.binunicode("storage").op(op::BINPERSID);
     b.op(op::APPENDS).raw("Pfoo\n").op(op::POP).stop();
     const Run r = run(b.bytes);
     const auto a = r.of(OpKind::Anomaly, "pickle.persistent-id");
@@ -342,7 +406,13 @@ TEST_CASE("stack, mark and memo limits are findings, not crashes") {
     }
     SECTION("memo key 2^32-1") {
         PickleBuilder b;
-        b.proto(2).op(op::NONE).op(op::LONG_BINPUT).le(0xffffffff, 4).op(op::LONG_BINGET).le(0xffffffff, 4).stop();
+        b.proto(2)
+            .op(op::NONE)
+            .op(op::LONG_BINPUT)
+            .le(0xffffffff, 4)
+            .op(op::LONG_BINGET)
+            .le(0xffffffff, 4)
+            .stop();
         const Run r = run(b.bytes);
         CHECK_FALSE(r.has_anomaly("pickle.memo-missing"));
         CHECK_FALSE(r.has_anomaly("limit.exceeded"));

@@ -6,8 +6,8 @@
 
 #include "mscan/rules.h"
 
-using mscan::OpKind;
 using mscan::Operation;
+using mscan::OpKind;
 using mscan::RuleError;
 using mscan::RuleSet;
 using mscan::Severity;
@@ -23,7 +23,8 @@ std::optional<mscan::Finding> eval(const RuleSet& rules, OpKind kind, const std:
     return mscan::RuleEngine(rules).evaluate(op);
 }
 
-std::string rule_of(const RuleSet& rules, const std::string& name, std::vector<std::string> aliases = {}) {
+std::string rule_of(const RuleSet& rules, const std::string& name,
+                    std::vector<std::string> aliases = {}) {
     auto f = eval(rules, OpKind::Call, name, std::move(aliases));
     return f ? f->rule_id : "<allowed>";
 }
@@ -46,10 +47,11 @@ const char* kMiniRules = R"({"schema": 1, "rules": [
 TEST_CASE("the shipped rules load, validate and cover the denylist families") {
     const RuleSet rules = RuleSet::builtin();
     CHECK(rules.rules().size() >= 25);
-    for (const char* id : {"code-execution", "reflection", "process-execution", "indirection-gadget", "network",
-                           "filesystem", "native-code", "nested-deserializer", "debugger-profiler",
-                           "package-installer", "hidden-shell", "ml-framework-gadget", "unknown-global",
-                           "pickle-truncated", "pickle-frame-violation", "unclassified-anomaly"}) {
+    for (const char* id :
+         {"code-execution", "reflection", "process-execution", "indirection-gadget", "network",
+          "filesystem", "native-code", "nested-deserializer", "debugger-profiler",
+          "package-installer", "hidden-shell", "ml-framework-gadget", "unknown-global",
+          "pickle-truncated", "pickle-frame-violation", "unclassified-anomaly"}) {
         INFO(id);
         CHECK(rules.find(id) != nullptr);
     }
@@ -89,7 +91,7 @@ TEST_CASE("matching is by dotted component prefix, most specific entry first") {
     CHECK(rule_of(rules, "os.path.exists") == "deny-os-path");  // more specific entry
     CHECK(rule_of(rules, "osmosis.run") == "unknown");          // never substring
     CHECK(rule_of(rules, "myos.system") == "unknown");
-    CHECK(rule_of(rules, "os.getcwd") == "deny-os");            // deny beats allow
+    CHECK(rule_of(rules, "os.getcwd") == "deny-os");  // deny beats allow
     CHECK(rule_of(rules, "collections.OrderedDict") == "<allowed>");
     CHECK(rule_of(rules, "collections.OrderedDict.fromkeys") == "unknown");  // allowlist is exact
     // except exempts a name from one rule only; another rule may still match it.
@@ -144,13 +146,18 @@ TEST_CASE("bad rule files are errors naming the problem") {
     CHECK_THROWS_AS(load(R"({"rules": []})"), RuleError);  // schema missing
     CHECK_THROWS_AS(load(R"({"schema": 1, "rulez": []})"), RuleError);
     CHECK_THROWS_AS(load(R"({"schema": 1, "rules": [{"id": "x", "severity": "urgent", "title": "t",
-        "description": "d", "why": "w", "match": {"globals": ["os"]}}]})"), RuleError);
-    CHECK_THROWS_AS(load(R"({"schema": 1, "rules": [{"id": "Bad_Id", "severity": "low", "title": "t",
-        "description": "d", "why": "w", "match": {"globals": ["os"]}}]})"), RuleError);
+        "description": "d", "why": "w", "match": {"globals": ["os"]}}]})"),
+                    RuleError);
+    CHECK_THROWS_AS(
+        load(R"({"schema": 1, "rules": [{"id": "Bad_Id", "severity": "low", "title": "t",
+        "description": "d", "why": "w", "match": {"globals": ["os"]}}]})"),
+        RuleError);
     CHECK_THROWS_AS(load(R"({"schema": 1, "rules": [{"id": "x", "severity": "low", "title": "t",
-        "description": "d", "why": "w", "match": {}}]})"), RuleError);
+        "description": "d", "why": "w", "match": {}}]})"),
+                    RuleError);
     CHECK_THROWS_AS(load(R"({"schema": 1, "rules": [{"id": "x", "severity": "low", "title": "t",
-        "description": "d", "why": "w", "match": {"globals": ["os"]}, "extra": 1}]})"), RuleError);
+        "description": "d", "why": "w", "match": {"globals": ["os"]}, "extra": 1}]})"),
+                    RuleError);
     try {
         load(R"({"schema": 1, "rules": [{"id": "x", "severity": "low", "title": "t", "why": "w",
             "match": {"globals": ["os"]}}]})");

@@ -14,7 +14,7 @@ namespace mscan {
 
 /// Sequential, bounds-checked reading over a Source, through a cached window.
 class ByteReader {
-public:
+  public:
     explicit ByteReader(Source& source, std::uint64_t start = 0, std::uint64_t end = UINT64_MAX);
 
     std::uint64_t pos() const { return pos_; }
@@ -49,7 +49,7 @@ public:
     /// Tells the source that bytes before `offset` will not be read again.
     void release_before(std::uint64_t offset);
 
-private:
+  private:
     bool ensure(std::size_t n);
     std::optional<std::uint8_t> u8_slow();
     Source& source_;

@@ -4,8 +4,8 @@
 #pragma once
 
 #include <map>
-#include <stdexcept>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,7 +37,7 @@ struct Rule {
 
 /// A validated, indexed set of rules plus the allowlist.
 class RuleSet {
-public:
+  public:
     /// Loads the rules embedded in the binary. Throws RuleError if they are invalid.
     static RuleSet builtin();
     /// Adds or replaces (by id) the rules of every *.json file in `dir`, and extends the
@@ -63,7 +63,7 @@ public:
     const Rule* anomaly_rule(const std::string& code) const;
     const Rule* unknown_rule() const;
 
-private:
+  private:
     void add_rule(Rule rule);
     void reindex();
     std::map<std::string, Rule> rules_;
@@ -83,12 +83,12 @@ struct RuleError : std::runtime_error {
 
 /// Turns operations into findings according to a RuleSet.
 class RuleEngine {
-public:
+  public:
     explicit RuleEngine(const RuleSet& rules) : rules_(rules) {}
     /// The finding an operation produces, if any (allowlisted globals produce none).
     std::optional<Finding> evaluate(const Operation& op) const;
 
-private:
+  private:
     const RuleSet& rules_;
 };
 

@@ -13,7 +13,7 @@ namespace mscan {
 
 /// Read-only random access to the bytes of one scanned object (a file, a member, a download).
 class Source {
-public:
+  public:
     virtual ~Source() = default;
     /// Total size in bytes.
     virtual std::uint64_t size() const = 0;
@@ -30,18 +30,18 @@ public:
 
 /// Bytes held in memory (a decompressed member, standard input, a test vector).
 class MemorySource final : public Source {
-public:
+  public:
     explicit MemorySource(std::vector<std::uint8_t> bytes) : bytes_(std::move(bytes)) {}
     std::uint64_t size() const override { return bytes_.size(); }
     std::span<const std::uint8_t> view(std::uint64_t offset, std::size_t n) override;
 
-private:
+  private:
     std::vector<std::uint8_t> bytes_;
 };
 
 /// A local file, memory-mapped read-only (a view costs nothing until it is touched).
 class MmapSource final : public Source {
-public:
+  public:
     /// Opens and maps `path`. On failure returns nullptr and sets `error` to a readable reason.
     static std::unique_ptr<MmapSource> open(const std::string& path, std::string& error);
     ~MmapSource() override;
@@ -51,7 +51,7 @@ public:
     std::span<const std::uint8_t> view(std::uint64_t offset, std::size_t n) override;
     void release(std::uint64_t offset, std::uint64_t n) override;
 
-private:
+  private:
     MmapSource(const std::uint8_t* data, std::uint64_t size) : data_(data), size_(size) {}
     const std::uint8_t* data_;
     std::uint64_t size_;

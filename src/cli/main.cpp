@@ -17,11 +17,11 @@ namespace {
 
 /// Exit codes, as documented in the README, docs/exit-codes.md and --help.
 enum Exit : int {
-    kClean = 0,          // scanned; no finding at or above --fail-on
-    kFindings = 1,       // at least one finding at or above --fail-on (wins over errors)
-    kScanError = 2,      // some target could not be scanned, and no failing finding
-    kNothingScanned = 3, // nothing scannable was found in the targets
-    kUsage = 4,          // usage, configuration or rules error
+    kClean = 0,           // scanned; no finding at or above --fail-on
+    kFindings = 1,        // at least one finding at or above --fail-on (wins over errors)
+    kScanError = 2,       // some target could not be scanned, and no failing finding
+    kNothingScanned = 3,  // nothing scannable was found in the targets
+    kUsage = 4,           // usage, configuration or rules error
 };
 
 constexpr const char* kExitHelp =
@@ -40,8 +40,8 @@ constexpr const char* kExitHelp =
 
 void list_rules(const mscan::RuleSet& rules) {
     for (const auto* r : rules.rules()) {
-        std::printf("%-28s %-9s %s\n", r->id.c_str(), std::string(mscan::severity_name(r->severity)).c_str(),
-                    r->title.c_str());
+        std::printf("%-28s %-9s %s\n", r->id.c_str(),
+                    std::string(mscan::severity_name(r->severity)).c_str(), r->title.c_str());
     }
 }
 
@@ -67,18 +67,21 @@ int main(int argc, char** argv) {
     app.add_option("targets", targets, "Files, directories (recursive), - for stdin")
         ->type_name("TARGET");
     std::string format_names;
-    for (const auto& r : mscan::reporters()) format_names += std::string(format_names.empty() ? "" : "|") + r.name;
+    for (const auto& r : mscan::reporters())
+        format_names += std::string(format_names.empty() ? "" : "|") + r.name;
     app.add_option("-f,--format", format, "Report format: " + format_names)
         ->type_name("FMT")
         ->check([](const std::string& v) {
             return mscan::find_reporter(v) ? std::string() : "unknown format '" + v + "'";
         });
-    app.add_option("-o,--output", output, "Write the report to FILE, not stdout")->type_name("FILE");
+    app.add_option("-o,--output", output, "Write the report to FILE, not stdout")
+        ->type_name("FILE");
     app.add_option("--fail-on", fail_on,
                    "Exit 1 on a finding at or above LEVEL: critical, high,\n"
                    "medium (default), low, info, or never")
         ->type_name("LEVEL")
-        ->check(CLI::IsMember({"critical", "high", "medium", "low", "info", "never"}).description(""));
+        ->check(
+            CLI::IsMember({"critical", "high", "medium", "low", "info", "never"}).description(""));
     app.add_option("--rules", rule_dirs, "Add/override rules from DIR/*.json")
         ->type_name("DIR")
         ->allow_extra_args(false);  // one value per --rules; repeat the option for more
@@ -116,7 +119,8 @@ int main(int argc, char** argv) {
     mscan::RuleSet rules;
     try {
         rules = mscan::RuleSet::builtin();
-        for (const auto& dir : rule_dirs) rules.load_directory(dir);
+        for (const auto& dir : rule_dirs)
+            rules.load_directory(dir);
         for (const auto& entry : allow) {
             if (entry.empty() || entry == ".*") throw mscan::RuleError("--allow needs a name");
             rules.allow(entry);
@@ -131,7 +135,8 @@ int main(int argc, char** argv) {
         return kClean;
     }
     if (targets.empty()) {
-        std::cerr << "mscan: no targets given (files, directories or -)\nRun 'mscan --help' for usage.\n";
+        std::cerr
+            << "mscan: no targets given (files, directories or -)\nRun 'mscan --help' for usage.\n";
         return kUsage;
     }
 

@@ -58,7 +58,8 @@ namespace {
 template <typename T>
 T load_le(const std::uint8_t* p) {
     T v = 0;
-    for (std::size_t i = 0; i < sizeof(T); ++i) v |= static_cast<T>(static_cast<T>(p[i]) << (8 * i));
+    for (std::size_t i = 0; i < sizeof(T); ++i)
+        v |= static_cast<T>(static_cast<T>(p[i]) << (8 * i));
     return v;
 }
 }  // namespace
@@ -91,7 +92,8 @@ std::optional<double> ByteReader::f64be() {
     auto b = bytes(8);
     if (!b) return std::nullopt;
     std::uint64_t bits = 0;
-    for (std::size_t i = 0; i < 8; ++i) bits = (bits << 8) | (*b)[i];
+    for (std::size_t i = 0; i < 8; ++i)
+        bits = (bits << 8) | (*b)[i];
     return std::bit_cast<double>(bits);
 }
 
@@ -104,10 +106,12 @@ std::optional<std::string_view> ByteReader::line(std::size_t max_len) {
         const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(want, limit));
         if (!ensure(n) && !ensure(static_cast<std::size_t>(limit))) return std::nullopt;
         const auto start = static_cast<std::size_t>(pos_ - window_start_);
-        const std::size_t have = std::min<std::size_t>(window_.size() - start, static_cast<std::size_t>(limit));
+        const std::size_t have =
+            std::min<std::size_t>(window_.size() - start, static_cast<std::size_t>(limit));
         const void* nl = std::memchr(window_.data() + start + looked, '\n', have - looked);
         if (nl) {
-            const auto len = static_cast<std::size_t>(static_cast<const std::uint8_t*>(nl) - (window_.data() + start));
+            const auto len = static_cast<std::size_t>(static_cast<const std::uint8_t*>(nl) -
+                                                      (window_.data() + start));
             std::string_view out(reinterpret_cast<const char*>(window_.data() + start), len);
             pos_ += len + 1;
             return out;
@@ -118,6 +122,8 @@ std::optional<std::string_view> ByteReader::line(std::size_t max_len) {
     }
 }
 
-void ByteReader::release_before(std::uint64_t offset) { source_.release(0, offset); }
+void ByteReader::release_before(std::uint64_t offset) {
+    source_.release(0, offset);
+}
 
 }  // namespace mscan

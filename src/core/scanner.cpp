@@ -1,5 +1,6 @@
 // Walks targets, detects formats, runs parsers, applies rules, and tidies findings
 // (deduplicated, capped, fingerprinted, sorted) so output is deterministic.
+#include <unistd.h>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -9,7 +10,6 @@
 #include <map>
 #include <thread>
 #include <tuple>
-#include <unistd.h>
 
 #include "formats/registry.h"
 #include "mscan/limits.h"
@@ -38,7 +38,8 @@ std::string fingerprint(const Finding& f) {
         h *= 1099511628211ull;
     };
     mix(f.rule_id);
-    for (const auto& part : f.location.chain) mix(part);
+    for (const auto& part : f.location.chain)
+        mix(part);
     mix(f.location.stream);
     mix(f.subject);
     mix(f.evidence);
@@ -47,26 +48,29 @@ std::string fingerprint(const Finding& f) {
 
 bool finding_order(const Finding& a, const Finding& b) {
     return std::tie(b.severity, a.location.chain, a.location.stream, a.location.offset, a.rule_id,
-                    a.subject, a.evidence) <
-           std::tie(a.severity, b.location.chain, b.location.stream, b.location.offset, b.rule_id,
-                    b.subject, b.evidence);
+                    a.subject, a.evidence) < std::tie(a.severity, b.location.chain,
+                                                      b.location.stream, b.location.offset,
+                                                      b.rule_id, b.subject, b.evidence);
 }
 
 void tidy(std::vector<Finding>& findings) {
     // Fold identical findings (same rule, place, subject, evidence) into one with a count.
-    std::map<std::tuple<std::string, std::vector<std::string>, std::string, std::string, std::string>,
-             std::size_t>
+    std::map<
+        std::tuple<std::string, std::vector<std::string>, std::string, std::string, std::string>,
+        std::size_t>
         seen;
     std::vector<Finding> out;
     for (auto& f : findings) {
-        auto key = std::make_tuple(f.rule_id, f.location.chain, f.location.stream, f.subject, f.evidence);
+        auto key =
+            std::make_tuple(f.rule_id, f.location.chain, f.location.stream, f.subject, f.evidence);
         auto [it, inserted] = seen.emplace(std::move(key), out.size());
         if (inserted) {
             out.push_back(std::move(f));
         } else {
             Finding& first = out[it->second];
             ++first.occurrences;
-            if (f.location.offset >= 0 && (first.location.offset < 0 || f.location.offset < first.location.offset)) {
+            if (f.location.offset >= 0 &&
+                (first.location.offset < 0 || f.location.offset < first.location.offset)) {
                 first.location = f.location;
             }
         }
@@ -84,7 +88,8 @@ void tidy(std::vector<Finding>& findings) {
         cap.location.chain = out.front().location.chain;
         out.push_back(std::move(cap));
     }
-    for (auto& f : out) f.fingerprint = fingerprint(f);
+    for (auto& f : out)
+        f.fingerprint = fingerprint(f);
     findings = std::move(out);
 }
 
@@ -216,13 +221,15 @@ ScanResult scan(const ScanOptions& options, const RuleSet& rules) {
             collect(target, work, result.target_errors);
         }
     }
-    std::sort(work.begin(), work.end(), [](const Work& a, const Work& b) { return a.path < b.path; });
+    std::sort(work.begin(), work.end(),
+              [](const Work& a, const Work& b) { return a.path < b.path; });
     work.erase(std::unique(work.begin(), work.end(),
                            [](const Work& a, const Work& b) { return a.path == b.path; }),
                work.end());
     result.files.resize(work.size());
     unsigned jobs = options.jobs ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
-    jobs = static_cast<unsigned>(std::min<std::size_t>(jobs, std::max<std::size_t>(1, work.size())));
+    jobs =
+        static_cast<unsigned>(std::min<std::size_t>(jobs, std::max<std::size_t>(1, work.size())));
     std::atomic<std::size_t> next{0};
     auto worker = [&] {
         for (std::size_t i = next++; i < work.size(); i = next++) {
@@ -233,8 +240,10 @@ ScanResult scan(const ScanOptions& options, const RuleSet& rules) {
         worker();
     } else {
         std::vector<std::thread> threads;
-        for (unsigned t = 0; t < jobs; ++t) threads.emplace_back(worker);
-        for (auto& t : threads) t.join();
+        for (unsigned t = 0; t < jobs; ++t)
+            threads.emplace_back(worker);
+        for (auto& t : threads)
+            t.join();
     }
     result.elapsed_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -19,7 +19,8 @@ constexpr std::array kFormats = {
 std::string lower_extension(std::string_view path) {
     const auto slash = path.find_last_of('/');
     const auto dot = path.find_last_of('.');
-    if (dot == std::string_view::npos || (slash != std::string_view::npos && dot < slash)) return {};
+    if (dot == std::string_view::npos || (slash != std::string_view::npos && dot < slash))
+        return {};
     std::string ext(path.substr(dot));
     std::transform(ext.begin(), ext.end(), ext.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -28,7 +29,9 @@ std::string lower_extension(std::string_view path) {
 
 }  // namespace
 
-std::span<const Format> formats() { return kFormats; }
+std::span<const Format> formats() {
+    return kFormats;
+}
 
 const Format* detect_format(Source& source, std::string_view path) {
     const std::string ext = lower_extension(path);

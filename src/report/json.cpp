@@ -9,15 +9,19 @@ namespace mscan {
 namespace {
 const char* status_name(FileStatus s) {
     switch (s) {
-        case FileStatus::Scanned: return "scanned";
-        case FileStatus::Skipped: return "skipped";
-        case FileStatus::Error: return "error";
+        case FileStatus::Scanned:
+            return "scanned";
+        case FileStatus::Skipped:
+            return "skipped";
+        case FileStatus::Error:
+            return "error";
     }
     return "error";
 }
 }  // namespace
 
-void write_json(std::ostream& out, const ScanResult& result, const RuleSet&, const ReportOptions& opt) {
+void write_json(std::ostream& out, const ScanResult& result, const RuleSet&,
+                const ReportOptions& opt) {
     using nlohmann::ordered_json;
     ordered_json doc;
     doc["schema_version"] = kJsonSchemaVersion;
@@ -29,21 +33,27 @@ void write_json(std::ostream& out, const ScanResult& result, const RuleSet&, con
     ordered_json errors = ordered_json::array();
     bool failed = false;
     for (const auto& file : result.files) {
-        files.push_back({{"path", file.path},
-                         {"status", status_name(file.status)},
-                         {"format", file.format.empty() ? ordered_json(nullptr) : ordered_json(file.format)},
-                         {"size", file.size},
-                         {"findings", file.findings.size()}});
-        if (file.status == FileStatus::Skipped) skipped.push_back({{"path", file.path}, {"reason", file.reason}});
-        if (file.status == FileStatus::Error) errors.push_back({{"path", file.path}, {"reason", file.reason}});
+        files.push_back(
+            {{"path", file.path},
+             {"status", status_name(file.status)},
+             {"format", file.format.empty() ? ordered_json(nullptr) : ordered_json(file.format)},
+             {"size", file.size},
+             {"findings", file.findings.size()}});
+        if (file.status == FileStatus::Skipped)
+            skipped.push_back({{"path", file.path}, {"reason", file.reason}});
+        if (file.status == FileStatus::Error)
+            errors.push_back({{"path", file.path}, {"reason", file.reason}});
         for (const auto& f : file.findings) {
             const std::string sev(severity_name(f.severity));
             counts[sev] = counts[sev].get<std::uint64_t>() + 1;
             if (opt.fail_on && f.severity >= *opt.fail_on) failed = true;
             ordered_json loc = {{"path", file.path}, {"chain", f.location.chain}};
-            loc["offset"] = f.location.offset >= 0 ? ordered_json(f.location.offset) : ordered_json(nullptr);
-            loc["index"] = f.location.index >= 0 ? ordered_json(f.location.index) : ordered_json(nullptr);
-            loc["stream"] = f.location.stream.empty() ? ordered_json(nullptr) : ordered_json(f.location.stream);
+            loc["offset"] =
+                f.location.offset >= 0 ? ordered_json(f.location.offset) : ordered_json(nullptr);
+            loc["index"] =
+                f.location.index >= 0 ? ordered_json(f.location.index) : ordered_json(nullptr);
+            loc["stream"] =
+                f.location.stream.empty() ? ordered_json(nullptr) : ordered_json(f.location.stream);
             findings.push_back({{"rule_id", f.rule_id},
                                 {"severity", sev},
                                 {"title", f.title},
@@ -57,13 +67,14 @@ void write_json(std::ostream& out, const ScanResult& result, const RuleSet&, con
         }
     }
     const auto c = count_files(result);
-    ordered_json summary = {{"files_scanned", c.scanned},
-                            {"files_skipped", c.skipped},
-                            {"files_errored", c.errors},
-                            {"findings", counts},
-                            {"fail_on", opt.fail_on ? ordered_json(std::string(severity_name(*opt.fail_on)))
-                                                    : ordered_json("never")},
-                            {"failed", failed}};
+    ordered_json summary = {
+        {"files_scanned", c.scanned},
+        {"files_skipped", c.skipped},
+        {"files_errored", c.errors},
+        {"findings", counts},
+        {"fail_on", opt.fail_on ? ordered_json(std::string(severity_name(*opt.fail_on)))
+                                : ordered_json("never")},
+        {"failed", failed}};
     doc["summary"] = summary;
     doc["files"] = files;
     doc["findings"] = findings;

@@ -15,10 +15,13 @@ using nlohmann::ordered_json;
 const char* sarif_level(Severity s) {
     switch (s) {
         case Severity::Critical:
-        case Severity::High: return "error";
-        case Severity::Medium: return "warning";
+        case Severity::High:
+            return "error";
+        case Severity::Medium:
+            return "warning";
         case Severity::Low:
-        case Severity::Info: return "note";
+        case Severity::Info:
+            return "note";
     }
     return "note";
 }
@@ -26,11 +29,16 @@ const char* sarif_level(Severity s) {
 /// GitHub maps >= 9.0 critical, 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low.
 const char* security_severity(Severity s) {
     switch (s) {
-        case Severity::Critical: return "9.8";
-        case Severity::High: return "8.0";
-        case Severity::Medium: return "5.5";
-        case Severity::Low: return "3.0";
-        case Severity::Info: return "0.0";
+        case Severity::Critical:
+            return "9.8";
+        case Severity::High:
+            return "8.0";
+        case Severity::Medium:
+            return "5.5";
+        case Severity::Low:
+            return "3.0";
+        case Severity::Info:
+            return "0.0";
     }
     return "0.0";
 }
@@ -40,10 +48,11 @@ std::string to_uri(const std::string& path) {
     std::string out;
     std::string p = path;
     if (!p.empty() && p.front() == '/') out = "file://";
-    while (p.rfind("./", 0) == 0) p = p.substr(2);
+    while (p.rfind("./", 0) == 0)
+        p = p.substr(2);
     for (unsigned char c : p) {
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-            c == '.' || c == '_' || c == '~' || c == '/') {
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
             out.push_back(static_cast<char>(c));
         } else {
             char buf[4];
@@ -70,7 +79,8 @@ std::string pascal_case(const std::string& id) {
 
 }  // namespace
 
-void write_sarif(std::ostream& out, const ScanResult& result, const RuleSet& rules, const ReportOptions&) {
+void write_sarif(std::ostream& out, const ScanResult& result, const RuleSet& rules,
+                 const ReportOptions&) {
     ordered_json rule_list = ordered_json::array();
     std::map<std::string, std::size_t> rule_index;
     for (const Rule* r : rules.rules()) {
@@ -78,7 +88,8 @@ void write_sarif(std::ostream& out, const ScanResult& result, const RuleSet& rul
         std::string help = r->description + "\n\nWhy it matters: " + r->why;
         if (!r->references.empty()) {
             help += "\n\nReferences:";
-            for (const auto& ref : r->references) help += " " + ref;
+            for (const auto& ref : r->references)
+                help += " " + ref;
         }
         ordered_json tags = ordered_json::array({"security"});
         for (const auto& ref : r->references) {
@@ -104,9 +115,9 @@ void write_sarif(std::ostream& out, const ScanResult& result, const RuleSet& rul
             notifications.push_back(
                 {{"level", "error"},
                  {"message", {{"text", "could not scan " + file.path + ": " + file.reason}}},
-                 {"locations",
-                  ordered_json::array({{{"physicalLocation",
-                                         {{"artifactLocation", {{"uri", to_uri(file.path)}}}}}}})}});
+                 {"locations", ordered_json::array(
+                                   {{{"physicalLocation",
+                                      {{"artifactLocation", {{"uri", to_uri(file.path)}}}}}}})}});
         }
         for (const auto& f : file.findings) {
             ordered_json physical = {{"artifactLocation", {{"uri", to_uri(file.path)}}}};
@@ -116,17 +127,18 @@ void write_sarif(std::ostream& out, const ScanResult& result, const RuleSet& rul
             std::string text = f.message;
             if (!f.evidence.empty()) text += ". Evidence: " + f.evidence;
             text += " (at " + format_location(f.location) + ")";
-            ordered_json res = {{"ruleId", f.rule_id},
-                                {"ruleIndex", rule_index.count(f.rule_id) ? rule_index[f.rule_id] : 0},
-                                {"level", sarif_level(f.severity)},
-                                {"message", {{"text", text}}},
-                                {"locations", ordered_json::array({{{"physicalLocation", physical}}})},
-                                {"partialFingerprints", {{"mscanFingerprint/v1", f.fingerprint}}},
-                                {"properties",
-                                 {{"severity", std::string(severity_name(f.severity))},
-                                  {"subject", f.subject},
-                                  {"evidence", f.evidence},
-                                  {"occurrences", f.occurrences}}}};
+            ordered_json res = {
+                {"ruleId", f.rule_id},
+                {"ruleIndex", rule_index.count(f.rule_id) ? rule_index[f.rule_id] : 0},
+                {"level", sarif_level(f.severity)},
+                {"message", {{"text", text}}},
+                {"locations", ordered_json::array({{{"physicalLocation", physical}}})},
+                {"partialFingerprints", {{"mscanFingerprint/v1", f.fingerprint}}},
+                {"properties",
+                 {{"severity", std::string(severity_name(f.severity))},
+                  {"subject", f.subject},
+                  {"evidence", f.evidence},
+                  {"occurrences", f.occurrences}}}};
             if (!rule_index.count(f.rule_id)) res.erase("ruleIndex");
             results.push_back(std::move(res));
         }
@@ -136,16 +148,15 @@ void write_sarif(std::ostream& out, const ScanResult& result, const RuleSet& rul
     ordered_json doc = {
         {"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
         {"version", "2.1.0"},
-        {"runs",
-         ordered_json::array({{{"tool",
-                                {{"driver",
-                                  {{"name", "mscan"},
-                                   {"version", kVersion},
-                                   {"semanticVersion", kVersion},
-                                   {"informationUri", kInformationUri},
-                                   {"rules", rule_list}}}}},
-                               {"invocations", ordered_json::array({invocation})},
-                               {"results", results}}})}};
+        {"runs", ordered_json::array({{{"tool",
+                                        {{"driver",
+                                          {{"name", "mscan"},
+                                           {"version", kVersion},
+                                           {"semanticVersion", kVersion},
+                                           {"informationUri", kInformationUri},
+                                           {"rules", rule_list}}}}},
+                                       {"invocations", ordered_json::array({invocation})},
+                                       {"results", results}}})}};
     out << doc.dump(2, ' ', false, ordered_json::error_handler_t::replace) << "\n";
 }
 

@@ -9,22 +9,32 @@ namespace {
 
 const char* severity_label(Severity s) {
     switch (s) {
-        case Severity::Critical: return "CRITICAL";
-        case Severity::High: return "HIGH";
-        case Severity::Medium: return "MEDIUM";
-        case Severity::Low: return "LOW";
-        case Severity::Info: return "INFO";
+        case Severity::Critical:
+            return "CRITICAL";
+        case Severity::High:
+            return "HIGH";
+        case Severity::Medium:
+            return "MEDIUM";
+        case Severity::Low:
+            return "LOW";
+        case Severity::Info:
+            return "INFO";
     }
     return "INFO";
 }
 
 const char* severity_color(Severity s) {
     switch (s) {
-        case Severity::Critical: return "\033[1;31m";
-        case Severity::High: return "\033[31m";
-        case Severity::Medium: return "\033[33m";
-        case Severity::Low: return "\033[36m";
-        case Severity::Info: return "\033[2m";
+        case Severity::Critical:
+            return "\033[1;31m";
+        case Severity::High:
+            return "\033[31m";
+        case Severity::Medium:
+            return "\033[33m";
+        case Severity::Low:
+            return "\033[36m";
+        case Severity::Info:
+            return "\033[2m";
     }
     return "";
 }
@@ -61,27 +71,30 @@ std::string format_location(const Location& loc) {
     return s;
 }
 
-void write_text(std::ostream& out, const ScanResult& result, const RuleSet&, const ReportOptions& opt) {
+void write_text(std::ostream& out, const ScanResult& result, const RuleSet&,
+                const ReportOptions& opt) {
     auto paint = [&](const char* code, const std::string& text) {
         return opt.color ? std::string(code) + text + "\033[0m" : text;
     };
     std::map<Severity, std::uint64_t> counts;
     for (const auto& file : result.files) {
-        for (const auto& f : file.findings) ++counts[f.severity];
+        for (const auto& f : file.findings)
+            ++counts[f.severity];
         if (file.status == FileStatus::Error) {
             out << paint("\033[1;35m", "ERROR") << "  " << file.path << ": " << file.reason << "\n";
             continue;
         }
         if (file.status == FileStatus::Skipped) {
             if (opt.show_skipped || opt.verbose) {
-                out << paint("\033[2m", "skipped") << "  " << file.path << ": " << file.reason << "\n";
+                out << paint("\033[2m", "skipped") << "  " << file.path << ": " << file.reason
+                    << "\n";
             }
             continue;
         }
         if (file.findings.empty()) {
             if (opt.verbose) {
-                out << paint("\033[32m", "clean") << "  " << file.path << "  [" << file.format << ", "
-                    << human_size(file.size) << "]\n";
+                out << paint("\033[32m", "clean") << "  " << file.path << "  [" << file.format
+                    << ", " << human_size(file.size) << "]\n";
             }
             continue;
         }

@@ -13,11 +13,16 @@ namespace mscan {
 
 std::string_view severity_name(Severity s) {
     switch (s) {
-        case Severity::Info: return "info";
-        case Severity::Low: return "low";
-        case Severity::Medium: return "medium";
-        case Severity::High: return "high";
-        case Severity::Critical: return "critical";
+        case Severity::Info:
+            return "info";
+        case Severity::Low:
+            return "low";
+        case Severity::Medium:
+            return "medium";
+        case Severity::High:
+            return "high";
+        case Severity::Critical:
+            return "critical";
     }
     return "info";
 }
@@ -123,7 +128,8 @@ void RuleSet::load_text(std::string_view text, const std::string& origin) {
             throw RuleError(origin + ": unknown top-level key \"" + key + "\"");
         }
     }
-    for (const auto& entry : string_list(doc, "allow", origin)) allow(entry);
+    for (const auto& entry : string_list(doc, "allow", origin))
+        allow(entry);
     if (!doc.contains("rules")) {
         if (!deferred_) reindex();
         return;
@@ -163,7 +169,8 @@ void RuleSet::load_text(std::string_view text, const std::string& origin) {
         rule.except = string_list(m, "except", where);
         rule.anomalies = string_list(m, "anomalies", where);
         if (m.contains("unknown")) {
-            if (!m.at("unknown").is_boolean()) throw RuleError(where + ": \"unknown\" must be a boolean");
+            if (!m.at("unknown").is_boolean())
+                throw RuleError(where + ": \"unknown\" must be a boolean");
             rule.unknown = m.at("unknown").get<bool>();
         }
         if (rule.globals.empty() && rule.anomalies.empty() && !rule.unknown) {
@@ -194,21 +201,24 @@ void RuleSet::allow(const std::string& entry) {
             return;
         }
         auto pos = std::lower_bound(allow_exact_sorted_.begin(), allow_exact_sorted_.end(), entry);
-        if (pos == allow_exact_sorted_.end() || *pos != entry) allow_exact_sorted_.insert(pos, entry);
+        if (pos == allow_exact_sorted_.end() || *pos != entry)
+            allow_exact_sorted_.insert(pos, entry);
     }
 }
 
 void RuleSet::reindex() {
     if (allow_dirty_) {
         std::sort(allow_exact_sorted_.begin(), allow_exact_sorted_.end());
-        allow_exact_sorted_.erase(std::unique(allow_exact_sorted_.begin(), allow_exact_sorted_.end()),
-                                  allow_exact_sorted_.end());
+        allow_exact_sorted_.erase(
+            std::unique(allow_exact_sorted_.begin(), allow_exact_sorted_.end()),
+            allow_exact_sorted_.end());
         allow_dirty_ = false;
     }
     deny_index_.clear();
     anomaly_index_.clear();
     for (const auto& [id, rule] : rules_) {
-        for (const auto& g : rule.globals) deny_index_[g].push_back(id);
+        for (const auto& g : rule.globals)
+            deny_index_[g].push_back(id);
         for (const auto& a : rule.anomalies) {
             auto [it, inserted] = anomaly_index_.emplace(a, id);
             if (!inserted && it->second != id) {
@@ -221,12 +231,14 @@ void RuleSet::reindex() {
 
 void RuleSet::validate() const {
     if (!unknown_rule()) throw RuleError("rules: no rule with \"unknown\": true");
-    if (!anomaly_index_.count("*")) throw RuleError("rules: no fallback rule for anomalies (\"*\")");
+    if (!anomaly_index_.count("*"))
+        throw RuleError("rules: no fallback rule for anomalies (\"*\")");
 }
 
 std::vector<const Rule*> RuleSet::rules() const {
     std::vector<const Rule*> out;
-    for (const auto& [id, rule] : rules_) out.push_back(&rule);
+    for (const auto& [id, rule] : rules_)
+        out.push_back(&rule);
     return out;
 }
 
@@ -235,7 +247,8 @@ const Rule* RuleSet::find(std::string_view id) const {
     return it == rules_.end() ? nullptr : &it->second;
 }
 
-const Rule* RuleSet::deny_rule(const std::string& name, const std::vector<std::string>& aliases) const {
+const Rule* RuleSet::deny_rule(const std::string& name,
+                               const std::vector<std::string>& aliases) const {
     const Rule* best = nullptr;
     std::size_t best_specificity = 0;
     auto consider = [&](const std::string& candidate) {
@@ -243,13 +256,15 @@ const Rule* RuleSet::deny_rule(const std::string& name, const std::vector<std::s
         std::size_t end = 0;
         while (end != std::string::npos) {
             end = candidate.find('.', end + 1);
-            const std::string_view prefix(candidate.data(), end == std::string::npos ? candidate.size() : end);
+            const std::string_view prefix(candidate.data(),
+                                          end == std::string::npos ? candidate.size() : end);
             auto it = deny_index_.find(prefix);
             if (it == deny_index_.end()) continue;
             for (const auto& id : it->second) {
                 const Rule& rule = rules_.at(id);
-                const bool exempt = std::any_of(rule.except.begin(), rule.except.end(),
-                                                [&](const std::string& e) { return covers(e, candidate); });
+                const bool exempt =
+                    std::any_of(rule.except.begin(), rule.except.end(),
+                                [&](const std::string& e) { return covers(e, candidate); });
                 if (exempt) continue;
                 const std::size_t spec = components(prefix);
                 if (!best || spec > best_specificity ||
@@ -261,12 +276,14 @@ const Rule* RuleSet::deny_rule(const std::string& name, const std::vector<std::s
         }
     };
     consider(name);
-    for (const auto& alias : aliases) consider(alias);
+    for (const auto& alias : aliases)
+        consider(alias);
     return best;
 }
 
 bool RuleSet::allowed(const std::string& name) const {
-    if (std::binary_search(allow_exact_sorted_.begin(), allow_exact_sorted_.end(), name)) return true;
+    if (std::binary_search(allow_exact_sorted_.begin(), allow_exact_sorted_.end(), name))
+        return true;
     return std::any_of(allow_prefixes_.begin(), allow_prefixes_.end(),
                        [&](const std::string& p) { return covers(p, name); });
 }

@@ -85,17 +85,17 @@ inline constexpr std::uint8_t READONLY_BUFFER = 0x98;
 /// Operand shapes.
 enum class Operand : std::uint8_t {
     None,
-    U1,     ///< one unsigned byte
-    U2,     ///< two bytes little-endian
-    I4,     ///< four bytes little-endian signed
-    U4,     ///< four bytes little-endian unsigned
-    U8,     ///< eight bytes little-endian
-    F8,     ///< eight-byte big-endian double
-    Line,   ///< text up to '\n'
-    Lines2, ///< two text lines (module, name)
-    Len1,   ///< 1-byte length then that many bytes
-    Len4,   ///< 4-byte length then that many bytes
-    Len8,   ///< 8-byte length then that many bytes
+    U1,      ///< one unsigned byte
+    U2,      ///< two bytes little-endian
+    I4,      ///< four bytes little-endian signed
+    U4,      ///< four bytes little-endian unsigned
+    U8,      ///< eight bytes little-endian
+    F8,      ///< eight-byte big-endian double
+    Line,    ///< text up to '\n'
+    Lines2,  ///< two text lines (module, name)
+    Len1,    ///< 1-byte length then that many bytes
+    Len4,    ///< 4-byte length then that many bytes
+    Len8,    ///< 8-byte length then that many bytes
 };
 
 struct OpInfo {

@@ -9,10 +9,11 @@ namespace mscan::pickle {
 
 bool detect(Source& source, std::string_view extension) {
     static constexpr std::array<std::string_view, 13> kPickleExtensions = {
-        ".pkl", ".pickle", ".pt", ".pth", ".bin", ".ckpt", ".joblib",
-        ".dat", ".data", ".p", ".dill", ".sav", ".pck"};
+        ".pkl", ".pickle", ".pt", ".pth",  ".bin", ".ckpt", ".joblib",
+        ".dat", ".data",   ".p",  ".dill", ".sav", ".pck"};
     bool suggested = false;
-    for (auto e : kPickleExtensions) suggested = suggested || e == extension;
+    for (auto e : kPickleExtensions)
+        suggested = suggested || e == extension;
     return looks_like_pickle(source, suggested);
 }
 

@@ -8,8 +8,8 @@
 #include <algorithm>
 #include <array>
 #include <bit>
-#include <cmath>
-#include <cstring>
+#include <cctype>
+#include <cstdlib>
 #include <map>
 #include <optional>
 #include <set>
@@ -33,7 +33,8 @@ bool is_identifier(std::string_view s) {
     if (s.empty()) return false;
     for (std::size_t i = 0; i < s.size(); ++i) {
         const unsigned char c = static_cast<unsigned char>(s[i]);
-        const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
+        const bool alpha =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
         if (!alpha && !(i > 0 && c >= '0' && c <= '9')) return false;
     }
     return true;
@@ -45,7 +46,8 @@ bool is_dotted_name(std::string_view s) {
     std::size_t start = 0;
     while (true) {
         const std::size_t dot = s.find('.', start);
-        const std::string_view part = s.substr(start, dot == std::string_view::npos ? s.npos : dot - start);
+        const std::string_view part =
+            s.substr(start, dot == std::string_view::npos ? s.npos : dot - start);
         if (!is_identifier(part)) return false;
         if (dot == std::string_view::npos) return true;
         start = dot + 1;
@@ -69,29 +71,50 @@ std::vector<std::string_view> split_dots(std::string_view s) {
 /// Attribute names that only matter for reaching something hidden behind an allowed global.
 bool is_dangerous_dunder(std::string_view part) {
     static const std::set<std::string_view> names = {
-        "__globals__", "__builtins__", "__subclasses__", "__class__",  "__dict__",
-        "__getattribute__", "__getattr__", "__code__",  "__closure__", "__func__",
-        "__self__",    "__module__",   "__base__",       "__bases__",  "__mro__",
-        "__import__",  "__loader__",   "__spec__",       "__reduce__", "__reduce_ex__",
-        "__defaults__", "__kwdefaults__", "__wrapped__", "__objclass__"};
+        "__globals__",      "__builtins__",   "__subclasses__", "__class__",   "__dict__",
+        "__getattribute__", "__getattr__",    "__code__",       "__closure__", "__func__",
+        "__self__",         "__module__",     "__base__",       "__bases__",   "__mro__",
+        "__import__",       "__loader__",     "__spec__",       "__reduce__",  "__reduce_ex__",
+        "__defaults__",     "__kwdefaults__", "__wrapped__",    "__objclass__"};
     return names.count(part) != 0;
 }
 
 /// Python 2 module names that CPython's unpickler maps to Python 3 ones (fix_imports).
 std::string_view py3_module(std::string_view module) {
     static const std::map<std::string_view, std::string_view> mapping = {
-        {"__builtin__", "builtins"}, {"copy_reg", "copyreg"},       {"cPickle", "pickle"},
-        {"commands", "subprocess"},  {"urllib2", "urllib.request"}, {"httplib", "http.client"},
-        {"cStringIO", "io"},         {"StringIO", "io"},            {"thread", "_thread"},
-        {"Queue", "queue"},          {"UserDict", "collections"},   {"exceptions", "builtins"},
-        {"Tkinter", "tkinter"},      {"SocketServer", "socketserver"}, {"xmlrpclib", "xmlrpc.client"},
-        {"HTMLParser", "html.parser"}, {"cookielib", "http.cookiejar"}, {"dummy_thread", "_dummy_thread"},
-        {"_winreg", "winreg"},       {"repr", "reprlib"},           {"urlparse", "urllib.parse"},
-        {"robotparser", "urllib.robotparser"}, {"BaseHTTPServer", "http.server"},
-        {"SimpleHTTPServer", "http.server"}, {"CGIHTTPServer", "http.server"},
-        {"anydbm", "dbm"},           {"whichdb", "dbm"},            {"dbhash", "dbm.bsd"},
-        {"gdbm", "dbm.gnu"},         {"dumbdbm", "dbm.dumb"},       {"UserList", "collections"},
-        {"UserString", "collections"}, {"itertools", "itertools"},
+        {"__builtin__", "builtins"},
+        {"copy_reg", "copyreg"},
+        {"cPickle", "pickle"},
+        {"commands", "subprocess"},
+        {"urllib2", "urllib.request"},
+        {"httplib", "http.client"},
+        {"cStringIO", "io"},
+        {"StringIO", "io"},
+        {"thread", "_thread"},
+        {"Queue", "queue"},
+        {"UserDict", "collections"},
+        {"exceptions", "builtins"},
+        {"Tkinter", "tkinter"},
+        {"SocketServer", "socketserver"},
+        {"xmlrpclib", "xmlrpc.client"},
+        {"HTMLParser", "html.parser"},
+        {"cookielib", "http.cookiejar"},
+        {"dummy_thread", "_dummy_thread"},
+        {"_winreg", "winreg"},
+        {"repr", "reprlib"},
+        {"urlparse", "urllib.parse"},
+        {"robotparser", "urllib.robotparser"},
+        {"BaseHTTPServer", "http.server"},
+        {"SimpleHTTPServer", "http.server"},
+        {"CGIHTTPServer", "http.server"},
+        {"anydbm", "dbm"},
+        {"whichdb", "dbm"},
+        {"dbhash", "dbm.bsd"},
+        {"gdbm", "dbm.gnu"},
+        {"dumbdbm", "dbm.dumb"},
+        {"UserList", "collections"},
+        {"UserString", "collections"},
+        {"itertools", "itertools"},
     };
     const auto it = mapping.find(module);
     return it == mapping.end() ? module : it->second;
@@ -99,7 +122,7 @@ std::string_view py3_module(std::string_view module) {
 
 /// Python 2 (module, name) pairs that CPython maps to other Python 3 globals.
 std::optional<std::pair<std::string_view, std::string_view>> py3_name(std::string_view module,
-                                                                         std::string_view name) {
+                                                                      std::string_view name) {
     static const std::map<std::pair<std::string_view, std::string_view>,
                           std::pair<std::string_view, std::string_view>>
         mapping = {
@@ -131,7 +154,7 @@ std::optional<std::pair<std::string_view, std::string_view>> py3_name(std::strin
 enum class StreamEnd { Stop, Truncated, InvalidOpcode, Limit };
 
 class Machine {
-public:
+  public:
     Machine(ByteReader& reader, const Location& base, const OperationSink* sink)
         : in_(reader), base_(base), sink_(sink) {}
 
@@ -141,11 +164,11 @@ public:
     std::uint64_t opcodes() const { return total_opcodes_; }
     /// Offsets of FRAME ends that an opcode straddled (for alternate parses).
     const std::vector<std::uint64_t>& straddles() const { return straddles_; }
-    /// Whether any anomaly other than truncation was reported (used by detection probes).
+    /// Opcodes executed in the current stream and whether it named a global (for probes).
     std::uint64_t stream_opcodes() const { return stream_opcodes_; }
     bool saw_global() const { return saw_global_; }
 
-private:
+  private:
     // ---- reporting ----
     Location here(std::uint64_t offset) const {
         Location loc = base_;
@@ -245,7 +268,8 @@ private:
         if (node.items.size() >= cap) return;
         const std::uint8_t child_depth = item.node ? item.node->depth : 0;
         int budget = limits::kPickleCycleCheckNodes;
-        if (child_depth >= kMaxKeptDepth || (item.node && reaches(item.node.get(), &node, budget))) {
+        if (child_depth >= kMaxKeptDepth ||
+            (item.node && reaches(item.node.get(), &node, budget))) {
             Value summary;
             summary.kind = item.kind;
             summary.lost = true;
@@ -274,7 +298,8 @@ private:
     Value make_global(std::string_view module, std::string_view qualname);
     Value attribute_of(const Value& base, std::string_view attribute);
     std::string call_text(const Value& callee, const std::vector<const Value*>& args) const {
-        std::string s = callee.kind == Kind::Global && !callee.text.empty() ? callee.text : render(callee, 120);
+        std::string s =
+            callee.kind == Kind::Global && !callee.text.empty() ? callee.text : render(callee, 120);
         s += "(";
         for (std::size_t i = 0; i < args.size(); ++i) {
             if (i) s += ", ";
@@ -288,7 +313,8 @@ private:
     static std::vector<const Value*> tuple_items(const Value& args) {
         std::vector<const Value*> out;
         if (args.node) {
-            for (const auto& item : args.node->items) out.push_back(&item);
+            for (const auto& item : args.node->items)
+                out.push_back(&item);
         } else if (args.kind != Kind::Tuple) {
             out.push_back(&args);
         }
@@ -479,7 +505,8 @@ Value Machine::attribute_of(const Value& base, std::string_view attribute) {
         std::clamp<std::int64_t>(base.num, 0, static_cast<std::int64_t>(text.size())));
     const std::string module = text.substr(0, split);
     const std::string qualname =
-        (split + 1 < text.size() ? text.substr(split + 1) + "." : std::string()) + std::string(attribute);
+        (split + 1 < text.size() ? text.substr(split + 1) + "." : std::string()) +
+        std::string(attribute);
     return make_global(module, qualname);
 }
 
@@ -488,9 +515,12 @@ Value Machine::call(const Value& callee, const std::vector<const Value*>& args, 
     Value result = scalar(Kind::Object);
     result.node = new_node();
     result.node->origin = evidence;
-    for (const Value* arg : args) add_item(*result.node, *arg, false);
+    for (const Value* arg : args)
+        add_item(*result.node, *arg, false);
     result.node->count = args.size();
-    auto is_global = [](const Value* v) { return v->kind == Kind::Global && !v->lost && !v->text.empty(); };
+    auto is_global = [](const Value* v) {
+        return v->kind == Kind::Global && !v->lost && !v->text.empty();
+    };
     auto is_name = [](const Value* v) {
         return v->kind == Kind::Str && !v->lost && !v->truncated && is_dotted_name(v->text);
     };
@@ -524,41 +554,57 @@ Value Machine::call(const Value& callee, const std::vector<const Value*>& args, 
         const auto& made_with = callee.node->items;
         const bool all_kept = callee.node->count == made_with.size();
         if ((maker == "operator.attrgetter" || maker == "_operator.attrgetter") && all_kept &&
-            made_with.size() == 1 && is_name(&made_with[0]) && args.size() == 1 && is_global(args[0])) {
+            made_with.size() == 1 && is_name(&made_with[0]) && args.size() == 1 &&
+            is_global(args[0])) {
             Value folded = attribute_of(*args[0], made_with[0].text);
             note_import(folded);
             return folded;
         }
         if ((maker == "operator.methodcaller" || maker == "_operator.methodcaller") && all_kept &&
             !made_with.empty() && is_name(&made_with[0]) &&
-            made_with[0].text.find('.') == std::string::npos && args.size() == 1 && is_global(args[0])) {
+            made_with[0].text.find('.') == std::string::npos && args.size() == 1 &&
+            is_global(args[0])) {
             const Value method = attribute_of(*args[0], made_with[0].text);
             std::vector<const Value*> rest;
-            for (std::size_t i = 1; i < made_with.size(); ++i) rest.push_back(&made_with[i]);
+            for (std::size_t i = 1; i < made_with.size(); ++i)
+                rest.push_back(&made_with[i]);
             return call(method, rest, how);
         }
         if ((maker == "functools.partial" || maker == "_functools.partial") && all_kept &&
             !made_with.empty() && is_global(&made_with[0])) {
             std::vector<const Value*> all;
-            for (std::size_t i = 1; i < made_with.size(); ++i) all.push_back(&made_with[i]);
+            for (std::size_t i = 1; i < made_with.size(); ++i)
+                all.push_back(&made_with[i]);
             all.insert(all.end(), args.begin(), args.end());
             return call(made_with[0], all, how);
         }
     }
     std::string what;
     switch (callee.kind) {
-        case Kind::Object: what = "the result of another call"; break;
-        case Kind::Ext: what = "an object from the extension registry"; break;
-        case Kind::PersRef: what = "an object returned by persistent_load"; break;
-        case Kind::Global: what = "a global whose name could not be resolved"; break;
-        default: what = "a value that is not a resolvable global"; break;
+        case Kind::Object:
+            what = "the result of another call";
+            break;
+        case Kind::Ext:
+            what = "an object from the extension registry";
+            break;
+        case Kind::PersRef:
+            what = "an object returned by persistent_load";
+            break;
+        case Kind::Global:
+            what = "a global whose name could not be resolved";
+            break;
+        default:
+            what = "a value that is not a resolvable global";
+            break;
     }
     if (callee.lost) {
-        anomaly("limit.exceeded", std::string(how) + " calls a memoised value that was not kept "
-                                                     "(memo budget); the call was not verified: " +
+        anomaly("limit.exceeded", std::string(how) +
+                                      " calls a memoised value that was not kept "
+                                      "(memo budget); the call was not verified: " +
                                       evidence);
     } else {
-        anomaly("pickle.unresolved-callable", std::string(how) + " calls " + what + ": " + evidence);
+        anomaly("pickle.unresolved-callable",
+                std::string(how) + " calls " + what + ": " + evidence);
     }
     return result;
 }
@@ -578,8 +624,8 @@ void Machine::method_call(const Value& target, const char* method, const std::st
             return;
         }
         if (target.text.empty()) {
-            anomaly("pickle.unresolved-callable",
-                    std::string(opcode_name(op_)) + " calls ." + method + " on " + render(target, 80));
+            anomaly("pickle.unresolved-callable", std::string(opcode_name(op_)) + " calls ." +
+                                                      method + " on " + render(target, 80));
             return;
         }
         Value callee = target;
@@ -595,8 +641,8 @@ void Machine::method_call(const Value& target, const char* method, const std::st
         return;
     }
     if (target.kind == Kind::Ext || target.kind == Kind::PersRef || target.kind == Kind::Unknown) {
-        anomaly("pickle.unresolved-callable", std::string(opcode_name(op_)) + " calls ." + method +
-                                                  " on " + render(target, 80));
+        anomaly("pickle.unresolved-callable",
+                std::string(opcode_name(op_)) + " calls ." + method + " on " + render(target, 80));
         return;
     }
 }
@@ -711,11 +757,12 @@ Value Machine::memo_get(std::uint64_t key) {
 
 bool Machine::read_payload(std::uint64_t n, Kind kind, Value& out) {
     if (n > in_.remaining()) return false;
-    const std::size_t keep = static_cast<std::size_t>(
-        std::min<std::uint64_t>(n, limits::kPickleMaxKeptString));
+    const std::size_t keep =
+        static_cast<std::size_t>(std::min<std::uint64_t>(n, limits::kPickleMaxKeptString));
     auto head = in_.bytes(keep);
     if (!head) return false;
-    out = text_value(kind, std::string_view(reinterpret_cast<const char*>(head->data()), head->size()), n);
+    out = text_value(
+        kind, std::string_view(reinterpret_cast<const char*>(head->data()), head->size()), n);
     return in_.skip(n - keep);
 }
 
@@ -735,15 +782,18 @@ bool Machine::check_frame(std::uint64_t op_end) {
 
 void Machine::op_frame(std::uint64_t len) {
     if (proto_ >= 0 && proto_ < 4) {
-        anomaly("pickle.protocol-anomaly", "FRAME in a protocol " + std::to_string(proto_) + " stream");
+        anomaly("pickle.protocol-anomaly",
+                "FRAME in a protocol " + std::to_string(proto_) + " stream");
     }
     if (in_frame_ && in_.pos() < frame_end_) {
         anomaly("pickle.frame-mismatch", "FRAME starts at offset " + std::to_string(op_offset_) +
-                                             " inside a frame that ends at " + std::to_string(frame_end_));
+                                             " inside a frame that ends at " +
+                                             std::to_string(frame_end_));
     }
     if (len > in_.remaining()) {
-        anomaly("pickle.frame-mismatch", "FRAME declares " + std::to_string(len) + " bytes but only " +
-                                             std::to_string(in_.remaining()) + " follow");
+        anomaly("pickle.frame-mismatch", "FRAME declares " + std::to_string(len) +
+                                             " bytes but only " + std::to_string(in_.remaining()) +
+                                             " follow");
         in_frame_ = false;
         return;
     }
@@ -753,7 +803,8 @@ void Machine::op_frame(std::uint64_t len) {
 
 // Decodes a protocol 0 STRING operand: a quoted Python bytes literal.
 bool Machine::decode_escaped_string(std::string_view q, std::string& out) {
-    if (q.size() < 2 || (q.front() != '\'' && q.front() != '"') || q.back() != q.front()) return false;
+    if (q.size() < 2 || (q.front() != '\'' && q.front() != '"') || q.back() != q.front())
+        return false;
     q = q.substr(1, q.size() - 2);
     out.clear();
     for (std::size_t i = 0; i < q.size(); ++i) {
@@ -764,21 +815,42 @@ bool Machine::decode_escaped_string(std::string_view q, std::string& out) {
         }
         const char e = q[++i];
         switch (e) {
-            case 'n': out.push_back('\n'); break;
-            case 't': out.push_back('\t'); break;
-            case 'r': out.push_back('\r'); break;
-            case 'a': out.push_back('\a'); break;
-            case 'b': out.push_back('\b'); break;
-            case 'f': out.push_back('\f'); break;
-            case 'v': out.push_back('\v'); break;
-            case '\\': out.push_back('\\'); break;
-            case '\'': out.push_back('\''); break;
-            case '"': out.push_back('"'); break;
-            case '\n': break;
+            case 'n':
+                out.push_back('\n');
+                break;
+            case 't':
+                out.push_back('\t');
+                break;
+            case 'r':
+                out.push_back('\r');
+                break;
+            case 'a':
+                out.push_back('\a');
+                break;
+            case 'b':
+                out.push_back('\b');
+                break;
+            case 'f':
+                out.push_back('\f');
+                break;
+            case 'v':
+                out.push_back('\v');
+                break;
+            case '\\':
+                out.push_back('\\');
+                break;
+            case '\'':
+                out.push_back('\'');
+                break;
+            case '"':
+                out.push_back('"');
+                break;
+            case '\n':
+                break;
             case 'x': {
                 if (i + 2 >= q.size()) return false;
                 const std::string hex(q.substr(i + 1, 2));
-                if ( !std::isxdigit(static_cast<unsigned char>(hex[0])) ||
+                if (!std::isxdigit(static_cast<unsigned char>(hex[0])) ||
                     !std::isxdigit(static_cast<unsigned char>(hex[1]))) {
                     return false;
                 }
@@ -789,7 +861,8 @@ bool Machine::decode_escaped_string(std::string_view q, std::string& out) {
             default:
                 if (e >= '0' && e <= '7') {
                     int v = e - '0';
-                    for (int k = 0; k < 2 && i + 1 < q.size() && q[i + 1] >= '0' && q[i + 1] <= '7'; ++k) {
+                    for (int k = 0; k < 2 && i + 1 < q.size() && q[i + 1] >= '0' && q[i + 1] <= '7';
+                         ++k) {
                         v = v * 8 + (q[++i] - '0');
                     }
                     out.push_back(static_cast<char>(v & 0xff));
@@ -832,9 +905,10 @@ bool Machine::decode_raw_unicode_escape(std::string_view in, std::string& out) {
             for (std::size_t k = 0; k < digits; ++k) {
                 const char h = in[i + 2 + k];
                 if (!std::isxdigit(static_cast<unsigned char>(h))) return false;
-                cp = cp * 16 + static_cast<std::uint32_t>(std::isdigit(static_cast<unsigned char>(h))
-                                                               ? h - '0'
-                                                               : (std::tolower(h) - 'a' + 10));
+                cp =
+                    cp * 16 + static_cast<std::uint32_t>(std::isdigit(static_cast<unsigned char>(h))
+                                                             ? h - '0'
+                                                             : (std::tolower(h) - 'a' + 10));
             }
             if (cp > 0x10ffff) return false;
             append_utf8(out, cp);
@@ -863,8 +937,9 @@ void Machine::op_stack_global() {
             anomaly("limit.exceeded",
                     "STACK_GLOBAL operand came from a memo entry that was not kept (memo budget)");
         } else {
-            anomaly("pickle.unresolved-global", "STACK_GLOBAL operands are not constant strings: module " +
-                                                    render(module, 80) + ", name " + render(name, 80));
+            anomaly("pickle.unresolved-global",
+                    "STACK_GLOBAL operands are not constant strings: module " + render(module, 80) +
+                        ", name " + render(name, 80));
         }
         Value v = scalar(Kind::Global);
         v.lost = module.lost || name.lost;
@@ -905,7 +980,8 @@ void Machine::op_obj() {
         return;
     }
     std::vector<const Value*> args;
-    for (std::size_t i = m + 1; i < stack_.size(); ++i) args.push_back(stack_at(i));
+    for (std::size_t i = m + 1; i < stack_.size(); ++i)
+        args.push_back(stack_at(i));
     Value result = call(stack_[m], args, "OBJ");
     stack_.resize(m);
     push(std::move(result));
@@ -920,7 +996,8 @@ void Machine::op_inst(std::string_view module, std::string_view name) {
         return;
     }
     std::vector<const Value*> args;
-    for (std::size_t i = m; i < stack_.size(); ++i) args.push_back(stack_at(i));
+    for (std::size_t i = m; i < stack_.size(); ++i)
+        args.push_back(stack_at(i));
     Value result = call(cls, args, "INST");
     stack_.resize(m);
     push(std::move(result));
@@ -967,7 +1044,8 @@ void Machine::op_fill(Kind container_kind, const char* method, bool pairs, bool 
     Value* first = stack_at(m);
     Value* last = stack_at(stack_.size());
     if (pairs && (last - first) % 2) {
-        anomaly("pickle.bad-operand", std::string(opcode_name(op_)) + " with an odd number of items");
+        anomaly("pickle.bad-operand",
+                std::string(opcode_name(op_)) + " with an odd number of items");
     }
     if (target.kind == container_kind) {
         if (target.lost) {
@@ -1045,7 +1123,9 @@ bool Machine::step() {
             const std::string s(l);
             char* end = nullptr;
             v.num = std::bit_cast<std::int64_t>(std::strtod(s.c_str(), &end));
-            if (s.empty() || end != s.c_str() + s.size()) anomaly("pickle.bad-operand", "FLOAT " + render(text_value(Kind::Str, l, l.size()), 60));
+            if (s.empty() || end != s.c_str() + s.size())
+                anomaly("pickle.bad-operand",
+                        "FLOAT " + render(text_value(Kind::Str, l, l.size()), 60));
             push(std::move(v));
             break;
         }
@@ -1062,9 +1142,13 @@ bool Machine::step() {
             bool valid = !digits.empty();
             for (std::size_t i = 0; i < digits.size(); ++i) {
                 const char c = digits[i];
-                if (!(std::isdigit(static_cast<unsigned char>(c)) || (i == 0 && (c == '-' || c == '+')))) valid = false;
+                if (!(std::isdigit(static_cast<unsigned char>(c)) ||
+                      (i == 0 && (c == '-' || c == '+'))))
+                    valid = false;
             }
-            if (!valid) anomaly("pickle.bad-operand", std::string(opcode_name(op_)) + " " + render(text_value(Kind::Str, l, l.size()), 60));
+            if (!valid)
+                anomaly("pickle.bad-operand", std::string(opcode_name(op_)) + " " +
+                                                  render(text_value(Kind::Str, l, l.size()), 60));
             if (digits.size() < 18 && valid) {
                 push(scalar(Kind::Int, std::strtoll(std::string(digits).c_str(), nullptr, 10)));
             } else {
@@ -1115,7 +1199,8 @@ bool Machine::step() {
             if (n <= 8) {
                 auto b = in_.bytes(n);
                 std::int64_t value = 0;
-                for (std::size_t i = 0; i < n; ++i) value |= static_cast<std::int64_t>((*b)[i]) << (8 * i);
+                for (std::size_t i = 0; i < n; ++i)
+                    value |= static_cast<std::int64_t>((*b)[i]) << (8 * i);
                 if (n > 0 && n < 8 && ((*b)[n - 1] & 0x80)) value -= std::int64_t{1} << (8 * n);
                 push(scalar(Kind::Int, value));
             } else {
@@ -1127,9 +1212,15 @@ bool Machine::step() {
             }
             break;
         }
-        case op::NONE: push(scalar(Kind::None)); break;
-        case op::NEWTRUE: push(scalar(Kind::Bool, 1)); break;
-        case op::NEWFALSE: push(scalar(Kind::Bool, 0)); break;
+        case op::NONE:
+            push(scalar(Kind::None));
+            break;
+        case op::NEWTRUE:
+            push(scalar(Kind::Bool, 1));
+            break;
+        case op::NEWFALSE:
+            push(scalar(Kind::Bool, 0));
+            break;
         case op::BINFLOAT: {
             auto v = in_.f64be();
             if (!need(v.has_value())) return false;
@@ -1143,8 +1234,9 @@ bool Machine::step() {
             if (!need(read_line(l))) return false;
             std::string decoded;
             if (!decode_escaped_string(l, decoded)) {
-                anomaly("pickle.bad-string-escape", "STRING operand is not a quoted literal: " +
-                                                        render(text_value(Kind::Str, l, l.size()), 80));
+                anomaly("pickle.bad-string-escape",
+                        "STRING operand is not a quoted literal: " +
+                            render(text_value(Kind::Str, l, l.size()), 80));
                 decoded.assign(l);
             }
             push(text_value(Kind::Str, decoded, decoded.size()));
@@ -1195,25 +1287,34 @@ bool Machine::step() {
             Value v;
             if (!read_payload(n, is_text ? Kind::Str : Kind::Bytes, v)) {
                 truncated_ = true;
-                truncated_detail_ = std::string(opcode_name(op_)) + " declares " + std::to_string(n) +
-                                    " bytes but only " + std::to_string(in_.remaining()) + " remain";
+                truncated_detail_ = std::string(opcode_name(op_)) + " declares " +
+                                    std::to_string(n) + " bytes but only " +
+                                    std::to_string(in_.remaining()) + " remain";
                 return false;
             }
             push(std::move(v));
             return true;  // frame already checked
         }
-        case op::EMPTY_DICT: push(container(Kind::Dict)); break;
-        case op::EMPTY_LIST: push(container(Kind::List)); break;
-        case op::EMPTY_TUPLE: push(container(Kind::Tuple)); break;
-        case op::EMPTY_SET: push(container(Kind::Set)); break;
+        case op::EMPTY_DICT:
+            push(container(Kind::Dict));
+            break;
+        case op::EMPTY_LIST:
+            push(container(Kind::List));
+            break;
+        case op::EMPTY_TUPLE:
+            push(container(Kind::Tuple));
+            break;
+        case op::EMPTY_SET:
+            push(container(Kind::Set));
+            break;
         case op::DICT:
         case op::LIST:
         case op::TUPLE:
         case op::FROZENSET: {
-            const Kind k = op_ == op::DICT ? Kind::Dict
-                         : op_ == op::LIST ? Kind::List
-                         : op_ == op::TUPLE ? Kind::Tuple
-                                            : Kind::FrozenSet;
+            const Kind k = op_ == op::DICT    ? Kind::Dict
+                           : op_ == op::LIST  ? Kind::List
+                           : op_ == op::TUPLE ? Kind::Tuple
+                                              : Kind::FrozenSet;
             Value c = container(k);
             std::size_t m = 0;
             if (take_mark(m)) {
@@ -1232,16 +1333,27 @@ bool Machine::step() {
             const int n = op_ == op::TUPLE1 ? 1 : op_ == op::TUPLE2 ? 2 : 3;
             Value c = container(Kind::Tuple);
             std::array<Value, 3> items;
-            for (int i = n - 1; i >= 0; --i) items[static_cast<std::size_t>(i)] = pop();
+            for (int i = n - 1; i >= 0; --i)
+                items[static_cast<std::size_t>(i)] = pop();
             add_items(c, items.data(), items.data() + n, false);
             push(std::move(c));
             break;
         }
-        case op::APPEND: op_fill(Kind::List, "append", false, false); break;
-        case op::APPENDS: op_fill(Kind::List, "extend", false, true); break;
-        case op::SETITEM: op_fill(Kind::Dict, "__setitem__", true, false); break;
-        case op::SETITEMS: op_fill(Kind::Dict, "__setitem__", true, true); break;
-        case op::ADDITEMS: op_fill(Kind::Set, "add", false, true); break;
+        case op::APPEND:
+            op_fill(Kind::List, "append", false, false);
+            break;
+        case op::APPENDS:
+            op_fill(Kind::List, "extend", false, true);
+            break;
+        case op::SETITEM:
+            op_fill(Kind::Dict, "__setitem__", true, false);
+            break;
+        case op::SETITEMS:
+            op_fill(Kind::Dict, "__setitem__", true, true);
+            break;
+        case op::ADDITEMS:
+            op_fill(Kind::Set, "add", false, true);
+            break;
         case op::GLOBAL:
         case op::INST: {
             std::string_view module, name;
@@ -1255,12 +1367,24 @@ bool Machine::step() {
             }
             break;
         }
-        case op::STACK_GLOBAL: op_stack_global(); break;
-        case op::REDUCE: op_reduce(); break;
-        case op::NEWOBJ: op_newobj(false); break;
-        case op::NEWOBJ_EX: op_newobj(true); break;
-        case op::OBJ: op_obj(); break;
-        case op::BUILD: op_build(); break;
+        case op::STACK_GLOBAL:
+            op_stack_global();
+            break;
+        case op::REDUCE:
+            op_reduce();
+            break;
+        case op::NEWOBJ:
+            op_newobj(false);
+            break;
+        case op::NEWOBJ_EX:
+            op_newobj(true);
+            break;
+        case op::OBJ:
+            op_obj();
+            break;
+        case op::BUILD:
+            op_build();
+            break;
         case op::PUT:
         case op::BINPUT:
         case op::LONG_BINPUT:
@@ -1289,7 +1413,8 @@ bool Machine::step() {
                 key = memo_count_;  // CPython: len(memo)
             }
             if (stack_.size() <= floor()) {
-                anomaly("pickle.stack-underflow", std::string(opcode_name(op_)) + " on an empty stack");
+                anomaly("pickle.stack-underflow",
+                        std::string(opcode_name(op_)) + " on an empty stack");
                 break;
             }
             memo_put(key, stack_.back());
@@ -1362,7 +1487,8 @@ bool Machine::step() {
             }
             saw_global_ = true;
             anomaly("pickle.extension-code",
-                    std::string(opcode_name(op_)) + " fetches extension code " + std::to_string(code) +
+                    std::string(opcode_name(op_)) + " fetches extension code " +
+                        std::to_string(code) +
                         " from copyreg's registry (the global it stands for is not in the file)");
             push(scalar(Kind::Ext, code));
             break;
@@ -1375,7 +1501,9 @@ bool Machine::step() {
             } else if (stream_opcodes_ != 1) {
                 anomaly("pickle.protocol-anomaly", "PROTO is not the first opcode");
             }
-            if (*v > 5) anomaly("pickle.protocol-anomaly", "protocol " + std::to_string(*v) + " is newer than 5");
+            if (*v > 5)
+                anomaly("pickle.protocol-anomaly",
+                        "protocol " + std::to_string(*v) + " is newer than 5");
             proto_seen_ = true;
             proto_ = *v;
             break;
@@ -1396,8 +1524,11 @@ bool Machine::step() {
             push(std::move(b));
             break;
         }
-        case op::READONLY_BUFFER: top(); break;
-        default: return false;
+        case op::READONLY_BUFFER:
+            top();
+            break;
+        default:
+            return false;
     }
     if (in_frame_) check_frame(in_.pos());
     return !limit_stop_;
@@ -1453,11 +1584,12 @@ StreamEnd Machine::run_stream(const std::string& stream_label) {
         end = StreamEnd::Limit;
     } else if (truncated_ || in_.at_end()) {
         end = StreamEnd::Truncated;
-        anomaly("pickle.truncated",
-                truncated_detail_.empty()
-                    ? "the stream ends at offset " + std::to_string(in_.pos()) +
-                          " before STOP; a loader has already run everything before this point"
-                    : truncated_detail_ + "; a loader has already run everything before this point");
+        anomaly(
+            "pickle.truncated",
+            truncated_detail_.empty()
+                ? "the stream ends at offset " + std::to_string(in_.pos()) +
+                      " before STOP; a loader has already run everything before this point"
+                : truncated_detail_ + "; a loader has already run everything before this point");
     } else {
         end = StreamEnd::InvalidOpcode;
         char buf[8];
@@ -1500,8 +1632,7 @@ RunSummary scan_pickle(ByteReader& reader, const Location& base, const Operation
             // After a STOP: another pickle follows, or trailing bytes do.
             const auto next = reader.peek();
             const bool plausible = next && (*next == op::PROTO || opcode_info(*next) != nullptr);
-            if (!options.multiple_streams || !plausible ||
-                !looks_like_stream_start(reader)) {
+            if (!options.multiple_streams || !plausible || !looks_like_stream_start(reader)) {
                 if (options.report_trailing) {
                     Operation op;
                     op.kind = OpKind::Anomaly;

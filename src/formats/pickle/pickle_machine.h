@@ -14,10 +14,10 @@ namespace mscan::pickle {
 
 /// How a run over one region ended.
 struct RunSummary {
-    std::uint64_t streams = 0;        ///< pickle streams that reached or started parsing
-    std::uint64_t opcodes = 0;        ///< opcodes executed over all streams
-    std::uint64_t end_offset = 0;     ///< where parsing stopped
-    bool clean = false;               ///< every stream ended with STOP and nothing trailed
+    std::uint64_t streams = 0;     ///< pickle streams that reached or started parsing
+    std::uint64_t opcodes = 0;     ///< opcodes executed over all streams
+    std::uint64_t end_offset = 0;  ///< where parsing stopped
+    bool clean = false;            ///< every stream ended with STOP and nothing trailed
 };
 
 /// Options for one scan of a pickle region.

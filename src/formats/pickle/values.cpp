@@ -12,11 +12,21 @@ void append_quoted(std::string& out, const std::string& s, bool truncated, char 
     out.push_back('\'');
     for (unsigned char c : s) {
         switch (c) {
-            case '\\': out += "\\\\"; break;
-            case '\'': out += "\\'"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\'':
+                out += "\\'";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
             default:
                 if (c < 0x20 || c == 0x7f || (prefix == 'b' && c >= 0x80)) {
                     char buf[8];
@@ -32,7 +42,7 @@ void append_quoted(std::string& out, const std::string& s, bool truncated, char 
 }
 
 class Renderer {
-public:
+  public:
     explicit Renderer(std::size_t max_chars) : max_(max_chars) {}
 
     void value(const Value& v, int depth) {
@@ -44,17 +54,27 @@ public:
             return;
         }
         switch (v.kind) {
-            case Kind::None: out_ += "None"; break;
-            case Kind::Bool: out_ += v.num ? "True" : "False"; break;
-            case Kind::Int: out_ += std::to_string(v.num); break;
-            case Kind::BigInt: out_ += v.text; break;
+            case Kind::None:
+                out_ += "None";
+                break;
+            case Kind::Bool:
+                out_ += v.num ? "True" : "False";
+                break;
+            case Kind::Int:
+                out_ += std::to_string(v.num);
+                break;
+            case Kind::BigInt:
+                out_ += v.text;
+                break;
             case Kind::Float: {
                 char buf[32];
                 std::snprintf(buf, sizeof buf, "%.17g", std::bit_cast<double>(v.num));
                 out_ += buf;
                 break;
             }
-            case Kind::Str: append_quoted(out_, v.text, v.truncated, 0); break;
+            case Kind::Str:
+                append_quoted(out_, v.text, v.truncated, 0);
+                break;
             case Kind::Bytes:
                 if (v.truncated && v.text.empty()) {
                     out_ += "<" + std::to_string(v.num) + " bytes>";
@@ -62,16 +82,26 @@ public:
                     append_quoted(out_, v.text, v.truncated, 'b');
                 }
                 break;
-            case Kind::Tuple: sequence(v, "(", ")", depth, true); break;
-            case Kind::List: sequence(v, "[", "]", depth, false); break;
-            case Kind::Set: sequence(v, "{", "}", depth, false); break;
+            case Kind::Tuple:
+                sequence(v, "(", ")", depth, true);
+                break;
+            case Kind::List:
+                sequence(v, "[", "]", depth, false);
+                break;
+            case Kind::Set:
+                sequence(v, "{", "}", depth, false);
+                break;
             case Kind::FrozenSet:
                 out_ += "frozenset(";
                 sequence(v, "{", "}", depth, false);
                 out_ += ")";
                 break;
-            case Kind::Dict: mapping(v, depth); break;
-            case Kind::Global: out_ += v.text.empty() ? "<unresolved global>" : v.text; break;
+            case Kind::Dict:
+                mapping(v, depth);
+                break;
+            case Kind::Global:
+                out_ += v.text.empty() ? "<unresolved global>" : v.text;
+                break;
             case Kind::Object:
                 if (v.node && !v.node->origin.empty()) {
                     out_ += v.node->origin;
@@ -84,9 +114,15 @@ public:
                 if (v.node) out_ += v.node->origin;
                 out_ += ")";
                 break;
-            case Kind::Ext: out_ += "<extension " + std::to_string(v.num) + ">"; break;
-            case Kind::Buffer: out_ += "<out-of-band buffer>"; break;
-            case Kind::Unknown: out_ += "<unknown>"; break;
+            case Kind::Ext:
+                out_ += "<extension " + std::to_string(v.num) + ">";
+                break;
+            case Kind::Buffer:
+                out_ += "<out-of-band buffer>";
+                break;
+            case Kind::Unknown:
+                out_ += "<unknown>";
+                break;
         }
     }
 
@@ -100,29 +136,46 @@ public:
 
     static const char* kind_word(Kind k) {
         switch (k) {
-            case Kind::None: return "None";
-            case Kind::Bool: return "bool";
+            case Kind::None:
+                return "None";
+            case Kind::Bool:
+                return "bool";
             case Kind::Int:
-            case Kind::BigInt: return "int";
-            case Kind::Float: return "float";
-            case Kind::Str: return "str";
-            case Kind::Bytes: return "bytes";
-            case Kind::Tuple: return "tuple";
-            case Kind::List: return "list";
-            case Kind::Dict: return "dict";
-            case Kind::Set: return "set";
-            case Kind::FrozenSet: return "frozenset";
-            case Kind::Global: return "global";
-            case Kind::Object: return "object";
-            case Kind::PersRef: return "persistent object";
-            case Kind::Ext: return "extension object";
-            case Kind::Buffer: return "buffer";
-            case Kind::Unknown: return "unknown";
+            case Kind::BigInt:
+                return "int";
+            case Kind::Float:
+                return "float";
+            case Kind::Str:
+                return "str";
+            case Kind::Bytes:
+                return "bytes";
+            case Kind::Tuple:
+                return "tuple";
+            case Kind::List:
+                return "list";
+            case Kind::Dict:
+                return "dict";
+            case Kind::Set:
+                return "set";
+            case Kind::FrozenSet:
+                return "frozenset";
+            case Kind::Global:
+                return "global";
+            case Kind::Object:
+                return "object";
+            case Kind::PersRef:
+                return "persistent object";
+            case Kind::Ext:
+                return "extension object";
+            case Kind::Buffer:
+                return "buffer";
+            case Kind::Unknown:
+                return "unknown";
         }
         return "unknown";
     }
 
-private:
+  private:
     void sequence(const Value& v, const char* open, const char* close, int depth, bool tuple) {
         out_ += open;
         if (!v.node || depth > 6) {

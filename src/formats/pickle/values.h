@@ -17,7 +17,7 @@ namespace mscan::pickle {
 /// free (with their consolidation of freed chunks) cost most of the scan.
 template <std::size_t BlockSize>
 class BlockPool {
-public:
+  public:
     static BlockPool& local() {
         thread_local BlockPool pool;
         return pool;
@@ -45,7 +45,7 @@ public:
         }
     }
 
-private:
+  private:
     struct Free {
         Free* next;
     };
@@ -80,7 +80,9 @@ struct PoolAllocator {
         }
     }
     template <typename U>
-    bool operator==(const PoolAllocator<U, Slots>&) const { return true; }
+    bool operator==(const PoolAllocator<U, Slots>&) const {
+        return true;
+    }
 };
 
 enum class Kind : std::uint8_t {
@@ -103,7 +105,6 @@ enum class Kind : std::uint8_t {
     Buffer,   ///< an out-of-band buffer (NEXT_BUFFER)
     Unknown,  ///< anything the machine could not model
 };
-inline constexpr int kKindCount = static_cast<int>(Kind::Unknown) + 1;
 
 struct Node;
 
@@ -138,7 +139,9 @@ struct Node {
 };
 
 /// A new shared node from the pool.
-inline std::shared_ptr<Node> new_node() { return std::allocate_shared<Node>(PoolAllocator<Node>{}); }
+inline std::shared_ptr<Node> new_node() {
+    return std::allocate_shared<Node>(PoolAllocator<Node>{});
+}
 
 /// Renders a value as Python-like source text, cut to `max_chars`.
 std::string render(const Value& v, std::size_t max_chars);
