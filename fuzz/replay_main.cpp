@@ -15,6 +15,10 @@ int main(int argc, char** argv) {
     std::size_t count = 0;
     for (int i = 1; i < argc; ++i) {
         std::vector<fs::path> files;
+        if (!fs::exists(argv[i])) {
+            std::fprintf(stderr, "no such corpus file or directory: %s\n", argv[i]);
+            return 1;
+        }
         if (fs::is_directory(argv[i])) {
             for (const auto& e : fs::recursive_directory_iterator(argv[i])) {
                 if (e.is_regular_file()) files.push_back(e.path());

@@ -1,0 +1,315 @@
+#!/usr/bin/env bash
+# CLI tests: the real mscan binary, every exit code, each output format, bad arguments.
+# Run by ctest (tests/CMakeLists.txt) with MSCAN=<path to mscan> and MSCAN_SOURCE_DIR=<repo>.
+# Writes its own tiny pickles into a temporary directory; nothing here ever unpickles anything.
+# Stops at the first failing check with the command, its exit code and its output.
+set -euo pipefail
+
+: "${MSCAN:?set MSCAN to the mscan binary}"
+: "${MSCAN_SOURCE_DIR:?set MSCAN_SOURCE_DIR to the repository root}"
+# Absolute paths: the checks run from other directories.
+MSCAN=$(realpath "$MSCAN")
+MSCAN_SOURCE_DIR=$(realpath "$MSCAN_SOURCE_DIR")
+[[ -x $MSCAN ]] || { echo "FAIL: MSCAN=$MSCAN is not an executable" >&2; exit 1; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/mscan-cli.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+out=$tmp/stdout
+err=$tmp/stderr
+: >"$out"
+: >"$err"
+
+checks=0
+last_cmd="(none)"
+status=0
+
+pass() {
+    checks=$((checks + 1))
+    printf 'ok %d - %s\n' "$checks" "$*"
+}
+
+fail() {
+    {
+        printf 'FAIL: %s\n' "$*"
+        printf '  command: %s\n  exit code: %s\n' "$last_cmd" "$status"
+        printf -- '--- stdout (first 3000 bytes):\n'
+        head -c 3000 "$out"
+        printf -- '\n--- stderr (first 3000 bytes):\n'
+        head -c 3000 "$err"
+        printf '\n'
+    } >&2
+    exit 1
+}
+
+# run [--stdin FILE] [--env NAME=VALUE]... -- ARGS...: runs mscan, capturing stdout, stderr
+# and the exit code ($status). Standard input is /dev/null unless --stdin is given.
+run() {
+    local input=/dev/null envs=()
+    while [[ $# -gt 0 && $1 != -- ]]; do
+        case "$1" in
+            --stdin) input=$2; shift 2 ;;
+            --env) envs+=("$2"); shift 2 ;;
+            *) echo "run: bad option $1" >&2; exit 2 ;;
+        esac
+    done
+    shift # --
+    last_cmd="${envs[*]:+${envs[*]} }mscan"
+    [[ $# -gt 0 ]] && last_cmd+=$(printf ' %q' "$@")
+    [[ $input != /dev/null ]] && last_cmd+=" < ${input#"$tmp/"}"
+    status=0
+    env "${envs[@]}" "$MSCAN" "$@" <"$input" >"$out" 2>"$err" || status=$?
+}
+
+# expect_exit CODE [--stdin FILE] [--env NAME=VALUE]... -- ARGS...
+expect_exit() {
+    local want=$1
+    shift
+    run "$@"
+    [[ $status -eq $want ]] || fail "expected exit code $want, got $status"
+    pass "$last_cmd -> exit $want"
+}
+
+# expect_output_contains TEXT: the last run's stdout contains TEXT (a fixed string).
+expect_output_contains() {
+    grep -qF -- "$1" "$out" || fail "stdout does not contain '$1'"
+    pass "  stdout contains '$1'"
+}
+
+# expect_output_lacks TEXT
+expect_output_lacks() {
+    if grep -qF -- "$1" "$out"; then fail "stdout contains '$1'"; fi
+    pass "  stdout lacks '$1'"
+}
+
+# expect_output_matches REGEX (extended, per line)
+expect_output_matches() {
+    grep -qE -- "$1" "$out" || fail "no stdout line matches /$1/"
+    pass "  stdout matches /$1/"
+}
+
+expect_output_not_matches() {
+    if grep -qE -- "$1" "$out"; then fail "a stdout line matches /$1/"; fi
+    pass "  no stdout line matches /$1/"
+}
+
+expect_stderr_contains() {
+    grep -qF -- "$1" "$err" || fail "stderr does not contain '$1'"
+    pass "  stderr contains '$1'"
+}
+
+expect_output_empty() {
+    [[ ! -s $out ]] || fail "stdout is not empty"
+    pass "  stdout is empty"
+}
+
+expect_no_escape() {
+    if LC_ALL=C grep -q $'\033' "$out"; then fail "output contains ESC bytes"; fi
+    pass "  no ESC bytes in the output"
+}
+
+# --- fixtures: raw pickle bytes -------------------------------------------------------------
+
+# Protocol 2: EMPTY_DICT, BINPUT 0, STOP -- an empty dict.
+printf '\x80\x02}q\x00.' >"$tmp/benign.pkl"
+# Protocol 2: GLOBAL os system, BINUNICODE 'id', BINPUT 0, TUPLE1, REDUCE, STOP -- os.system('id').
+printf '\x80\x02cos\nsystem\nX\x02\x00\x00\x00idq\x00\x85R.' >"$tmp/hostile.pkl"
+# Protocol 2: GLOBAL mypkg Foo, EMPTY_TUPLE, REDUCE, STOP -- an unknown global called (medium).
+printf '\x80\x02cmypkg\nFoo\n)R.' >"$tmp/medium.pkl"
+printf 'just some notes, not a model\n' >"$tmp/notes.txt"
+
+mkdir -p "$tmp/textonly" "$tmp/empty" "$tmp/mixed/sub" "$tmp/badrules" "$tmp/goodrules"
+cp "$tmp/notes.txt" "$tmp/textonly/"
+cp "$tmp/benign.pkl" "$tmp/hostile.pkl" "$tmp/notes.txt" "$tmp/mixed/"
+cp "$tmp/medium.pkl" "$tmp/mixed/sub/"
+cp "$tmp/benign.pkl" "$tmp/mixed/sub/another.bin"
+printf '{ "schema": 1, "rules": [ not json\n' >"$tmp/badrules/broken.json"
+cat >"$tmp/goodrules/mypkg.json" <<'JSON'
+{
+  "schema": 1,
+  "rules": [
+    {
+      "id": "test-mypkg",
+      "severity": "critical",
+      "title": "Test rule for mypkg",
+      "description": "Flags every global under mypkg (CLI test).",
+      "why": "Only a test.",
+      "match": { "globals": ["mypkg"] }
+    }
+  ]
+}
+JSON
+
+cd "$tmp"
+
+# --- exit codes -----------------------------------------------------------------------------
+
+echo "# exit codes"
+expect_exit 0 -- benign.pkl
+expect_exit 1 -- hostile.pkl
+expect_output_contains "process-execution"
+expect_output_matches '^Scanned '
+expect_exit 1 -- medium.pkl
+expect_exit 2 -- does-not-exist.pkl benign.pkl
+expect_output_contains "does-not-exist.pkl"
+expect_exit 1 -- does-not-exist.pkl hostile.pkl
+expect_exit 3 -- textonly
+expect_exit 3 -- empty
+expect_exit 3 -- notes.txt
+expect_exit 4 -- --no-such-option benign.pkl
+expect_stderr_contains "mscan:"
+expect_exit 4 -- --fail-on sometimes benign.pkl
+expect_exit 4 -- --format xml benign.pkl
+expect_exit 4 -- --rules no-such-rules-dir benign.pkl
+expect_exit 4 -- --rules badrules benign.pkl
+expect_stderr_contains "broken.json"
+expect_exit 4 --
+expect_exit 4 -- -q -v benign.pkl
+
+# --- --fail-on, --allow, --rules ------------------------------------------------------------
+
+echo "# --fail-on, --allow, --rules"
+expect_exit 0 -- --fail-on never hostile.pkl
+expect_output_contains "process-execution"
+expect_exit 0 -- --fail-on critical medium.pkl
+expect_exit 1 -- --fail-on critical hostile.pkl
+expect_exit 1 -- --fail-on high hostile.pkl
+expect_exit 1 -- --fail-on low medium.pkl
+expect_exit 0 -- --allow mypkg.Foo medium.pkl
+expect_output_lacks "mypkg.Foo"
+expect_exit 0 -- --allow 'mypkg.*' medium.pkl
+expect_exit 1 -- --allow mypkg.Bar medium.pkl
+expect_exit 1 -- --rules goodrules --fail-on critical medium.pkl
+expect_output_contains "test-mypkg"
+expect_exit 0 -- --rules goodrules --list-rules
+expect_output_contains "test-mypkg"
+
+# --- standard input -------------------------------------------------------------------------
+
+echo "# standard input"
+expect_exit 1 --stdin hostile.pkl -- -
+expect_output_contains "process-execution"
+expect_exit 0 --stdin benign.pkl -- -
+expect_exit 0 --stdin hostile.pkl -- --fail-on never --format json -
+
+# --- formats --------------------------------------------------------------------------------
+
+echo "# formats"
+expect_exit 1 -- --format text hostile.pkl
+expect_output_contains "process-execution"
+expect_output_matches '^Scanned 1 file'
+expect_exit 1 -- --format json hostile.pkl
+python3 -m json.tool "$out" >/dev/null || fail "--format json output is not valid JSON"
+pass "  stdout is valid JSON (python3 -m json.tool)"
+expect_output_contains '"schema_version": 1'
+expect_output_contains '"rule_id": "process-execution"'
+python3 - "$out" <<'PY' || fail "JSON summary does not match the scan"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+s = doc["summary"]
+assert s["files_scanned"] == 1 and s["failed"] is True and s["fail_on"] == "medium", s
+assert doc["files"][0]["path"] == "hostile.pkl", doc["files"]
+assert any(f["rule_id"] == "process-execution" for f in doc["findings"]), doc["findings"]
+PY
+pass "  JSON summary: 1 file scanned, failed, fail_on medium"
+expect_exit 1 -- -f sarif hostile.pkl
+python3 -m json.tool "$out" >/dev/null || fail "--format sarif output is not valid JSON"
+pass "  stdout is valid JSON (python3 -m json.tool)"
+expect_output_contains '"version": "2.1.0"'
+expect_output_contains '"ruleId": "process-execution"'
+
+expect_exit 1 -- --format json -o report.json hostile.pkl
+expect_output_empty
+[[ -s report.json ]] || fail "-o report.json did not write the file"
+python3 -m json.tool report.json >/dev/null || fail "report.json is not valid JSON"
+grep -qF '"schema_version": 1' report.json || fail "report.json has no schema_version 1"
+pass "  -o report.json: written, valid JSON"
+expect_exit 1 -- --format sarif --output report.sarif hostile.pkl
+expect_output_empty
+grep -qF '"version": "2.1.0"' report.sarif || fail "report.sarif is not SARIF 2.1.0"
+pass "  -o report.sarif: written"
+expect_exit 1 -- -o report.txt hostile.pkl
+expect_output_empty
+grep -qF 'process-execution' report.txt || fail "report.txt lacks the finding"
+pass "  -o report.txt: written"
+expect_exit 2 -- -o no-such-dir/report.txt benign.pkl
+
+# --- deterministic output -------------------------------------------------------------------
+
+echo "# determinism"
+for format in json sarif; do
+    expect_exit 1 -- --format "$format" -o "a.$format" mixed
+    expect_exit 1 -- --format "$format" -o "b.$format" mixed
+    expect_exit 1 -- --format "$format" -j 1 -o "c.$format" mixed
+    cmp -s "a.$format" "b.$format" || fail "two $format runs over the same directory differ"
+    cmp -s "a.$format" "c.$format" || fail "$format output depends on -j"
+    pass "  $format: two runs and a -j 1 run are byte-identical"
+done
+expect_exit 1 -- --no-timing -o a.txt mixed
+expect_exit 1 -- --no-timing -o b.txt mixed
+expect_exit 1 -- --no-timing -j 1 -o c.txt mixed
+if ! cmp -s a.txt b.txt || ! cmp -s a.txt c.txt; then
+    fail "text output (--no-timing) differs between runs"
+fi
+pass "  text --no-timing: three runs are byte-identical"
+
+# --- informational options ------------------------------------------------------------------
+
+echo "# informational options"
+expect_exit 0 -- --version
+expect_output_matches '^mscan [0-9]+\.[0-9]+\.[0-9]+'
+expect_exit 0 -- --list-rules
+expect_output_contains "process-execution"
+expect_exit 0 -- --help
+expect_output_contains "Exit codes"
+expect_output_contains "--fail-on"
+expect_exit 1 -- --show-skipped mixed
+expect_output_matches 'notes\.txt: .+'
+expect_exit 3 -- --show-skipped textonly
+expect_output_matches 'notes\.txt: .+'
+expect_exit 1 -- mixed
+expect_output_lacks "notes.txt:"
+expect_output_contains "--show-skipped"
+expect_exit 1 -- -v mixed
+expect_output_contains "benign.pkl"
+expect_exit 1 -- -q hostile.pkl
+expect_output_contains "process-execution"
+expect_output_not_matches '^Scanned '
+expect_exit 0 -- --quiet benign.pkl
+expect_output_not_matches '^Scanned '
+
+# --- colour ---------------------------------------------------------------------------------
+
+echo "# colour"
+expect_exit 1 -- hostile.pkl
+expect_no_escape
+expect_exit 1 --env NO_COLOR=1 -- hostile.pkl
+expect_no_escape
+expect_exit 1 -- --no-color hostile.pkl
+expect_no_escape
+# On a terminal (script(1) gives mscan a pty), colour is on unless NO_COLOR or --no-color.
+# tty_run [NAME=VALUE...] -- ARGS...: like run, on a pseudo-terminal.
+tty_run() {
+    local envs=()
+    while [[ $1 != -- ]]; do envs+=("$1"); shift; done
+    shift
+    last_cmd="${envs[*]:+${envs[*]} }script -qec 'mscan $*' /dev/null"
+    status=0
+    env "${envs[@]}" TERM=xterm script -qec "$(printf '%q' "$MSCAN")$(printf ' %q' "$@")" /dev/null \
+        >"$out" 2>"$err" </dev/null || status=$?
+}
+if command -v script >/dev/null 2>&1; then
+    tty_run -- hostile.pkl
+    LC_ALL=C grep -q $'\033\[' "$out" || fail "on a terminal, mscan's output has no colour"
+    pass "on a terminal: mscan hostile.pkl is coloured"
+    tty_run NO_COLOR=1 -- hostile.pkl
+    grep -qF process-execution "$out" || fail "no finding in the output on a terminal"
+    pass "on a terminal: NO_COLOR=1 mscan hostile.pkl"
+    expect_no_escape
+    tty_run -- --no-color hostile.pkl
+    pass "on a terminal: mscan --no-color hostile.pkl"
+    expect_no_escape
+else
+    echo "# script(1) not found: terminal colour checks skipped"
+fi
+
+echo "# all $checks CLI checks passed"
