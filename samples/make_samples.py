@@ -1065,6 +1065,24 @@ def _():
     return framed(4, a)
 
 
+@hostile("build_on_global_module.pkl",
+         "BUILD with a dict state on GLOBAL 'torch._utils _rebuild_tensor_v2' "
+         "itself: the unpickler would overwrite attributes of an allowlisted "
+         "function (modelscan#85 style)", ["pickle-attribute-write"])
+def _():
+    a = Asm()
+    a.PROTO(2).GLOBAL("torch._utils", "_rebuild_tensor_v2").EMPTY_DICT()
+    a.SHORT_BINUNICODE("__code__").NEWFALSE().SETITEM().BUILD().STOP()
+    return a.data()
+
+
+@hostile("ml_framework_io_fromfile.pkl",
+         "numpy.fromfile('/etc/hostname') reads a local file while loading",
+         ["ml-framework-io"])
+def _():
+    return dumps(call("numpy", "fromfile", "/etc/hostname"), 2)
+
+
 @hostile("stack_global_call_operand.pkl",
          "STACK_GLOBAL whose module operand is the result of a call "
          "(codecs.decode('bf', 'rot13') == 'os'): the global cannot be named "

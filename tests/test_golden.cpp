@@ -99,3 +99,18 @@ TEST_CASE("golden corpus: every sample gives its expected findings") {
     CHECK(benign >= 10);
     CHECK(hostile >= 30);
 }
+
+TEST_CASE("every rule ships with a sample that triggers it") {
+    const json manifest = read_json(kRoot / "samples" / "manifest.json");
+    std::set<std::string> expected;
+    for (const auto& entry : manifest) {
+        for (const auto& id : entry.value("expect", json::array())) expected.insert(id.get<std::string>());
+    }
+    const auto rules = mscan::RuleSet::builtin();
+    for (const auto* r : rules.rules()) {
+        // The fallback for anomaly codes no rule names: by construction no sample reaches it.
+        if (r->id == "unclassified-anomaly") continue;
+        INFO("no sample in samples/manifest.json expects rule " << r->id);
+        CHECK(expected.count(r->id) == 1);
+    }
+}
