@@ -386,7 +386,13 @@ class Machine {
     }
     /// Reads `n` payload bytes, keeping only an evidence prefix; skips the rest by length.
     bool read_payload(std::uint64_t n, Kind kind, Value& out);
-    bool check_frame(std::uint64_t op_end);
+    /// Checks that the opcode that ends at `op_end` stays inside the current FRAME (inline
+    /// fast path: nearly every opcode is well inside its frame).
+    bool check_frame(std::uint64_t op_end) {
+        if (!in_frame_ || (op_end <= frame_end_ && op_offset_ < frame_end_)) return true;
+        return check_frame_edge(op_end);
+    }
+    bool check_frame_edge(std::uint64_t op_end);
 
     // ---- opcode handlers ----
     bool step();
@@ -766,8 +772,7 @@ bool Machine::read_payload(std::uint64_t n, Kind kind, Value& out) {
     return in_.skip(n - keep);
 }
 
-bool Machine::check_frame(std::uint64_t op_end) {
-    if (!in_frame_) return true;
+bool Machine::check_frame_edge(std::uint64_t op_end) {
     if (op_end > frame_end_ && op_offset_ < frame_end_) {
         anomaly("pickle.frame-straddle",
                 std::string(opcode_name(op_)) + " at offset " + std::to_string(op_offset_) +
@@ -776,7 +781,7 @@ bool Machine::check_frame(std::uint64_t op_end) {
         in_frame_ = false;
         return false;
     }
-    if (in_frame_ && op_offset_ >= frame_end_) in_frame_ = false;
+    if (op_offset_ >= frame_end_) in_frame_ = false;
     return true;
 }
 
@@ -1530,7 +1535,7 @@ bool Machine::step() {
         default:
             return false;
     }
-    if (in_frame_) check_frame(in_.pos());
+    check_frame(in_.pos());
     return !limit_stop_;
 }
 
