@@ -155,6 +155,11 @@ expect_exit 1 -- does-not-exist.pkl hostile.pkl
 expect_exit 3 -- textonly
 expect_exit 3 -- empty
 expect_exit 3 -- notes.txt
+# A model container this version cannot read (a zip named .pt) is an error, never skipped or
+# mistaken for a pickle, so it cannot pass a CI gate unseen.
+printf 'PK\003\004\024\000\000\000\010\000' > checkpoint.pt
+expect_exit 2 -- checkpoint.pt benign.pkl
+expect_output_contains "NOT scanned"
 expect_exit 4 -- --no-such-option benign.pkl
 expect_stderr_contains "mscan:"
 expect_exit 4 -- --fail-on sometimes benign.pkl
