@@ -104,7 +104,8 @@ TEST_CASE("every rule ships with a sample that triggers it") {
     const json manifest = read_json(kRoot / "samples" / "manifest.json");
     std::set<std::string> expected;
     for (const auto& entry : manifest) {
-        for (const auto& id : entry.value("expect", json::array())) expected.insert(id.get<std::string>());
+        for (const auto& id : entry.value("expect", json::array()))
+            expected.insert(id.get<std::string>());
     }
     const auto rules = mscan::RuleSet::builtin();
     for (const auto* r : rules.rules()) {
