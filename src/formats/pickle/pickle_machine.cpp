@@ -674,7 +674,10 @@ bool Machine::worth_keeping(const Value& v) const {
             return v.text.size() <= limits::kPickleMaxNameLength &&
                    kept_text_ + v.text.size() <= limits::kPickleMaxKeptTextBytes;
         case Kind::Tuple:
-            return v.num <= static_cast<std::int64_t>(limits::kPickleMaxKeptItems);
+            // Small, flat tuples only (argument tuples): a kept value keeps its whole item
+            // tree alive, so nested ones would let a small file retain a lot of memory.
+            return v.num <= static_cast<std::int64_t>(limits::kPickleMaxKeptItems) &&
+                   (!v.node || v.node->depth <= 1);
         default:
             return false;
     }

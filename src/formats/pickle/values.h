@@ -56,8 +56,9 @@ class BlockPool {
     std::size_t cached_ = 0;
 };
 
-/// Allocator that serves requests of up to `Slots` objects from a BlockPool of that size
-/// (so a vector's small buffers and shared nodes recycle), and larger ones from the heap.
+/// Allocator that serves small requests (up to `Slots` objects) from per-thread BlockPools in
+/// size classes of 1, 2, 4, 8 and 16 objects (so a vector's small buffers and shared nodes
+/// recycle without wasting space), and larger ones from the heap.
 template <typename T, std::size_t Slots = 1>
 struct PoolAllocator {
     using value_type = T;
@@ -69,20 +70,35 @@ struct PoolAllocator {
     template <typename U>
     PoolAllocator(const PoolAllocator<U, Slots>&) {}
     T* allocate(std::size_t n) {
-        if (n <= Slots) return static_cast<T*>(BlockPool<sizeof(T) * Slots>::local().get());
-        return static_cast<T*>(::operator new(n * sizeof(T)));
+        return static_cast<T*>(with_pool(n, [](auto&& pool) { return pool.get(); }));
     }
     void deallocate(T* p, std::size_t n) {
-        if (n <= Slots) {
-            BlockPool<sizeof(T) * Slots>::local().put(p);
-        } else {
-            ::operator delete(p);
-        }
+        with_pool(n, [p](auto&& pool) {
+            pool.put(p);
+            return static_cast<void*>(nullptr);
+        });
     }
     template <typename U>
     bool operator==(const PoolAllocator<U, Slots>&) const {
         return true;
     }
+
+  private:
+    template <typename F>
+    static void* with_pool(std::size_t n, F&& f) {
+        if (n <= 1) return f(BlockPool<sizeof(T)>::local());
+        if (n <= 2 && Slots >= 2) return f(BlockPool<sizeof(T) * 2>::local());
+        if (n <= 4 && Slots >= 4) return f(BlockPool<sizeof(T) * 4>::local());
+        if (n <= 8 && Slots >= 8) return f(BlockPool<sizeof(T) * 8>::local());
+        if (n <= 16 && Slots >= 16) return f(BlockPool<sizeof(T) * 16>::local());
+        return f(HeapPool{n * sizeof(T)});
+    }
+    /// Larger requests: plain heap, behind the same get/put interface.
+    struct HeapPool {
+        std::size_t bytes;
+        void* get() { return ::operator new(bytes); }
+        void put(void* p) { ::operator delete(p); }
+    };
 };
 
 enum class Kind : std::uint8_t {
