@@ -26,7 +26,7 @@ class ByteReader {
     /// Skips `n` bytes without reading them; fails (cursor unchanged) past the end.
     bool skip(std::uint64_t n);
 
-    std::optional<std::uint8_t> u8() {
+    [[gnu::always_inline]] std::optional<std::uint8_t> u8() {
         if (pos_ < end_ && pos_ >= window_start_ && pos_ - window_start_ < window_.size()) {
             return window_[static_cast<std::size_t>(pos_++ - window_start_)];
         }
