@@ -323,7 +323,14 @@ class Machine {
     /// A call of `callee` with `args` (REDUCE, NEWOBJ, OBJ, INST); returns the result.
     Value call(const Value& callee, const std::vector<const Value*>& args, const char* how);
     /// A method call on an object made by APPEND(S)/SETITEM(S)/ADDITEMS/BUILD.
-    void method_call(const Value& target, const char* method, const std::string& args);
+    void method_call(const Value& target, const char* method, const Value* first, const Value* last,
+                     bool pairs);
+    /// Whether a value of this kind gets a method call from BUILD/APPEND/SETITEM/ADDITEMS
+    /// (anything that is not a container the pickle built itself).
+    static bool receives_method_calls(Kind k) {
+        return k == Kind::Object || k == Kind::Global || k == Kind::Ext || k == Kind::PersRef ||
+               k == Kind::Unknown;
+    }
 
     // ---- stack ----
     bool push(Value&& v) {
@@ -615,7 +622,8 @@ Value Machine::call(const Value& callee, const std::vector<const Value*>& args, 
     return result;
 }
 
-void Machine::method_call(const Value& target, const char* method, const std::string& args) {
+void Machine::method_call(const Value& target, const char* method, const Value* first,
+                          const Value* last, bool pairs) {
     // Containers built by the pickle get their items natively; on any other object the
     // unpickler calls the named method, which a class can define to do anything.
     if (target.kind == Kind::Object && target.lost) {
@@ -634,6 +642,18 @@ void Machine::method_call(const Value& target, const char* method, const std::st
                                                       method + " on " + render(target, 80));
             return;
         }
+        if (target.kind == Kind::Object &&
+            (!sink_ || call_counts_[target.text] >= kMaxCallsPerName)) {
+            // Past the per-name report cap: note the call, skip rendering its evidence (this
+            // runs for every object of a large pickle).
+            called_.insert(target.text);
+            return;
+        }
+        std::string args;
+        for (const Value* it = first; it != last && args.size() < kEvidence; ++it) {
+            if (it != first) args += pairs && (it - first) % 2 ? ": " : ", ";
+            args += render(*it, kEvidence);
+        }
         Value callee = target;
         callee.kind = Kind::Global;
         std::string evidence = target.text + "." + method + "(" + args + ")";
@@ -646,11 +666,9 @@ void Machine::method_call(const Value& target, const char* method, const std::st
         note_call(callee, evidence);
         return;
     }
-    if (target.kind == Kind::Ext || target.kind == Kind::PersRef || target.kind == Kind::Unknown) {
-        anomaly("pickle.unresolved-callable",
-                std::string(opcode_name(op_)) + " calls ." + method + " on " + render(target, 80));
-        return;
-    }
+    // Ext, PersRef, Unknown: what the method belongs to cannot be known.
+    anomaly("pickle.unresolved-callable",
+            std::string(opcode_name(op_)) + " calls ." + method + " on " + render(target, 80));
 }
 
 // What the memo keeps in full: values that can decide a later lookup or call (globals, call
@@ -1015,12 +1033,8 @@ void Machine::op_build() {
     Value state = pop();
     Value* target = top();
     if (!target) return;
-    const std::string s = render(state, kEvidence);
-    if (target->kind == Kind::Object || target->kind == Kind::Global) {
-        method_call(*target, "__setstate__", s);
-    } else if (target->kind == Kind::Ext || target->kind == Kind::PersRef ||
-               target->kind == Kind::Unknown) {
-        method_call(*target, "__setstate__", s);
+    if (receives_method_calls(target->kind)) {
+        method_call(*target, "__setstate__", &state, &state + 1, false);
     } else if (!target->lost) {
         anomaly("pickle.bad-type", "BUILD on a " + render(*target, 40));
     }
@@ -1061,15 +1075,8 @@ void Machine::op_fill(Kind container_kind, const char* method, bool pairs, bool 
         } else {
             add_items(target, first, last, pairs);
         }
-    } else if (target.kind == Kind::Object || target.kind == Kind::Global ||
-               target.kind == Kind::Ext || target.kind == Kind::PersRef ||
-               target.kind == Kind::Unknown) {
-        std::string args;
-        for (const Value* it = first; it != last && args.size() < kEvidence; ++it) {
-            if (it != first) args += pairs && (it - first) % 2 ? ": " : ", ";
-            args += render(*it, kEvidence);
-        }
-        method_call(target, method, args);
+    } else if (receives_method_calls(target.kind)) {
+        method_call(target, method, first, last, pairs);
     } else if (!target.lost) {
         anomaly("pickle.bad-type", std::string(opcode_name(op_)) + " on a " + render(target, 40));
     }
