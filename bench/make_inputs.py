@@ -6,6 +6,9 @@
                  symbolic machine (every byte is an opcode; the memo grows to ~10M entries).
     payload.pkl  >= 1 GiB, protocol 5, a list of 4-64 MiB BINBYTES/BINBYTES8/BYTEARRAY8 items:
                  the best case (payloads must be skipped by length, never read). Sparse file.
+    objects.pkl  >= 200 MB, the dense list with its dicts replaced by collections.OrderedDict
+                 objects (a global and a REDUCE per item): data that is not plain data, so the
+                 symbolic machine reads every opcode (no data-only fast path).
     small/       1,000 small pickles (a few hundred bytes to a few KB), protocols 0-5, plain
                  builtin data only (no globals), to measure per-file overhead.
 
@@ -43,6 +46,7 @@ BININT, BININT1, BININT2, LONG1 = b"J", b"K", b"M", b"\x8a"
 BINFLOAT, NONE, NEWTRUE, NEWFALSE = b"G", b"N", b"\x88", b"\x89"
 SHORT_BINUNICODE, BINUNICODE = b"\x8c", b"X"
 TUPLE2, TUPLE3 = b"\x86", b"\x87"
+EMPTY_TUPLE, REDUCE, STACK_GLOBAL = b")", b"R", b"\x93"
 BINBYTES, BINBYTES8, BYTEARRAY8 = b"B", b"\x8e", b"\x96"
 
 MiB = 1 << 20
@@ -134,10 +138,12 @@ class DenseEncoder:
 
     KEYS = ("id", "name", "score", "tags", "ok")
 
-    def __init__(self, framer: Framer):
+    def __init__(self, framer: Framer, objects: bool = False):
         self.f = framer
         self.memo = 0  # next memo index
         self.key_memo: dict[str, int] = {}
+        self.objects = objects  # dicts become OrderedDicts (objects.pkl)
+        self.class_memo: int | None = None
 
     def _memoize(self):
         self.memo += 1
@@ -166,7 +172,21 @@ class DenseEncoder:
         f.boundary()
         k = i % 10
         if k <= 6:
-            f.buf += EMPTY_DICT + self._memoize() + MARK
+            if self.objects:
+                # OrderedDict.__reduce__: (cls, (), None, None, iter(items)); the class is
+                # saved once (STACK_GLOBAL) and fetched from the memo after that.
+                if self.class_memo is None:
+                    self._str("collections")
+                    self._str("OrderedDict")
+                    f.buf += STACK_GLOBAL + self._memoize()
+                    self.class_memo = self.memo - 1
+                else:
+                    f.boundary()
+                    f.buf += enc_get(self.class_memo)
+                f.boundary()
+                f.buf += EMPTY_TUPLE + REDUCE + self._memoize() + MARK
+            else:
+                f.buf += EMPTY_DICT + self._memoize() + MARK
             self._key("id")
             self._atom(enc_int(i))
             self._key("name")
@@ -192,12 +212,21 @@ class DenseEncoder:
             f.buf += enc_int(i * 7919)
 
 
-def write_dense(out, target_bytes: int | None = None, count: int | None = None) -> int:
-    """Writes the dense pickle; stops after `count` items, or at the first batch boundary past
-    `target_bytes`. Returns the number of items."""
+def objects_item(i: int):
+    """The i-th element of the objects list (dense_item with OrderedDicts), for --selftest."""
+    import collections
+
+    item = dense_item(i)
+    return collections.OrderedDict(item) if isinstance(item, dict) else item
+
+
+def write_dense(out, target_bytes: int | None = None, count: int | None = None,
+                objects: bool = False) -> int:
+    """Writes the dense pickle (or with `objects`, objects.pkl); stops after `count` items, or
+    at the first batch boundary past `target_bytes`. Returns the number of items."""
     framer = Framer(out)
     framer._raw(PROTO + b"\x04")
-    enc = DenseEncoder(framer)
+    enc = DenseEncoder(framer, objects)
     framer.boundary()
     framer.buf += EMPTY_LIST + enc._memoize()
     i = 0
@@ -351,6 +380,13 @@ def selftest() -> None:
             sys.exit(f"selftest: dense encoder differs from pickle.dumps for {count} items "
                      f"(len {len(ours)} vs {len(ref)}, first difference at {pos})")
     print("selftest: dense encoder == pickle.dumps(protocol=4) for up to 25,000 items")
+    # 1b. So does the objects encoder (lists of OrderedDicts). Written, never loaded.
+    for count in (1, 2, 10, 1001, 25_000):
+        buf = io.BytesIO()
+        write_dense(buf, count=count, objects=True)
+        if buf.getvalue() != pickle.dumps([objects_item(i) for i in range(count)], protocol=4):
+            sys.exit(f"selftest: objects encoder differs from pickle.dumps for {count} items")
+    print("selftest: objects encoder == pickle.dumps(protocol=4) for up to 25,000 items")
     # 2. pickletools.dis accepts small versions of each input (it checks stack, marks, memo).
     buf = io.BytesIO()
     write_dense(buf, count=3000)
@@ -371,8 +407,8 @@ def selftest() -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "out"))
-    ap.add_argument("--only", default="dense,payload,small", help="comma list of inputs to make")
-    ap.add_argument("--dense-mb", type=int, default=200, help="dense.pkl size, MiB (default 200)")
+    ap.add_argument("--only", default="dense,objects,payload,small", help="comma list of inputs to make")
+    ap.add_argument("--dense-mb", type=int, default=200, help="dense.pkl and objects.pkl size, MiB (default 200)")
     ap.add_argument("--payload-mb", type=int, default=1100, help="payload.pkl size, MiB (default 1100)")
     ap.add_argument("--small-count", type=int, default=1000)
     ap.add_argument("--no-sparse", action="store_true", help="write payload zeros instead of holes")
@@ -423,6 +459,19 @@ def main() -> None:
             os.replace(path + ".tmp", path)
             record("dense.pkl", params, size_of(path), items=items)
             print(f"dense.pkl: {size_of(path):,} bytes, {items:,} items ({time.time() - t:.1f}s)")
+
+    if "objects" in wanted:
+        path = os.path.join(args.out, "objects.pkl")
+        params = {"version": 1, "mib": args.dense_mb}
+        if up_to_date("objects.pkl", params, size_of(path)):
+            print(f"objects.pkl: up to date ({size_of(path):,} bytes)")
+        else:
+            t = time.time()
+            with open(path + ".tmp", "wb") as fh:
+                items = write_dense(fh, target_bytes=args.dense_mb * MiB, objects=True)
+            os.replace(path + ".tmp", path)
+            record("objects.pkl", params, size_of(path), items=items)
+            print(f"objects.pkl: {size_of(path):,} bytes, {items:,} items ({time.time() - t:.1f}s)")
 
     if "payload" in wanted:
         path = os.path.join(args.out, "payload.pkl")

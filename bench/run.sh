@@ -8,7 +8,7 @@
 #   RUNS=10 bench/run.sh         # more timed runs per input (default 5)
 #   bench/run.sh --no-build      # reuse build-bench/mscan as it is
 #   MSCAN=build/mscan bench/run.sh --no-build   # benchmark another binary
-#   bench/run.sh dense           # only some inputs: dense, payload, small
+#   bench/run.sh dense           # only some inputs: dense, objects, payload, small
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -22,12 +22,12 @@ inputs=()
 for arg in "$@"; do
     case $arg in
         --no-build) build=0 ;;
-        dense|payload|small) inputs+=("$arg") ;;
+        dense|objects|payload|small) inputs+=("$arg") ;;
         -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) echo "run.sh: unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
-[[ ${#inputs[@]} -gt 0 ]] || inputs=(dense payload small)
+[[ ${#inputs[@]} -gt 0 ]] || inputs=(dense objects payload small)
 
 if [[ ! -x /usr/bin/time ]]; then
     echo "== installing GNU time (Debian package 'time')" >&2
@@ -77,6 +77,7 @@ printf '\n%-9s %10s %5s %8s %9s %6s %14s %10s  %s\n' input "size MB" exit "best 
 for name in "${inputs[@]}"; do
     case $name in
         dense) path=$OUT/dense.pkl ;;
+        objects) path=$OUT/objects.pkl ;;
         payload) path=$OUT/payload.pkl ;;
         small) path=$OUT/small ;;
     esac
@@ -103,6 +104,10 @@ for name in "${inputs[@]}"; do
                 tp = sprintf("%.0f MB/s", mbps)
                 t = sprintf("%s >=300 MB/s; %s RSS < %.0f MB (half input)",
                             verdict(mbps >= 300), verdict(rss < mb / 2), mb / 2)
+            } else if (name == "objects") {
+                tp = sprintf("%.0f MB/s", mbps)
+                t = sprintf("(no target: every opcode through the symbolic machine); %s RSS < %.0f MB",
+                            verdict(rss < mb / 2), mb / 2)
             } else if (name == "payload") {
                 tp = sprintf("%.2f GB/s", mbps / 1000)
                 t = sprintf("%s >=5 GB/s; %s RSS < 64 MB", verdict(mbps >= 5000), verdict(rss < 64))

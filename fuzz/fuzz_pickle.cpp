@@ -1,6 +1,8 @@
 // Fuzz target for the pickle machine: any bytes, scanned as a pickle file end to end
 // (machine, rules, finding tidy-up). Must never crash, hang or grow memory without bound.
+// Also differential: the data-only fast path must never change what the machine reports.
 #include <cstdint>
+#include <cstdlib>
 #include <vector>
 
 #include "formats/pickle/pickle_machine.h"
@@ -14,8 +16,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // Through detection (as a file named .pkl, so any first opcode is accepted)...
     (void)mscan::scan_source(source, "fuzz.pkl", rules);
     // ...and straight through the machine, whatever detection says.
-    mscan::ByteReader reader(source);
-    std::size_t ops = 0;
-    mscan::pickle::scan_pickle(reader, mscan::Location{}, [&ops](mscan::Operation&&) { ++ops; });
+    std::vector<mscan::Operation> ways[2];
+    for (int fast = 0; fast < 2; ++fast) {
+        mscan::ByteReader reader(source);
+        mscan::pickle::MachineOptions options;
+        options.fast_path = fast == 1;
+        mscan::pickle::scan_pickle(
+            reader, mscan::Location{},
+            [&ops = ways[fast]](mscan::Operation&& o) { ops.push_back(std::move(o)); }, options);
+    }
+    const auto& slow = ways[0];
+    const auto& fast = ways[1];
+    if (slow.size() != fast.size()) std::abort();
+    for (std::size_t i = 0; i < slow.size(); ++i) {
+        if (slow[i].kind != fast[i].kind || slow[i].name != fast[i].name ||
+            slow[i].evidence != fast[i].evidence ||
+            slow[i].location.offset != fast[i].location.offset ||
+            slow[i].location.stream != fast[i].location.stream) {
+            std::abort();
+        }
+    }
     return 0;
 }

@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "formats/pickle/data_skim.h"
 #include "formats/pickle/opcodes.h"
 #include "formats/pickle/values.h"
 #include "mscan/limits.h"
@@ -161,7 +162,6 @@ class Machine {
     /// Runs one stream from the reader's position. `stream_label` goes into locations.
     StreamEnd run_stream(const std::string& stream_label);
 
-    std::uint64_t opcodes() const { return total_opcodes_; }
     /// Offsets of FRAME ends that an opcode straddled (for alternate parses).
     const std::vector<std::uint64_t>& straddles() const { return straddles_; }
     /// Opcodes executed in the current stream and whether it named a global (for probes).
@@ -447,7 +447,6 @@ class Machine {
     std::string truncated_detail_;
     bool saw_global_ = false;
     std::uint64_t stream_opcodes_ = 0;
-    std::uint64_t total_opcodes_ = 0;
     std::uint64_t emitted_ = 0;
     std::map<std::string, int> anomaly_counts_;
     std::unordered_map<std::string, int> call_counts_;
@@ -1090,7 +1089,6 @@ bool Machine::step() {
     if (!byte) return false;
     op_ = *byte;
     ++stream_opcodes_;
-    ++total_opcodes_;
     const OpInfo* info = opcode_info(op_);
     if (!info) return false;
 
@@ -1585,6 +1583,16 @@ StreamEnd Machine::run_stream(const std::string& stream_label) {
     persids_ = 0;
     buffers_ = 0;
     emitted_ = 0;
+    // Each pickle.load() starts with an empty memo (loaders that read several streams make
+    // a new unpickler for each).
+    memo_kind_.clear();
+    memo_sparse_kind_.clear();
+    kept_dense_.clear();
+    kept_sparse_.clear();
+    kept_.clear();
+    memo_count_ = 0;
+    kept_text_ = 0;
+    memo_limit_reported_ = false;
     std::uint64_t released = in_.pos();
     while (step()) {
         if (in_.pos() - released >= limits::kReleaseChunk) {
@@ -1639,7 +1647,6 @@ RunSummary scan_pickle(ByteReader& reader, const Location& base, const Operation
                        const MachineOptions& options) {
     RunSummary summary;
     Machine machine(reader, base, &sink);
-    std::vector<std::uint64_t> straddles;
     bool clean = true;
     while (!reader.at_end()) {
         const std::uint64_t start = reader.pos();
@@ -1686,6 +1693,14 @@ RunSummary scan_pickle(ByteReader& reader, const Location& base, const Operation
             }
         }
         ++summary.streams;
+        if (options.fast_path) {
+            // Plain data needs no symbolic values: skim it; anything else goes to the machine.
+            if (const auto skimmed = skim_data_stream(reader.source(), start, reader.end())) {
+                reader.seek(*skimmed);
+                if (!options.multiple_streams) break;
+                continue;
+            }
+        }
         const StreamEnd end = machine.run_stream(
             summary.streams == 1 ? std::string() : "pickle " + std::to_string(summary.streams));
         if (end != StreamEnd::Stop) {
@@ -1694,7 +1709,6 @@ RunSummary scan_pickle(ByteReader& reader, const Location& base, const Operation
         }
         if (!options.multiple_streams) break;
     }
-    summary.opcodes = machine.opcodes();
     summary.end_offset = reader.pos();
     // An opcode that straddled a FRAME end: old C unpicklers resume reading at the frame end,
     // so read the stream from there too, to see what such a loader would run.

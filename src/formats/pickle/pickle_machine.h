@@ -15,7 +15,6 @@ namespace mscan::pickle {
 /// How a run over one region ended.
 struct RunSummary {
     std::uint64_t streams = 0;     ///< pickle streams that reached or started parsing
-    std::uint64_t opcodes = 0;     ///< opcodes executed over all streams
     std::uint64_t end_offset = 0;  ///< where parsing stopped
     bool clean = false;            ///< every stream ended with STOP and nothing trailed
 };
@@ -27,6 +26,9 @@ struct MachineOptions {
     bool multiple_streams = true;
     /// Report bytes left after the last stream as an anomaly.
     bool report_trailing = true;
+    /// Try the data-only fast path (data_skim.h) on each stream before the machine. Only
+    /// tests turn it off, to check that both ways report the same.
+    bool fast_path = true;
 };
 
 /// Scans the pickle stream(s) in [reader.pos(), reader.end()) and reports operations to `sink`,
