@@ -94,37 +94,6 @@ void tidy(std::vector<Finding>& findings) {
     findings = std::move(out);
 }
 
-/// Model containers that detection recognises but no parser reads yet, by magic bytes.
-const char* unsupported_model_container(Source& source) {
-    const auto head = source.view(0, 16);
-    auto starts = [&head](std::string_view magic) {
-        return head.size() >= magic.size() &&
-               std::equal(magic.begin(), magic.end(), head.begin(),
-                          [](char a, std::uint8_t b) { return static_cast<std::uint8_t>(a) == b; });
-    };
-    if (starts("PK\x03\x04") || starts("PK\x05\x06")) {
-        return "zip archive (PyTorch checkpoint, .npz, .keras or other container)";
-    }
-    if (starts("\x89HDF\r\n\x1a\n")) return "HDF5 file (Keras .h5)";
-    if (starts("\x93NUMPY")) return "NumPy .npy file";
-    if (starts("GGUF")) return "GGUF file";
-    if (starts(std::string_view("\x1f\x8b", 2))) return "gzip-compressed file";
-    if (starts("BZh")) return "bzip2-compressed file";
-    if (starts("\xfd"
-               "7zXZ"))
-        return "xz-compressed file";
-    if (starts("7z\xbc\xaf\x27\x1c")) return "7z archive";
-    if (starts(std::string_view("\x28\xb5\x2f\xfd", 4))) return "zstd-compressed file";
-    // safetensors: an 8-byte little-endian header length, then a JSON object.
-    if (head.size() >= 9 && head[8] == '{') {
-        std::uint64_t n = 0;
-        for (int i = 7; i >= 0; --i)
-            n = (n << 8) | head[static_cast<std::size_t>(i)];
-        if (n > 1 && n <= source.size() - 8) return "safetensors file";
-    }
-    return nullptr;
-}
-
 }  // namespace
 
 FileResult scan_source(Source& source, const std::string& display_path, const RuleSet& rules) {
@@ -132,10 +101,10 @@ FileResult scan_source(Source& source, const std::string& display_path, const Ru
     result.path = display_path;
     result.size = source.size();
     // Containers no parser reads yet are recognised by their magic bytes first, so that a
-    // zip named .pt is not mistaken for a pickle, and a model this version cannot read is an
-    // error that fails a CI gate rather than a silently skipped file. (A format that gains a
-    // parser moves from unsupported_model_container() to the format registry.)
-    if (const char* container = unsupported_model_container(source)) {
+    // model this version cannot read is an error that fails a CI gate rather than a silently
+    // skipped file or a misdetected one. (A format that gains a parser moves from
+    // unsupported_container() to the format registry.)
+    if (const char* container = unsupported_container(source)) {
         result.status = FileStatus::Error;
         result.reason = std::string(container) +
                         ": not supported by this version of mscan, so it was NOT scanned";
@@ -152,9 +121,12 @@ FileResult scan_source(Source& source, const std::string& display_path, const Ru
     Location base;
     base.chain.push_back(display_path);
     std::vector<Finding> findings;
-    format->parse(source, base, [&](Operation&& op) {
+    const OperationSink sink = [&](Operation&& op) {
         if (auto f = engine.evaluate(op)) findings.push_back(std::move(*f));
-    });
+    };
+    ScanBudget budget;
+    const ParseContext context(sink, base, budget);
+    format->parse(source, context);
     tidy(findings);
     result.findings = std::move(findings);
     return result;

@@ -33,6 +33,36 @@ std::span<const Format> formats() {
     return kFormats;
 }
 
+const char* unsupported_container(Source& source) {
+    const auto head = source.view(0, 16);
+    auto starts = [&head](std::string_view magic) {
+        return head.size() >= magic.size() &&
+               std::equal(magic.begin(), magic.end(), head.begin(),
+                          [](char a, std::uint8_t b) { return static_cast<std::uint8_t>(a) == b; });
+    };
+    if (starts("PK\x03\x04") || starts("PK\x05\x06")) {
+        return "zip archive (PyTorch checkpoint, .npz, .keras or other container)";
+    }
+    if (starts("\x89HDF\r\n\x1a\n")) return "HDF5 file (Keras .h5)";
+    if (starts("\x93NUMPY")) return "NumPy .npy file";
+    if (starts("GGUF")) return "GGUF file";
+    if (starts(std::string_view("\x1f\x8b", 2))) return "gzip-compressed file";
+    if (starts("BZh")) return "bzip2-compressed file";
+    if (starts("\xfd"
+               "7zXZ"))
+        return "xz-compressed file";
+    if (starts("7z\xbc\xaf\x27\x1c")) return "7z archive";
+    if (starts(std::string_view("\x28\xb5\x2f\xfd", 4))) return "zstd-compressed file";
+    // safetensors: an 8-byte little-endian header length, then a JSON object.
+    if (head.size() >= 9 && head[8] == '{') {
+        std::uint64_t n = 0;
+        for (int i = 7; i >= 0; --i)
+            n = (n << 8) | head[static_cast<std::size_t>(i)];
+        if (n > 1 && n <= source.size() - 8) return "safetensors file";
+    }
+    return nullptr;
+}
+
 const Format* detect_format(Source& source, std::string_view path) {
     const std::string ext = lower_extension(path);
     for (const auto& format : kFormats) {

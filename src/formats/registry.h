@@ -5,6 +5,7 @@
 #include <span>
 #include <string_view>
 
+#include "formats/context.h"
 #include "mscan/operation.h"
 #include "mscan/source.h"
 
@@ -16,8 +17,9 @@ struct Format {
     const char* description;
     /// Content check. `extension` (lower case, with dot, may be empty) only breaks ties.
     bool (*detect)(Source& source, std::string_view extension);
-    /// Reports every operation loading this content would perform.
-    void (*parse)(Source& source, const Location& base, const OperationSink& sink);
+    /// Reports every operation loading this content would perform; containers hand their
+    /// members back through context.scan_member().
+    void (*parse)(Source& source, const ParseContext& context);
 };
 
 /// All formats, in detection order.
@@ -25,5 +27,10 @@ std::span<const Format> formats();
 
 /// The first format whose detect() accepts the source, or nullptr.
 const Format* detect_format(Source& source, std::string_view path);
+
+/// Model formats recognised by their magic bytes that no parser reads yet, described ("HDF5
+/// file (Keras .h5)"), or nullptr. Checked before detection, so that such a file is reported
+/// as not scanned rather than mistaken for another format or skipped.
+const char* unsupported_container(Source& source);
 
 }  // namespace mscan

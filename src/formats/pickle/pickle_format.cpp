@@ -17,9 +17,9 @@ bool detect(Source& source, std::string_view extension) {
     return looks_like_pickle(source, suggested);
 }
 
-void parse(Source& source, const Location& base, const OperationSink& sink) {
+void parse(Source& source, const ParseContext& context) {
     ByteReader reader(source);
-    scan_pickle(reader, base, sink);
+    scan_pickle(reader, context.base(), context.sink());
 }
 
 }  // namespace mscan::pickle

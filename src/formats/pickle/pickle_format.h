@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "mscan/operation.h"
+#include "formats/context.h"
 #include "mscan/source.h"
 
 namespace mscan::pickle {
@@ -11,6 +12,6 @@ namespace mscan::pickle {
 /// Whether the source starts like a pickle (PROTO, or a protocol 0/1 prefix that parses).
 bool detect(Source& source, std::string_view extension);
 /// Runs the symbolic machine over every pickle stream in the source.
-void parse(Source& source, const Location& base, const OperationSink& sink);
+void parse(Source& source, const ParseContext& context);
 
 }  // namespace mscan::pickle

@@ -1,0 +1,84 @@
+// Nested scanning: members go back through detection, one level deeper, under the budget.
+#include "formats/context.h"
+
+#include "formats/registry.h"
+#include "mscan/limits.h"
+
+namespace mscan {
+
+void ParseContext::anomaly(std::string code, std::string evidence, std::int64_t offset) const {
+    Operation op;
+    op.kind = OpKind::Anomaly;
+    op.name = std::move(code);
+    op.evidence = std::move(evidence);
+    op.location = base_;
+    op.location.offset = offset;
+    sink_(std::move(op));
+}
+
+Location ParseContext::member_location(std::string_view name) const {
+    Location loc;
+    loc.chain = base_.chain;
+    loc.chain.emplace_back(name);
+    return loc;
+}
+
+bool ParseContext::take_member() const {
+    if (budget_.members >= limits::kMaxMembers) {
+        if (!budget_.members_reported) {
+            budget_.members_reported = true;
+            anomaly("limit.exceeded", "more than " + std::to_string(limits::kMaxMembers) +
+                                          " archive members in one file; the rest were not "
+                                          "scanned");
+        }
+        return false;
+    }
+    ++budget_.members;
+    return true;
+}
+
+bool ParseContext::take_decompressed(std::uint64_t n) const {
+    if (n > limits::kMaxDecompressedTotal - budget_.decompressed) {
+        if (!budget_.decompressed_reported) {
+            budget_.decompressed_reported = true;
+            anomaly("limit.exceeded",
+                    "more than " + std::to_string(limits::kMaxDecompressedTotal >> 20) +
+                        " MiB decompressed from one file; the rest was not scanned");
+        }
+        return false;
+    }
+    budget_.decompressed += n;
+    return true;
+}
+
+const Format* ParseContext::scan_member(Source& member, std::string_view name) const {
+    const Location where = member_location(name);
+    auto report = [&](const char* code, std::string evidence) {
+        Operation op;
+        op.kind = OpKind::Anomaly;
+        op.name = code;
+        op.evidence = std::move(evidence);
+        op.location = where;
+        sink_(std::move(op));
+    };
+    if (depth_ + 1 > limits::kMaxNestingDepth) {
+        report("limit.exceeded", "containers nested more than " +
+                                     std::to_string(limits::kMaxNestingDepth) +
+                                     " deep; this member was not scanned");
+        return nullptr;
+    }
+    if (const char* what = unsupported_container(member)) {
+        report("container.unsupported-member",
+               std::string(what) +
+                   ": not supported by this version of mscan, so it was NOT "
+                   "scanned");
+        return nullptr;
+    }
+    const Format* format = detect_format(member, name);
+    if (!format) return nullptr;
+    const ParseContext child(sink_, where, budget_, depth_ + 1);
+    format->parse(member, child);
+    return format;
+}
+
+}  // namespace mscan

@@ -1,0 +1,65 @@
+// What a parser works with: where its operations go, where it sits in the chain of containers,
+// the budget shared by everything nested in one scanned file, and the way back to detection
+// for container members (a zip member, a tar entry, a decompressed stream).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "mscan/operation.h"
+#include "mscan/source.h"
+
+namespace mscan {
+
+struct Format;
+
+/// Resources used by one top-level file and everything nested in it. Each cap in
+/// mscan/limits.h is checked against these; hitting one is a `limit.exceeded` finding.
+struct ScanBudget {
+    std::uint64_t members = 0;       ///< container members looked at
+    std::uint64_t decompressed = 0;  ///< bytes produced by decompression
+    bool members_reported = false;   ///< the member cap has been reported once
+    bool decompressed_reported = false;
+};
+
+class ParseContext {
+  public:
+    ParseContext(const OperationSink& sink, Location base, ScanBudget& budget, int depth = 0)
+        : sink_(sink), base_(std::move(base)), budget_(budget), depth_(depth) {}
+
+    /// The location of the object being parsed: its chain names it (file, then members).
+    const Location& base() const { return base_; }
+    const OperationSink& sink() const { return sink_; }
+    ScanBudget& budget() const { return budget_; }
+    /// 0 for the file itself, 1 for a member of it, ...
+    int depth() const { return depth_; }
+
+    void emit(Operation&& op) const { sink_(std::move(op)); }
+    /// Reports an anomaly located in this object (at `offset`, -1 for the object as a whole).
+    void anomaly(std::string code, std::string evidence, std::int64_t offset = -1) const;
+
+    /// The location of a member of this object.
+    Location member_location(std::string_view name) const;
+
+    /// Counts one member against the budget; false (reported once) when the cap is reached
+    /// and the member must not be read.
+    bool take_member() const;
+    /// Counts `n` decompressed bytes against the file's budget; false (reported once) when
+    /// that would exceed the cap.
+    bool take_decompressed(std::uint64_t n) const;
+
+    /// Hands a member back to detection and scans it one level deeper: `name` is the
+    /// member's name inside this object (its extension only breaks detection ties). Returns
+    /// the format it was read as, or nullptr when it is not a model format (nothing to
+    /// report) or could not be read (reported).
+    const Format* scan_member(Source& member, std::string_view name) const;
+
+  private:
+    const OperationSink& sink_;
+    Location base_;
+    ScanBudget& budget_;
+    int depth_;
+};
+
+}  // namespace mscan
