@@ -57,4 +57,20 @@ class MmapSource final : public Source {
     std::uint64_t size_;
 };
 
+/// A window [offset, offset + size) of another source, read in place (a stored zip member,
+/// a tar entry). The parent must outlive it.
+class SliceSource final : public Source {
+  public:
+    SliceSource(Source& parent, std::uint64_t offset, std::uint64_t size);
+    std::uint64_t size() const override { return size_; }
+    std::span<const std::uint8_t> view(std::uint64_t offset, std::size_t n) override;
+    std::size_t preferred_window() const override { return parent_.preferred_window(); }
+    void release(std::uint64_t offset, std::uint64_t n) override;
+
+  private:
+    Source& parent_;
+    std::uint64_t offset_;
+    std::uint64_t size_;
+};
+
 }  // namespace mscan

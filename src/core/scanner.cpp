@@ -13,6 +13,7 @@
 #include <tuple>
 
 #include "formats/registry.h"
+#include "formats/zip/zip_format.h"
 #include "mscan/limits.h"
 #include "mscan/scan.h"
 
@@ -127,6 +128,8 @@ FileResult scan_source(Source& source, const std::string& display_path, const Ru
     ScanBudget budget;
     const ParseContext context(sink, base, budget);
     format->parse(source, context);
+    // A file read as one format may also end with a zip archive (a polyglot): scan both.
+    if (std::string_view(format->name) != "zip") zip::scan_appended(source, context, format->name);
     tidy(findings);
     result.findings = std::move(findings);
     return result;

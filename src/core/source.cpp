@@ -72,4 +72,23 @@ void MmapSource::release(std::uint64_t offset, std::uint64_t n) {
     }
 }
 
+SliceSource::SliceSource(Source& parent, std::uint64_t offset, std::uint64_t size)
+    : parent_(parent) {
+    offset_ = offset < parent.size() ? offset : parent.size();
+    const std::uint64_t avail = parent.size() - offset_;
+    size_ = size < avail ? size : avail;
+}
+
+std::span<const std::uint8_t> SliceSource::view(std::uint64_t offset, std::size_t n) {
+    if (offset >= size_) return {};
+    const std::uint64_t avail = size_ - offset;
+    return parent_.view(offset_ + offset, static_cast<std::size_t>(n < avail ? n : avail));
+}
+
+void SliceSource::release(std::uint64_t offset, std::uint64_t n) {
+    if (offset >= size_) return;
+    if (n > size_ - offset) n = size_ - offset;
+    parent_.release(offset_ + offset, n);
+}
+
 }  // namespace mscan

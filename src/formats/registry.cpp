@@ -7,13 +7,20 @@
 #include <string>
 
 #include "formats/pickle/pickle_format.h"
+#include "formats/zip/zip_format.h"
 
 namespace mscan {
 namespace {
 
 constexpr std::array kFormats = {
+    Format{"zip",
+           "zip archive: PyTorch checkpoint (torch.save >= 1.6), TorchScript, .npz or any other; "
+           "members are scanned by their own format",
+           zip::detect, zip::parse},
     Format{"pickle", "Python pickle stream (protocols 0-5), possibly several back to back",
            pickle::detect, pickle::parse},
+    Format{"zip", "zip archive with data before it (found by its end record)", zip::detect_embedded,
+           zip::parse},
 };
 
 std::string lower_extension(std::string_view path) {
@@ -40,9 +47,6 @@ const char* unsupported_container(Source& source) {
                std::equal(magic.begin(), magic.end(), head.begin(),
                           [](char a, std::uint8_t b) { return static_cast<std::uint8_t>(a) == b; });
     };
-    if (starts("PK\x03\x04") || starts("PK\x05\x06")) {
-        return "zip archive (PyTorch checkpoint, .npz, .keras or other container)";
-    }
     if (starts("\x89HDF\r\n\x1a\n")) return "HDF5 file (Keras .h5)";
     if (starts("\x93NUMPY")) return "NumPy .npy file";
     if (starts("GGUF")) return "GGUF file";

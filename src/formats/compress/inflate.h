@@ -1,0 +1,29 @@
+// DEFLATE decompression (zip members; zlib and gzip streams) from a Source, bounded: output
+// stops at a byte cap, and a stream whose output outgrows its input by more than the
+// compression-ratio limit is stopped as a bomb.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "mscan/source.h"
+
+namespace mscan::compress {
+
+enum class Wrapper { Raw, Zlib, Gzip };
+
+struct Inflated {
+    std::vector<std::uint8_t> bytes;
+    bool complete = false;        ///< the stream ended properly
+    bool capped = false;          ///< stopped at max_out with more to come
+    bool ratio_exceeded = false;  ///< stopped: output/input beyond the ratio limit
+    std::string error;            ///< corrupt or truncated stream (empty if none)
+    std::uint32_t crc32 = 0;      ///< CRC-32 of `bytes`
+};
+
+/// Decompresses [offset, offset + length) of `source`, producing at most `max_out` bytes.
+Inflated inflate(Source& source, std::uint64_t offset, std::uint64_t length, Wrapper wrapper,
+                 std::uint64_t max_out);
+
+}  // namespace mscan::compress

@@ -1,0 +1,257 @@
+// Zip members back to detection. Stored members are read in place (no copy); deflated ones
+// are first inflated only far enough to detect their format, and in full only when they are
+// a format mscan reads. PyTorch tensor records (<prefix>/data/<n>) are never read: the loader
+// copies them into storages and never interprets them.
+#include "formats/zip/zip_format.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "formats/compress/inflate.h"
+#include "formats/registry.h"
+#include "formats/zip/zip_directory.h"
+#include "mscan/limits.h"
+
+namespace mscan::zip {
+namespace {
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return out;
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+    return s.size() >= prefix.size() && s.substr(0, prefix.size()) == prefix;
+}
+
+/// A member name that would write outside the extraction folder, or names a device/drive.
+const char* unsafe_path(std::string_view name) {
+    if (name.empty()) return nullptr;
+    if (name.front() == '/' || name.front() == '\\') return "is an absolute path";
+    if (name.size() >= 2 && name[1] == ':' && std::isalpha(static_cast<unsigned char>(name[0])))
+        return "starts with a drive letter";
+    std::size_t start = 0;
+    while (start <= name.size()) {
+        std::size_t end = name.find_first_of("/\\", start);
+        if (end == std::string_view::npos) end = name.size();
+        if (name.substr(start, end - start) == "..") return "has a '..' component";
+        start = end + 1;
+    }
+    return nullptr;
+}
+
+/// The record prefix PyTorch's reader uses: the first member's top folder, if every member
+/// sits under it.
+std::string record_prefix(const Directory& dir) {
+    if (dir.entries.empty()) return {};
+    const std::string& first = dir.entries.front().name;
+    const auto slash = first.find('/');
+    if (slash == std::string::npos || slash == 0) return {};
+    const std::string prefix = first.substr(0, slash + 1);
+    for (const auto& e : dir.entries)
+        if (!starts_with(e.name, prefix)) return {};
+    return prefix;
+}
+
+/// <prefix>data/<digits>: a tensor storage record.
+bool is_tensor_record(std::string_view name, std::string_view prefix) {
+    if (!starts_with(name, prefix)) return false;
+    name.remove_prefix(prefix.size());
+    if (!starts_with(name, "data/")) return false;
+    name.remove_prefix(5);
+    return !name.empty() &&
+           std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+void scan_member(Source& source, const Entry& e, const ParseContext& context) {
+    const Location where = context.member_location(e.name);
+    auto report = [&](const char* code, std::string evidence) {
+        Operation op;
+        op.kind = OpKind::Anomaly;
+        op.name = code;
+        op.evidence = std::move(evidence);
+        op.location = where;
+        context.emit(std::move(op));
+    };
+    if (e.encrypted()) {
+        report("archive.encrypted", "the member is encrypted and cannot be inspected");
+        return;
+    }
+    if (e.method == 0) {
+        if (e.compressed != e.uncompressed) {
+            report("zip.header-mismatch",
+                   "stored member whose compressed size (" + std::to_string(e.compressed) +
+                       ") differs from its size (" + std::to_string(e.uncompressed) + ")");
+        }
+        if (e.compressed > source.size() - std::min(e.data_offset, source.size())) {
+            report("archive.malformed", "the member's data runs past the end of the file");
+        }
+        SliceSource member(source, e.data_offset, e.compressed);
+        if (!context.scan_member(member, e.name)) return;
+        // It was read, so its CRC is cheap to check: readers that verify it refuse the member.
+        std::uint32_t crc = static_cast<std::uint32_t>(::crc32(0L, Z_NULL, 0));
+        for (std::uint64_t at = 0; at < member.size();) {
+            const auto chunk = member.view(at, 1 << 20);
+            if (chunk.empty()) break;
+            crc = static_cast<std::uint32_t>(
+                ::crc32(crc, chunk.data(), static_cast<uInt>(chunk.size())));
+            at += chunk.size();
+        }
+        if (crc != e.crc) {
+            report("zip.bad-crc",
+                   "the member's CRC-32 does not match its data: readers that verify it (Python's "
+                   "zipfile) refuse the member, readers that do not (torch.load) load it");
+        }
+        return;
+    }
+    if (e.method != 8) {
+        report("archive.unsupported-method",
+               "compression method " + std::to_string(e.method) +
+                   " is not one mscan can read (stored and deflate are), so it was NOT scanned");
+        return;
+    }
+    const std::uint64_t avail = source.size() - std::min(e.data_offset, source.size());
+    const std::uint64_t length = std::min(e.compressed, avail);
+    // Sniff: enough of the member to detect its format.
+    {
+        auto head = compress::inflate(source, e.data_offset, length, compress::Wrapper::Raw,
+                                      limits::kDetectProbeBytes);
+        MemorySource probe(std::move(head.bytes));
+        if (!unsupported_container(probe) && !detect_format(probe, e.name)) {
+            if (!head.error.empty()) report("archive.malformed", head.error);
+            return;  // not a model format: the loader does not interpret it either
+        }
+    }
+    const std::uint64_t cap = limits::kMaxDecompressedMember;
+    auto full = compress::inflate(source, e.data_offset, length, compress::Wrapper::Raw, cap);
+    if (!context.take_decompressed(full.bytes.size())) return;
+    if (full.ratio_exceeded) {
+        report("archive.compression-bomb",
+               "the member expands more than " + std::to_string(limits::kMaxCompressionRatio) +
+                   " times its compressed size; decompression stopped after " +
+                   std::to_string(full.bytes.size()) + " bytes, which were scanned");
+    } else if (full.capped) {
+        report("limit.exceeded", "the member is larger than " + std::to_string(cap >> 20) +
+                                     " MiB decompressed; only its start was scanned");
+    } else if (!full.error.empty()) {
+        report("archive.malformed", full.error + "; what decompressed was scanned");
+    }
+    const bool whole = full.complete;
+    const std::uint32_t crc = full.crc32;
+    const std::uint64_t size = full.bytes.size();
+    MemorySource member(std::move(full.bytes));
+    context.scan_member(member, e.name);
+    if (whole && size != e.uncompressed) {
+        report("zip.header-mismatch", "the member decompresses to " + std::to_string(size) +
+                                          " bytes, not the " + std::to_string(e.uncompressed) +
+                                          " its header declares");
+    }
+    if (whole && crc != e.crc) {
+        report("zip.bad-crc",
+               "the member's CRC-32 does not match its data: readers that verify it (Python's "
+               "zipfile) refuse the member, readers that do not (torch.load) load it");
+    }
+}
+
+void parse_directory(Source& source, const ParseContext& context, const Directory& dir) {
+    for (const auto& issue : dir.issues)
+        context.anomaly(issue.code, issue.evidence, issue.offset);
+
+    const std::string prefix = record_prefix(dir);
+    bool torch = false;
+    std::vector<std::string> code_files;
+    if (!prefix.empty()) {
+        const std::string pickle_name = lower(prefix + "data.pkl");
+        const std::string constants = lower(prefix + "constants.pkl");
+        for (const auto& e : dir.entries) {
+            const std::string name = lower(e.name);
+            if (name == pickle_name || name == constants) torch = true;
+            if (starts_with(name, lower(prefix + "code/")) && !e.is_directory())
+                code_files.push_back(e.name);
+        }
+    }
+    if (torch && !code_files.empty()) {
+        std::string list;
+        for (std::size_t i = 0; i < code_files.size() && i < 8; ++i)
+            list += (i ? ", " : "") + code_files[i];
+        if (code_files.size() > 8) list += ", ...";
+        context.anomaly("torch.torchscript",
+                        "TorchScript archive: torch.jit.load compiles and runs the code in " +
+                            std::to_string(code_files.size()) + " file(s): " + list);
+    }
+
+    for (const auto& e : dir.entries) {
+        if (e.is_directory()) continue;
+        const Location where = context.member_location(e.name);
+        auto report = [&](const char* code, std::string evidence) {
+            Operation op;
+            op.kind = OpKind::Anomaly;
+            op.name = code;
+            op.evidence = std::move(evidence);
+            op.location = where;
+            context.emit(std::move(op));
+        };
+        if (const char* why = unsafe_path(e.name)) {
+            report("archive.unsafe-path", std::string("the member name ") + why +
+                                              ": extracting the archive writes "
+                                              "outside its folder");
+        }
+        if (e.is_symlink()) {
+            report("archive.unsafe-path",
+                   "the member is a symbolic link: extracting it can redirect later writes");
+            continue;
+        }
+        if (!e.local_ok) continue;  // reported with the directory
+        if (torch && is_tensor_record(e.name, prefix)) continue;
+        if (!context.take_member()) return;
+        scan_member(source, e, context);
+    }
+}
+
+}  // namespace
+
+bool detect(Source& source, std::string_view) {
+    const auto head = source.view(0, 4);
+    return head.size() == 4 && head[0] == 'P' && head[1] == 'K' &&
+           ((head[2] == 3 && head[3] == 4) || (head[2] == 5 && head[3] == 6));
+}
+
+bool detect_embedded(Source& source, std::string_view) {
+    if (!find_end_record(source)) return false;
+    std::string error;
+    const auto dir = read_directory(source, error);
+    return dir && !dir->entries.empty();
+}
+
+void parse(Source& source, const ParseContext& context) {
+    std::string error;
+    const auto dir = read_directory(source, error);
+    if (!dir) {
+        context.anomaly("archive.malformed",
+                        "not a readable zip archive (" + error + "), so it was NOT scanned");
+        return;
+    }
+    parse_directory(source, context, *dir);
+}
+
+void scan_appended(Source& source, const ParseContext& context, std::string_view format) {
+    if (!find_end_record(source)) return;
+    std::string error;
+    const auto dir = read_directory(source, error);
+    if (!dir || dir->entries.empty()) return;
+    context.anomaly("container.polyglot",
+                    "the file is a " + std::string(format) +
+                        " and also a zip archive (its end record is at offset " +
+                        std::to_string(dir->end_record) + "): torch.load reads the " +
+                        std::string(format) +
+                        " because the file does not start with a zip header, zip-based tools "
+                        "read the archive; both were scanned",
+                    static_cast<std::int64_t>(dir->end_record));
+    parse_directory(source, context, *dir);
+}
+
+}  // namespace mscan::zip
