@@ -63,16 +63,25 @@ inline constexpr int kMaxDirectoryDepth = 64;
 inline constexpr int kMaxNestingDepth = 8;
 /// Archive members looked at in one scanned file, all nesting levels together.
 inline constexpr std::uint64_t kMaxMembers = 100000;
+#ifndef MSCAN_FUZZ_LIMITS
 /// Bytes decompressed for one scanned file, all members together. Decompressed members are
 /// held in memory while they are scanned, so this also bounds memory.
 inline constexpr std::uint64_t kMaxDecompressedTotal = std::uint64_t{4} << 30;
 /// Bytes decompressed for one member; larger members are scanned up to this point.
 inline constexpr std::uint64_t kMaxDecompressedMember = std::uint64_t{1} << 30;
+/// A member is only judged by its compression ratio once it has produced this many bytes.
+inline constexpr std::uint64_t kRatioCheckAfter = std::uint64_t{16} << 20;
+#else
+// Fuzz builds (-DMSCAN_FUZZ=ON) use the same logic with small decompression caps, so that a
+// 64 KiB input that legitimately inflates to the caps cannot keep a sanitizer build busy past
+// libFuzzer's per-input timeout.
+inline constexpr std::uint64_t kMaxDecompressedTotal = std::uint64_t{8} << 20;
+inline constexpr std::uint64_t kMaxDecompressedMember = std::uint64_t{4} << 20;
+inline constexpr std::uint64_t kRatioCheckAfter = std::uint64_t{1} << 20;
+#endif
 /// Decompressed : compressed ratio beyond which a member is treated as a compression bomb
 /// (real model members compress at most ~10:1 except runs of zeros; zip bombs reach 1000:1).
 inline constexpr std::uint64_t kMaxCompressionRatio = 200;
-/// A member is only judged by its ratio once it has produced this many bytes.
-inline constexpr std::uint64_t kRatioCheckAfter = std::uint64_t{16} << 20;
 /// Central directory entries read from one zip archive.
 inline constexpr std::uint64_t kMaxZipEntries = 65536;
 /// Consumed input is released from memory (madvise) in chunks of this size.
