@@ -1737,7 +1737,7 @@ bool looks_like_pickle(Source& source, bool extension_suggests_pickle) {
     const StreamEnd end = probe.run_stream("");
     if (end == StreamEnd::Stop) return probe.stream_opcodes() >= 2;
     if (end == StreamEnd::Truncated) {
-        return probe.saw_global() || probe.stream_opcodes() >= 8;
+        return probe.saw_global();  // a cut-off protocol 0/1 stream that names no global is not taken for a pickle (digits and text parse as opcodes)
     }
     return false;
 }

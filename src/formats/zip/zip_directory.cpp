@@ -145,11 +145,23 @@ std::optional<Directory> read_directory(Source& source, std::string& error) {
     // Zip64: a locator just before the end record points at the zip64 end record.
     const bool saturated =
         *n_total == 0xffff || *cd_size32 == 0xffffffff || *cd_offset32 == 0xffffffff;
+    std::optional<std::pair<std::uint64_t, std::uint64_t>> locator_moved;  // declared, actual
     if (*end_at >= 20) {
         ByteReader loc(source, *end_at - 20);
         if (loc.u32le() == kLocator64Sig) {
             loc.skip(4);
-            const auto end64_at = loc.u64le();
+            auto end64_at = loc.u64le();
+            // The zip64 end record normally sits right before the locator; data prepended to
+            // the archive shifts it away from where the locator says.
+            const auto has_end64 = [&source](std::uint64_t at) {
+                ByteReader r(source, at);
+                return r.u32le() == kEnd64Sig;
+            };
+            if (end64_at && !has_end64(*end64_at) && *end_at >= 20 + 56 &&
+                has_end64(*end_at - 20 - 56)) {
+                locator_moved = std::make_pair(*end64_at, *end_at - 20 - 56);
+                end64_at = *end_at - 20 - 56;
+            }
             ByteReader e64(source, end64_at.value_or(UINT64_MAX));
             if (end64_at && e64.u32le() == kEnd64Sig) {
                 e64.skip(8 + 2 + 2 + 4 + 4 + 8);
@@ -213,6 +225,12 @@ std::optional<Directory> read_directory(Source& source, std::string& error) {
         }
     }
     dir.leading_bytes = shift;
+    if (locator_moved && locator_moved->second - locator_moved->first != shift) {
+        dir.issues.push_back({"zip.zip64-mismatch",
+                              "the zip64 locator points at " + hex(locator_moved->first) +
+                                  ", but the zip64 end record is at " + hex(locator_moved->second),
+                              static_cast<std::int64_t>(*end_at - 20)});
+    }
     if (cd_offset + shift + cd_size != archive_end) {
         dir.issues.push_back({"archive.malformed",
                               "the central directory ends at " + hex(cd_offset + shift + cd_size) +
@@ -292,15 +310,29 @@ std::optional<Directory> read_directory(Source& source, std::string& error) {
                 e.data_offset = lh.pos();
                 e.local_ok = true;
                 const bool descriptor = (e.flags & 8) != 0;
-                const std::uint32_t lcrc = le32(l + 14), lc = le32(l + 18), lu = le32(l + 22);
+                const std::uint32_t lcrc = le32(l + 14);
+                std::uint64_t lc = le32(l + 18), lu = le32(l + 22);
+                if (lc == 0xffffffff || lu == 0xffffffff) {
+                    // Zip64 local header: both sizes are in its zip64 extra field.
+                    ByteReader lx(source, e.data_offset - lextra_len);
+                    if (const auto lextra = lx.bytes(lextra_len)) {
+                        Sizes local_sizes{lu, lc, 0};
+                        if (apply_zip64(*lextra, local_sizes, true, true, false)) {
+                            lu = local_sizes.uncompressed;
+                            lc = local_sizes.compressed;
+                        }
+                    }
+                }
                 std::vector<std::string> diffs;
                 if (l16(8) != e.method) diffs.push_back("compression method");
                 if ((l16(6) & ~8u) != (e.flags & ~8u)) diffs.push_back("flags");
                 if (!descriptor && lcrc != e.crc) diffs.push_back("CRC");
                 if (!descriptor && lc != 0xffffffff && lc != e.compressed)
-                    diffs.push_back("compressed size");
+                    diffs.push_back("compressed size (" + std::to_string(lc) + " vs " +
+                                    std::to_string(e.compressed) + ")");
                 if (!descriptor && lu != 0xffffffff && lu != e.uncompressed)
-                    diffs.push_back("uncompressed size");
+                    diffs.push_back("uncompressed size (" + std::to_string(lu) + " vs " +
+                                    std::to_string(e.uncompressed) + ")");
                 if (!diffs.empty()) {
                     std::string what;
                     for (const auto& d : diffs)

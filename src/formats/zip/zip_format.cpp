@@ -78,12 +78,15 @@ void scan_member(Source& source, const Entry& e, const ParseContext& context) {
         context.emit(std::move(op));
     };
     if (e.encrypted()) {
-        report("archive.encrypted", "the member is encrypted and cannot be inspected");
-        return;
+        // Flagged as encrypted: no loader decrypts it, but the flag may be a lie meant to
+        // make scanners look away, so stored bytes that are in fact plain are still scanned.
+        report("archive.encrypted",
+               "the member is flagged as encrypted; it cannot be inspected if it really is");
+        if (e.method != 0) return;
     }
     if (e.method == 0) {
         if (e.compressed != e.uncompressed) {
-            report("zip.header-mismatch",
+            report("archive.malformed",
                    "stored member whose compressed size (" + std::to_string(e.compressed) +
                        ") differs from its size (" + std::to_string(e.uncompressed) + ")");
         }
@@ -123,7 +126,18 @@ void scan_member(Source& source, const Entry& e, const ParseContext& context) {
         MemorySource probe(std::move(head.bytes));
         if (!unsupported_container(probe) && !detect_format(probe, e.name)) {
             if (!head.error.empty()) report("archive.malformed", head.error);
-            return;  // not a model format: the loader does not interpret it either
+            // Not a model format: the loader does not interpret it, so it is not inflated.
+            // Whatever extracts the archive does, though: judge its declared ratio.
+            if (e.uncompressed >= limits::kRatioCheckAfter &&
+                e.uncompressed / std::max<std::uint64_t>(e.compressed, 1) >
+                    limits::kMaxCompressionRatio) {
+                report("archive.compression-bomb",
+                       "the member declares " + std::to_string(e.uncompressed) + " bytes from " +
+                           std::to_string(e.compressed) + " compressed (more than " +
+                           std::to_string(limits::kMaxCompressionRatio) +
+                           " times); it is not a model format, so it was not inflated");
+            }
+            return;
         }
     }
     const std::uint64_t cap = limits::kMaxDecompressedMember;
