@@ -84,6 +84,9 @@ inline constexpr std::uint64_t kRatioCheckAfter = std::uint64_t{1} << 20;
 inline constexpr std::uint64_t kMaxCompressionRatio = 200;
 /// Central directory entries read from one zip archive.
 inline constexpr std::uint64_t kMaxZipEntries = 65536;
+/// Longest .npy header read (numpy itself refuses headers over 10,000 bytes unless pickles
+/// are allowed).
+inline constexpr std::uint64_t kNpyMaxHeader = 1u << 20;
 /// Consumed input is released from memory (madvise) in chunks of this size.
 inline constexpr std::uint64_t kReleaseChunk = 16u << 20;
 

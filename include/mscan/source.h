@@ -57,6 +57,21 @@ class MmapSource final : public Source {
     std::uint64_t size_;
 };
 
+/// The first bytes of a larger object whose rest is not at hand (the start of a compressed
+/// member that is not worth decompressing whole): size() is the object's real size, views
+/// beyond the held bytes are empty, so a parser that needs them sees the input as cut short.
+class PrefixSource final : public Source {
+  public:
+    PrefixSource(std::vector<std::uint8_t> head, std::uint64_t full_size)
+        : head_(std::move(head)), size_(full_size < head_.size() ? head_.size() : full_size) {}
+    std::uint64_t size() const override { return size_; }
+    std::span<const std::uint8_t> view(std::uint64_t offset, std::size_t n) override;
+
+  private:
+    std::vector<std::uint8_t> head_;
+    std::uint64_t size_;
+};
+
 /// A window [offset, offset + size) of another source, read in place (a stored zip member,
 /// a tar entry). The parent must outlive it.
 class SliceSource final : public Source {

@@ -72,6 +72,12 @@ void MmapSource::release(std::uint64_t offset, std::uint64_t n) {
     }
 }
 
+std::span<const std::uint8_t> PrefixSource::view(std::uint64_t offset, std::size_t n) {
+    if (offset >= head_.size()) return {};
+    const std::uint64_t avail = head_.size() - offset;
+    return {head_.data() + offset, static_cast<std::size_t>(n < avail ? n : avail)};
+}
+
 SliceSource::SliceSource(Source& parent, std::uint64_t offset, std::uint64_t size)
     : parent_(parent) {
     offset_ = offset < parent.size() ? offset : parent.size();

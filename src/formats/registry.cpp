@@ -6,6 +6,7 @@
 #include <cctype>
 #include <string>
 
+#include "formats/numpy/npy_format.h"
 #include "formats/pickle/pickle_format.h"
 #include "formats/zip/zip_format.h"
 
@@ -16,11 +17,13 @@ constexpr std::array kFormats = {
     Format{"zip",
            "zip archive: PyTorch checkpoint (torch.save >= 1.6), TorchScript, .npz or any other; "
            "members are scanned by their own format",
-           zip::detect, zip::parse},
+           zip::detect, zip::parse, nullptr},
+    Format{"npy", "NumPy .npy array (format 1.0-3.0); object arrays carry a pickle", numpy::detect,
+           numpy::parse, numpy::head_suffices},
     Format{"pickle", "Python pickle stream (protocols 0-5), possibly several back to back",
-           pickle::detect, pickle::parse},
+           pickle::detect, pickle::parse, nullptr},
     Format{"zip", "zip archive with data before it (found by its end record)", zip::detect_embedded,
-           zip::parse},
+           zip::parse, nullptr},
 };
 
 std::string lower_extension(std::string_view path) {
@@ -48,7 +51,6 @@ const char* unsupported_container(Source& source) {
                           [](char a, std::uint8_t b) { return static_cast<std::uint8_t>(a) == b; });
     };
     if (starts("\x89HDF\r\n\x1a\n")) return "HDF5 file (Keras .h5)";
-    if (starts("\x93NUMPY")) return "NumPy .npy file";
     if (starts("GGUF")) return "GGUF file";
     if (starts(std::string_view("\x1f\x8b", 2))) return "gzip-compressed file";
     if (starts("BZh")) return "bzip2-compressed file";

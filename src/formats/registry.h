@@ -20,6 +20,9 @@ struct Format {
     /// Reports every operation loading this content would perform; containers hand their
     /// members back through context.scan_member().
     void (*parse)(Source& source, const ParseContext& context);
+    /// Optional, for containers: whether the first bytes of a compressed member are all this
+    /// format needs (so the rest is not decompressed). nullptr: it needs the whole member.
+    bool (*head_suffices)(Source& head);
 };
 
 /// All formats, in detection order.

@@ -123,8 +123,18 @@ void scan_member(Source& source, const Entry& e, const ParseContext& context) {
     {
         auto head = compress::inflate(source, e.data_offset, length, compress::Wrapper::Raw,
                                       limits::kDetectProbeBytes);
-        MemorySource probe(std::move(head.bytes));
-        if (!unsupported_container(probe) && !detect_format(probe, e.name)) {
+        MemorySource probe(head.bytes);
+        const bool unsupported = unsupported_container(probe) != nullptr;
+        const Format* format = unsupported ? nullptr : detect_format(probe, e.name);
+        if (format && format->head_suffices && head.bytes.size() < e.uncompressed &&
+            format->head_suffices(probe)) {
+            // The start is all this format needs (a .npy header): the rest of the member is
+            // not decompressed; the parser sees the member's declared size.
+            PrefixSource member(std::move(head.bytes), e.uncompressed);
+            context.scan_member(member, e.name);
+            return;
+        }
+        if (!unsupported && !format) {
             if (!head.error.empty()) report("archive.malformed", head.error);
             // Not a model format: the loader does not interpret it, so it is not inflated.
             // Whatever extracts the archive does, though: judge its declared ratio.
