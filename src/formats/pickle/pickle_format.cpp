@@ -4,6 +4,7 @@
 #include <array>
 
 #include "formats/pickle/pickle_machine.h"
+#include "formats/pickle/torch_legacy.h"
 
 namespace mscan::pickle {
 
@@ -18,6 +19,10 @@ bool detect(Source& source, std::string_view extension) {
 }
 
 void parse(Source& source, const ParseContext& context) {
+    if (is_torch_legacy(source)) {
+        scan_torch_legacy(source, context);
+        return;
+    }
     ByteReader reader(source);
     scan_pickle(reader, context.base(), context.sink());
 }

@@ -156,8 +156,9 @@ enum class StreamEnd { Stop, Truncated, InvalidOpcode, Limit };
 
 class Machine {
   public:
-    Machine(ByteReader& reader, const Location& base, const OperationSink* sink)
-        : in_(reader), base_(base), sink_(sink) {}
+    Machine(ByteReader& reader, const Location& base, const OperationSink* sink,
+            const MachineOptions* options = nullptr)
+        : in_(reader), base_(base), sink_(sink), options_(options) {}
 
     /// Runs one stream from the reader's position. `stream_label` goes into locations.
     StreamEnd run_stream(const std::string& stream_label);
@@ -418,6 +419,7 @@ class Machine {
     ByteReader& in_;
     Location base_;
     const OperationSink* sink_;
+    const MachineOptions* options_;
     std::string stream_label_;
 
     std::vector<Value> stack_;
@@ -1471,6 +1473,22 @@ bool Machine::step() {
             } else {
                 pid = pop();
             }
+            if (options_ && options_->on_persistent_id) {
+                std::vector<std::string> parts;
+                auto part = [](const Value& v) {
+                    if (v.lost) return std::string();
+                    if (v.kind == Kind::Str || v.kind == Kind::Global) return v.text;
+                    if (v.kind == Kind::Int) return std::to_string(v.num);
+                    return std::string();
+                };
+                if (pid.kind == Kind::Tuple && pid.node) {
+                    for (const auto& item : pid.node->items)
+                        parts.push_back(part(item));
+                } else {
+                    parts.push_back(part(pid));
+                }
+                options_->on_persistent_id(parts);
+            }
             Value ref = scalar(Kind::PersRef);
             ref.node = new_node();
             ref.node->origin = render(pid, 120);
@@ -1646,7 +1664,7 @@ bool looks_like_stream_start(const ByteReader& at) {
 RunSummary scan_pickle(ByteReader& reader, const Location& base, const OperationSink& sink,
                        const MachineOptions& options) {
     RunSummary summary;
-    Machine machine(reader, base, &sink);
+    Machine machine(reader, base, &sink, &options);
     bool clean = true;
     while (!reader.at_end()) {
         const std::uint64_t start = reader.pos();
@@ -1702,7 +1720,7 @@ RunSummary scan_pickle(ByteReader& reader, const Location& base, const Operation
             }
         }
         const StreamEnd end = machine.run_stream(
-            summary.streams == 1 ? std::string() : "pickle " + std::to_string(summary.streams));
+            summary.streams == 1 ? options.label : "pickle " + std::to_string(summary.streams));
         if (end != StreamEnd::Stop) {
             clean = false;
             break;
@@ -1737,7 +1755,8 @@ bool looks_like_pickle(Source& source, bool extension_suggests_pickle) {
     const StreamEnd end = probe.run_stream("");
     if (end == StreamEnd::Stop) return probe.stream_opcodes() >= 2;
     if (end == StreamEnd::Truncated) {
-        return probe.saw_global();  // a cut-off protocol 0/1 stream that names no global is not taken for a pickle (digits and text parse as opcodes)
+        return probe.saw_global();  // a cut-off protocol 0/1 stream that names no global is not
+                                    // taken for a pickle (digits and text parse as opcodes)
     }
     return false;
 }

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "mscan/operation.h"
 #include "mscan/reader.h"
@@ -29,6 +31,13 @@ struct MachineOptions {
     /// Try the data-only fast path (data_skim.h) on each stream before the machine. Only
     /// tests turn it off, to check that both ways report the same.
     bool fast_path = true;
+    /// Label for the first stream's locations (later streams are "pickle N").
+    std::string label;
+    /// Called for each persistent id (PERSID, BINPERSID) with the parts of the id: a tuple's
+    /// items (strings as text, globals as their name, integers in decimal, anything else
+    /// empty), or the id itself as one part. Lets a loader-specific reader (legacy torch)
+    /// learn which storages the pickle refers to.
+    std::function<void(const std::vector<std::string>& parts)> on_persistent_id;
 };
 
 /// Scans the pickle stream(s) in [reader.pos(), reader.end()) and reports operations to `sink`,
