@@ -6,6 +6,7 @@
 #include <cctype>
 #include <string>
 
+#include "formats/compress/zlib_format.h"
 #include "formats/numpy/npy_format.h"
 #include "formats/pickle/pickle_format.h"
 #include "formats/zip/zip_format.h"
@@ -22,6 +23,8 @@ constexpr std::array kFormats = {
            numpy::parse, numpy::head_suffices},
     Format{"pickle", "Python pickle stream (protocols 0-5), possibly several back to back",
            pickle::detect, pickle::parse, nullptr},
+    Format{"zlib", "a zlib stream (joblib .z compression) holding a format mscan reads",
+           compress::detect_zlib, compress::parse_zlib, nullptr},
     Format{"zip", "zip archive with data before it (found by its end record)", zip::detect_embedded,
            zip::parse, nullptr},
 };

@@ -408,6 +408,7 @@ class Machine {
     void op_stack_global();
     void op_reduce();
     void op_build();
+    void joblib_array(const Value& state);
     void op_newobj(bool ex);
     void op_obj();
     void op_inst(std::string_view module, std::string_view name);
@@ -1036,9 +1037,125 @@ void Machine::op_build() {
     if (!target) return;
     if (receives_method_calls(target->kind)) {
         method_call(*target, "__setstate__", &state, &state + 1, false);
+        if (target->kind == Kind::Object && !target->lost &&
+            (target->text == "joblib.numpy_pickle.NumpyArrayWrapper" ||
+             target->text == "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper")) {
+            joblib_array(state);
+        }
     } else if (!target->lost) {
         anomaly("pickle.bad-type", "BUILD on a " + render(*target, 40));
     }
+}
+
+// joblib.load's unpickler, right after the BUILD of a NumpyArrayWrapper, reads the array from
+// the file itself (joblib/numpy_pickle.py, NumpyArrayWrapper.read_array): for a dtype holding
+// objects, a whole nested pickle (pickle.load); otherwise an optional padding-length byte and
+// that many padding bytes, then prod(shape) * itemsize bytes of data. The machine skips the
+// same bytes, so the stream stays in sync and whatever follows the array is still read.
+void Machine::joblib_array(const Value& state) {
+    auto fail = [this](const std::string& why) {
+        anomaly("joblib.malformed",
+                why +
+                    "; joblib.load's reading of the rest of the file could not be followed, so "
+                    "it was not verified");
+        limit_stop_ = true;
+    };
+    if (state.kind != Kind::Dict || state.lost || !state.node) {
+        fail("the NumpyArrayWrapper state is not a dict mscan can read");
+        return;
+    }
+    auto get = [&state](std::string_view key) -> const Value* {
+        const auto& items = state.node->items;
+        for (std::size_t i = 0; i + 1 < items.size(); i += 2) {
+            if (items[i].kind == Kind::Str && items[i].text == key) return &items[i + 1];
+        }
+        return nullptr;
+    };
+    const Value* dtype = get("dtype");
+    const Value* shape = get("shape");
+    const Value* align = get("numpy_array_alignment_bytes");
+    if (!dtype || dtype->kind != Kind::Object || dtype->lost || !dtype->node ||
+        dtype->node->items.empty() || dtype->node->items[0].kind != Kind::Str) {
+        fail("the NumpyArrayWrapper has no dtype mscan can read");
+        return;
+    }
+    // numpy.dtype's pickled argument: kind letter and item size in bytes ('f8', 'U20', 'O8').
+    const std::string& code = dtype->node->items[0].text;
+    if (code.empty()) {
+        fail("the NumpyArrayWrapper dtype is empty");
+        return;
+    }
+    if (in_frame_ && in_.pos() < frame_end_) {
+        // joblib reads the array from the file, which is already past the buffered frame.
+        fail(
+            "the NumpyArrayWrapper BUILD is not the last opcode of its frame (joblib would read "
+            "the array after the frame while the unpickler continues inside it)");
+        return;
+    }
+    in_frame_ = false;  // the frame ended with the BUILD; the array is outside any frame
+    if (code[0] == 'O') {
+        MachineOptions nested;
+        nested.multiple_streams = false;
+        nested.report_trailing = false;
+        nested.label = "joblib object array at offset " + std::to_string(in_.pos());
+        if (sink_) {
+            const RunSummary run = scan_pickle(in_, base_, *sink_, nested);
+            if (!run.clean) limit_stop_ = true;
+        } else {
+            limit_stop_ = true;
+        }
+        return;
+    }
+    std::uint64_t itemsize = 0;
+    for (std::size_t i = 1; i < code.size(); ++i) {
+        const char c = code[i];
+        if (c < '0' || c > '9' || itemsize > (1u << 30)) {
+            itemsize = 0;
+            break;
+        }
+        itemsize = itemsize * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    if (itemsize == 0) {
+        fail("the NumpyArrayWrapper dtype '" + code.substr(0, 40) + "' has no item size");
+        return;
+    }
+    std::uint64_t count = 1;
+    if (!shape || shape->lost || (shape->kind != Kind::Tuple) ||
+        (shape->num > 0 &&
+         (!shape->node || shape->node->items.size() != static_cast<std::size_t>(shape->num)))) {
+        fail("the NumpyArrayWrapper shape is not a tuple mscan can read");
+        return;
+    }
+    if (shape->node) {
+        for (const auto& d : shape->node->items) {
+            if (d.kind != Kind::Int || d.num < 0) {
+                fail("the NumpyArrayWrapper shape holds something other than sizes");
+                return;
+            }
+            const auto dim = static_cast<std::uint64_t>(d.num);
+            if (dim && count > UINT64_MAX / dim) {
+                fail("the NumpyArrayWrapper shape overflows");
+                return;
+            }
+            count *= dim;
+        }
+    }
+    if (align && align->kind != Kind::None) {
+        const auto pad = in_.u8();
+        if (!pad || !in_.skip(*pad)) {
+            fail("the file ends inside the array's alignment padding");
+            return;
+        }
+    }
+    if (count > UINT64_MAX / itemsize || count * itemsize > in_.remaining()) {
+        anomaly("joblib.malformed", "the array declares " + std::to_string(count) +
+                                        " elements of " + std::to_string(itemsize) +
+                                        " bytes, but only " + std::to_string(in_.remaining()) +
+                                        " bytes remain");
+        limit_stop_ = true;
+        return;
+    }
+    in_.skip(count * itemsize);
 }
 
 // APPEND(S), SETITEM(S), ADDITEMS: the items go into the container below them (counted, the
