@@ -9,6 +9,12 @@
     objects.pkl  >= 200 MB, the dense list with its dicts replaced by collections.OrderedDict
                  objects (a global and a REDUCE per item): data that is not plain data, so the
                  symbolic machine reads every opcode (no data-only fast path).
+    torchzip.pt  2 GiB PyTorch zip checkpoint (torch.save layout): a small data.pkl and two
+                 1 GiB stored tensor records, written sparse. The cost must not depend on the
+                 tensor bytes (never read).
+    joblib.z     >= 500 MB zlib-compressed joblib dump (joblib 1.2 layout: NumpyArrayWrappers
+                 followed by their array bytes), arrays of random bytes: decompression plus
+                 the array-skipping pickle walk.
     small/       1,000 small pickles (a few hundred bytes to a few KB), protocols 0-5, plain
                  builtin data only (no globals), to measure per-file overhead.
 
@@ -32,6 +38,7 @@ import random
 import struct
 import sys
 import time
+import zlib
 
 FRAME_TARGET = 64 * 1024  # CPython's _FRAME_SIZE_TARGET
 FRAME_MIN = 4  # CPython's _FRAME_SIZE_MIN: smaller frames are written without a FRAME header
@@ -251,6 +258,76 @@ def write_dense(out, target_bytes: int | None = None, count: int | None = None,
 
 
 # --------------------------------------------------------------------------------------------
+# torchzip.pt and joblib.z (layouts from samples/make_container_samples.py)
+
+
+def _containers():
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "samples"))
+    import make_container_samples as mcs  # noqa: E402 (stdlib only at import time)
+    return mcs
+
+
+def write_torchzip(path: str, tensor_bytes: int) -> int:
+    """A torch.save-style zip: archive/data.pkl (an OrderedDict of two float32 tensors via
+    _rebuild_tensor_v2 and persistent ids), archive/data/0 and /1 of tensor_bytes each (holes in
+    a sparse file), archive/version. Stored members, as torch writes them. Returns the size."""
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "samples", "containers",
+                       "torch", "benign", "state_dict_stdlib.pt")
+    import zipfile
+    with zipfile.ZipFile(src) as z:
+        pkl_name = next(n for n in z.namelist() if n.endswith("data.pkl"))
+        data_pkl = z.read(pkl_name)
+    members = [("archive/data.pkl", data_pkl, len(data_pkl)),
+               ("archive/data/0", None, tensor_bytes), ("archive/data/1", None, tensor_bytes),
+               ("archive/version", b"3\n", 2)]
+    zero_crc = 0
+    chunk = bytes(64 * MiB)
+    left = tensor_bytes
+    while left:
+        n = min(left, len(chunk))
+        zero_crc = zlib.crc32(chunk[:n] if n < len(chunk) else chunk, zero_crc)
+        left -= n
+    central = bytearray()
+    with open(path, "wb") as fh:
+        for name, data, size in members:
+            offset = fh.tell()
+            crc = zlib.crc32(data) if data is not None else zero_crc
+            nb = name.encode()
+            fh.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, 0, 0x21, crc, size, size,
+                                 len(nb), 0) + nb)
+            if data is not None:
+                fh.write(data)
+            else:
+                fh.seek(size, os.SEEK_CUR)
+            central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 0, 0, 0x21, crc,
+                                   size, size, len(nb), 0, 0, 0, 0, 0o644 << 16, offset) + nb
+        cd_offset = fh.tell()
+        fh.write(central)
+        fh.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members),
+                             len(central), cd_offset, 0))
+        return fh.tell()
+
+
+def write_joblib_z(path: str, target_bytes: int) -> int:
+    """joblib.dump({'layerN': float64 array, ...}, compress=3) as joblib 1.2 lays it out, with
+    random array bytes (weights compress little), zlib level 3. Returns the compressed size."""
+    mcs = _containers()
+    rng = random.Random(7)
+    arrays = {}
+    total, n = 0, 0
+    while total < target_bytes * 1.02:
+        count = 4 * MiB // 8
+        arrays[f"layer{n}"] = mcs.Array("f8", "<", (count,), rng.randbytes(count * 8))
+        total += count * 8
+        n += 1
+    raw = mcs.joblib_raw(arrays)
+    data = mcs.joblib_zlib(raw, 3)
+    with open(path, "wb") as fh:
+        fh.write(data)
+    return len(data)
+
+
+# --------------------------------------------------------------------------------------------
 # payload.pkl
 
 PAYLOAD_SIZES_MIB = (4, 16, 64, 8, 32, 48, 12, 24)
@@ -407,7 +484,7 @@ def selftest() -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "out"))
-    ap.add_argument("--only", default="dense,objects,payload,small", help="comma list of inputs to make")
+    ap.add_argument("--only", default="dense,objects,payload,small,torchzip,joblibz", help="comma list of inputs to make")
     ap.add_argument("--dense-mb", type=int, default=200, help="dense.pkl and objects.pkl size, MiB (default 200)")
     ap.add_argument("--payload-mb", type=int, default=1100, help="payload.pkl size, MiB (default 1100)")
     ap.add_argument("--small-count", type=int, default=1000)
@@ -472,6 +549,30 @@ def main() -> None:
             os.replace(path + ".tmp", path)
             record("objects.pkl", params, size_of(path), items=items)
             print(f"objects.pkl: {size_of(path):,} bytes, {items:,} items ({time.time() - t:.1f}s)")
+
+    if "torchzip" in wanted:
+        path = os.path.join(args.out, "torchzip.pt")
+        params = {"version": 1, "tensor_mib": 1024}
+        if up_to_date("torchzip.pt", params, size_of(path)):
+            print(f"torchzip.pt: up to date ({size_of(path):,} bytes)")
+        else:
+            t = time.time()
+            size = write_torchzip(path + ".tmp", 1024 * MiB)
+            os.replace(path + ".tmp", path)
+            record("torchzip.pt", params, size)
+            print(f"torchzip.pt: {size:,} bytes ({time.time() - t:.1f}s)")
+
+    if "joblibz" in wanted:
+        path = os.path.join(args.out, "joblib.z")
+        params = {"version": 1, "mib": 500}
+        if up_to_date("joblib.z", params, size_of(path)):
+            print(f"joblib.z: up to date ({size_of(path):,} bytes)")
+        else:
+            t = time.time()
+            size = write_joblib_z(path + ".tmp", 500 * 10**6)
+            os.replace(path + ".tmp", path)
+            record("joblib.z", params, size)
+            print(f"joblib.z: {size:,} bytes ({time.time() - t:.1f}s)")
 
     if "payload" in wanted:
         path = os.path.join(args.out, "payload.pkl")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Throughput benchmark for mscan's pickle scanner: builds mscan (Release), makes the inputs
+# Throughput benchmark for mscan's scanners: builds mscan (Release), makes the inputs
 # (bench/make_inputs.py, cached in bench/out/), scans each one RUNS times under /usr/bin/time -v
 # and prints best wall time, throughput and peak RSS against the targets. Warm page cache: one
 # untimed run precedes the timed ones.
@@ -8,7 +8,8 @@
 #   RUNS=10 bench/run.sh         # more timed runs per input (default 5)
 #   bench/run.sh --no-build      # reuse build-bench/mscan as it is
 #   MSCAN=build/mscan bench/run.sh --no-build   # benchmark another binary
-#   bench/run.sh dense           # only some inputs: dense, objects, payload, small
+#   bench/run.sh dense           # only some inputs: dense, objects, payload, small, torchzip,
+#                                # joblibz
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -22,12 +23,12 @@ inputs=()
 for arg in "$@"; do
     case $arg in
         --no-build) build=0 ;;
-        dense|objects|payload|small) inputs+=("$arg") ;;
-        -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        dense|objects|payload|small|torchzip|joblibz) inputs+=("$arg") ;;
+        -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) echo "run.sh: unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
-[[ ${#inputs[@]} -gt 0 ]] || inputs=(dense objects payload small)
+[[ ${#inputs[@]} -gt 0 ]] || inputs=(dense objects payload small torchzip joblibz)
 
 if [[ ! -x /usr/bin/time ]]; then
     echo "== installing GNU time (Debian package 'time')" >&2
@@ -78,6 +79,8 @@ for name in "${inputs[@]}"; do
     case $name in
         dense) path=$OUT/dense.pkl ;;
         objects) path=$OUT/objects.pkl ;;
+        torchzip) path=$OUT/torchzip.pt ;;
+        joblibz) path=$OUT/joblib.z ;;
         payload) path=$OUT/payload.pkl ;;
         small) path=$OUT/small ;;
     esac
@@ -108,6 +111,13 @@ for name in "${inputs[@]}"; do
                 tp = sprintf("%.0f MB/s", mbps)
                 t = sprintf("(no target: every opcode through the symbolic machine); %s RSS < %.0f MB",
                             verdict(rss < mb / 2), mb / 2)
+            } else if (name == "torchzip") {
+                tp = sprintf("%.0f GB/s", mbps / 1000)
+                t = sprintf("%s < 50 ms; %s RSS < 32 MB", verdict(best < 0.05), verdict(rss < 32))
+            } else if (name == "joblibz") {
+                tp = sprintf("%.0f MB/s", mbps)
+                t = sprintf("%s >=200 MB/s (compressed bytes); RSS %.0f MB (no target)",
+                            verdict(mbps >= 200), rss)
             } else if (name == "payload") {
                 tp = sprintf("%.2f GB/s", mbps / 1000)
                 t = sprintf("%s >=5 GB/s; %s RSS < 64 MB", verdict(mbps >= 5000), verdict(rss < 64))

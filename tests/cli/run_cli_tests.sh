@@ -243,6 +243,38 @@ grep -qF 'process-execution' report.txt || fail "report.txt lacks the finding"
 pass "  -o report.txt: written"
 expect_exit 2 -- -o no-such-dir/report.txt benign.pkl
 
+# --- containers -----------------------------------------------------------------------------
+
+echo "# containers"
+S=$MSCAN_SOURCE_DIR/samples/containers
+# A benign torch.save checkpoint passes, whatever its extension.
+expect_exit 0 -- "$S/torch/benign/real_state_dict.pt"
+expect_exit 0 -- "$S/torch/benign/model_weights.bin" "$S/torch/benign/model_weights"
+# A payload inside a member is reported at the member, named through the chain.
+expect_exit 1 -- "$S/torch/hostile/data_pkl_os_system.pt"
+expect_output_contains "data_pkl_os_system.pt!/"
+expect_output_contains "process-execution"
+# Zip readers disagreeing, and a polyglot, are findings of their own.
+expect_exit 1 -- "$S/torch/hostile/bad_crc.pt"
+expect_output_contains "zip-reader-disagreement"
+expect_exit 1 -- "$S/torch/hostile/polyglot_pickle_then_zip.pt"
+expect_output_contains "zip-polyglot"
+# Legacy torch files: every pickle is scanned, the storage area is checked.
+expect_exit 0 -- "$S/legacy/benign/real_legacy_state_dict.pt"
+expect_exit 1 -- "$S/legacy/hostile/sys_info_os_system.pt"
+expect_output_contains "legacy torch: sys info"
+# NumPy: a plain array passes; an object array's pickle is scanned.
+expect_exit 0 -- "$S/numpy/benign/real_save.npy"
+expect_exit 1 -- "$S/numpy/hostile/object_array_os_system.npy"
+expect_output_contains "numpy-object-array"
+# joblib: the payload after the array bytes is found, raw and zlib-compressed.
+expect_exit 1 -- "$S/joblib/hostile/payload_after_array.joblib"
+expect_exit 1 -- "$S/joblib/hostile/payload_after_array.joblib.z"
+expect_output_contains "process-execution"
+# JSON names the member chain.
+expect_exit 1 -- --format json "$S/torch/hostile/nested_zip.pt"
+expect_output_contains '"chain"'
+
 # --- deterministic output -------------------------------------------------------------------
 
 echo "# determinism"

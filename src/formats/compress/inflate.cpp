@@ -8,9 +8,11 @@
 #include "mscan/limits.h"
 
 namespace mscan::compress {
+namespace {
 
-Inflated inflate(Source& source, std::uint64_t offset, std::uint64_t length, Wrapper wrapper,
-                 std::uint64_t max_out) {
+/// The one decompression loop: output goes to `keep` (nullptr: counted and dropped).
+Inflated run(Source& source, std::uint64_t offset, std::uint64_t length, Wrapper wrapper,
+             std::uint64_t max_out, bool want_crc, std::vector<std::uint8_t>* keep) {
     Inflated out;
     z_stream z{};
     const int bits = wrapper == Wrapper::Raw ? -15 : wrapper == Wrapper::Zlib ? 15 : 15 + 16;
@@ -19,8 +21,10 @@ Inflated inflate(Source& source, std::uint64_t offset, std::uint64_t length, Wra
         return out;
     }
     constexpr std::size_t kIn = 1 << 20;
+    constexpr std::size_t kOut = 1 << 20;
+    std::vector<std::uint8_t> scratch;
+    if (!keep) scratch.resize(kOut);
     std::uint64_t fed = 0;
-    std::uint8_t buffer[64 * 1024];
     uLong crc = crc32(0L, Z_NULL, 0);
     int rc = Z_OK;
     while (rc != Z_STREAM_END) {
@@ -35,30 +39,42 @@ Inflated inflate(Source& source, std::uint64_t offset, std::uint64_t length, Wra
                 out.error = "the compressed data is cut short by the end of the file";
                 break;
             }
+            if (fed > 0) source.release(offset + fed - kIn, kIn);  // the previous chunk is done
             z.next_in = const_cast<Bytef*>(chunk.data());
             z.avail_in = static_cast<uInt>(chunk.size());
             fed += chunk.size();
         }
-        z.next_out = buffer;
-        z.avail_out = sizeof buffer;
+        // Room for the next piece of output, never past max_out (+1 to see if more follows).
+        const std::uint64_t room_left = max_out - out.size;
+        const std::size_t room = room_left >= kOut ? kOut : static_cast<std::size_t>(room_left + 1);
+        std::uint8_t* dest;
+        if (keep) {
+            if (keep->capacity() < out.size + room)
+                keep->reserve(std::max<std::uint64_t>(out.size + room, keep->capacity() * 2));
+            keep->resize(out.size + room);
+            dest = keep->data() + out.size;
+        } else {
+            dest = scratch.data();
+        }
+        z.next_out = dest;
+        z.avail_out = static_cast<uInt>(room);
         rc = ::inflate(&z, Z_NO_FLUSH);
+        std::size_t produced = room - z.avail_out;
+        if (produced > room_left) {  // one byte beyond the cap: there is more
+            produced = static_cast<std::size_t>(room_left);
+            out.capped = true;
+        }
+        if (want_crc) crc = crc32(crc, dest, static_cast<uInt>(produced));
+        out.size += produced;
+        if (keep) keep->resize(out.size);
+        if (out.capped) break;
         if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
             out.error = std::string("corrupt compressed data: ") + (z.msg ? z.msg : "zlib error");
             break;
         }
-        const std::size_t produced = sizeof buffer - z.avail_out;
-        const std::size_t room =
-            static_cast<std::size_t>(std::min<std::uint64_t>(produced, max_out - out.bytes.size()));
-        out.bytes.insert(out.bytes.end(), buffer, buffer + room);
-        crc = crc32(crc, buffer, static_cast<uInt>(room));
-        if (room < produced || (out.bytes.size() == max_out && rc != Z_STREAM_END)) {
-            out.capped = true;
-            break;
-        }
         const std::uint64_t consumed = fed - z.avail_in;
-        if (out.bytes.size() >= limits::kRatioCheckAfter &&
-            out.bytes.size() / std::max<std::uint64_t>(consumed, 1) >
-                limits::kMaxCompressionRatio) {
+        if (out.size >= limits::kRatioCheckAfter &&
+            out.size / std::max<std::uint64_t>(consumed, 1) > limits::kMaxCompressionRatio) {
             out.ratio_exceeded = true;
             break;
         }
@@ -67,10 +83,25 @@ Inflated inflate(Source& source, std::uint64_t offset, std::uint64_t length, Wra
             break;
         }
     }
-    out.complete = rc == Z_STREAM_END;
+    out.complete = rc == Z_STREAM_END && !out.capped;
     out.crc32 = static_cast<std::uint32_t>(crc);
     inflateEnd(&z);
     return out;
+}
+
+}  // namespace
+
+Inflated inflate(Source& source, std::uint64_t offset, std::uint64_t length, Wrapper wrapper,
+                 std::uint64_t max_out, bool want_crc) {
+    std::vector<std::uint8_t> bytes;
+    Inflated out = run(source, offset, length, wrapper, max_out, want_crc, &bytes);
+    out.bytes = std::move(bytes);
+    return out;
+}
+
+Inflated inflate_count(Source& source, std::uint64_t offset, std::uint64_t length, Wrapper wrapper,
+                       std::uint64_t max_out, bool want_crc) {
+    return run(source, offset, length, wrapper, max_out, want_crc, nullptr);
 }
 
 }  // namespace mscan::compress

@@ -14,16 +14,21 @@ namespace mscan::compress {
 enum class Wrapper { Raw, Zlib, Gzip };
 
 struct Inflated {
-    std::vector<std::uint8_t> bytes;
-    bool complete = false;        ///< the stream ended properly
-    bool capped = false;          ///< stopped at max_out with more to come
-    bool ratio_exceeded = false;  ///< stopped: output/input beyond the ratio limit
-    std::string error;            ///< corrupt or truncated stream (empty if none)
-    std::uint32_t crc32 = 0;      ///< CRC-32 of `bytes`
+    std::vector<std::uint8_t> bytes;  ///< the output (empty for inflate_count)
+    std::uint64_t size = 0;           ///< bytes produced
+    bool complete = false;            ///< the stream ended properly
+    bool capped = false;              ///< stopped at max_out with more to come
+    bool ratio_exceeded = false;      ///< stopped: output/input beyond the ratio limit
+    std::string error;                ///< corrupt or truncated stream (empty if none)
+    std::uint32_t crc32 = 0;          ///< CRC-32 of the output, if asked for
 };
 
 /// Decompresses [offset, offset + length) of `source`, producing at most `max_out` bytes.
 Inflated inflate(Source& source, std::uint64_t offset, std::uint64_t length, Wrapper wrapper,
-                 std::uint64_t max_out);
+                 std::uint64_t max_out, bool want_crc = true);
+
+/// The same pass without keeping the output: its size, how it ended, its CRC-32 if asked.
+Inflated inflate_count(Source& source, std::uint64_t offset, std::uint64_t length, Wrapper wrapper,
+                       std::uint64_t max_out, bool want_crc);
 
 }  // namespace mscan::compress

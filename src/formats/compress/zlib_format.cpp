@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "formats/compress/inflate.h"
+#include "formats/compress/inflate_source.h"
 #include "formats/registry.h"
 #include "mscan/limits.h"
 
@@ -45,22 +46,23 @@ bool detect_zlib(Source& source, std::string_view) {
 }
 
 void parse_zlib(Source& source, const ParseContext& context) {
-    auto out = inflate(source, 0, source.size(), Wrapper::Zlib, limits::kMaxDecompressedMember);
-    if (!context.take_decompressed(out.bytes.size())) return;
-    if (out.ratio_exceeded) {
+    // Decompressed as a stream: counted first, then read through a window, never held whole.
+    InflateSource member(source, 0, source.size(), Wrapper::Zlib, limits::kMaxDecompressedMember);
+    const Inflated& first = member.first_pass();
+    if (!context.take_decompressed(first.size)) return;
+    if (first.ratio_exceeded) {
         context.anomaly("archive.compression-bomb",
                         "the stream expands more than " +
                             std::to_string(limits::kMaxCompressionRatio) +
                             " times its compressed size; decompression stopped after " +
-                            std::to_string(out.bytes.size()) + " bytes, which were scanned");
-    } else if (out.capped) {
+                            std::to_string(first.size) + " bytes, which were scanned");
+    } else if (first.capped) {
         context.anomaly("limit.exceeded", "the stream is larger than " +
                                               std::to_string(limits::kMaxDecompressedMember >> 20) +
                                               " MiB decompressed; only its start was scanned");
-    } else if (!out.error.empty()) {
-        context.anomaly("archive.malformed", out.error + "; what decompressed was scanned");
+    } else if (!first.error.empty()) {
+        context.anomaly("archive.malformed", first.error + "; what decompressed was scanned");
     }
-    MemorySource member(std::move(out.bytes));
     context.scan_member(member, member_name(context));
 }
 

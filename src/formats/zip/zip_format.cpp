@@ -10,6 +10,7 @@
 #include <cctype>
 
 #include "formats/compress/inflate.h"
+#include "formats/compress/inflate_source.h"
 #include "formats/registry.h"
 #include "formats/zip/zip_directory.h"
 #include "mscan/limits.h"
@@ -150,31 +151,30 @@ void scan_member(Source& source, const Entry& e, const ParseContext& context) {
             return;
         }
     }
+    // The member is decompressed as a stream (counted, then read through a window), so memory
+    // does not grow with its size.
     const std::uint64_t cap = limits::kMaxDecompressedMember;
-    auto full = compress::inflate(source, e.data_offset, length, compress::Wrapper::Raw, cap);
-    if (!context.take_decompressed(full.bytes.size())) return;
+    compress::InflateSource member(source, e.data_offset, length, compress::Wrapper::Raw, cap);
+    const compress::Inflated& full = member.first_pass();
+    if (!context.take_decompressed(full.size)) return;
     if (full.ratio_exceeded) {
         report("archive.compression-bomb",
                "the member expands more than " + std::to_string(limits::kMaxCompressionRatio) +
                    " times its compressed size; decompression stopped after " +
-                   std::to_string(full.bytes.size()) + " bytes, which were scanned");
+                   std::to_string(full.size) + " bytes, which were scanned");
     } else if (full.capped) {
         report("limit.exceeded", "the member is larger than " + std::to_string(cap >> 20) +
                                      " MiB decompressed; only its start was scanned");
     } else if (!full.error.empty()) {
         report("archive.malformed", full.error + "; what decompressed was scanned");
     }
-    const bool whole = full.complete;
-    const std::uint32_t crc = full.crc32;
-    const std::uint64_t size = full.bytes.size();
-    MemorySource member(std::move(full.bytes));
     context.scan_member(member, e.name);
-    if (whole && size != e.uncompressed) {
-        report("zip.header-mismatch", "the member decompresses to " + std::to_string(size) +
+    if (full.complete && full.size != e.uncompressed) {
+        report("zip.header-mismatch", "the member decompresses to " + std::to_string(full.size) +
                                           " bytes, not the " + std::to_string(e.uncompressed) +
                                           " its header declares");
     }
-    if (whole && crc != e.crc) {
+    if (full.complete && full.crc32 != e.crc) {
         report("zip.bad-crc",
                "the member's CRC-32 does not match its data: readers that verify it (Python's "
                "zipfile) refuse the member, readers that do not (torch.load) load it");
