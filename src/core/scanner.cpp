@@ -128,8 +128,10 @@ FileResult scan_source(Source& source, const std::string& display_path, const Ru
     ScanBudget budget;
     const ParseContext context(sink, base, budget);
     format->parse(source, context);
-    // A file read as one format may also end with a zip archive (a polyglot): scan both.
-    if (std::string_view(format->name) != "zip") zip::scan_appended(source, context, format->name);
+    // A file read as one format may also end with a zip archive (a polyglot): scan both. (The
+    // tar reader checks this itself: the end record of a zip member is not the tar's own.)
+    const std::string_view name = format->name;
+    if (name != "zip" && name != "tar") zip::scan_appended(source, context, format->name);
     tidy(findings);
     result.findings = std::move(findings);
     return result;

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <string>
 
+#include "formats/archive/archive_format.h"
 #include "formats/compress/zlib_format.h"
 #include "formats/numpy/npy_format.h"
 #include "formats/pickle/pickle_format.h"
@@ -21,6 +22,22 @@ constexpr std::array kFormats = {
            zip::detect, zip::parse, nullptr},
     Format{"npy", "NumPy .npy array (format 1.0-3.0); object arrays carry a pickle", numpy::detect,
            numpy::parse, numpy::head_suffices},
+    Format{"7z", "7z archive; members are scanned by their own format", archive::detect_7z,
+           archive::parse_7z, nullptr},
+    Format{"gzip", "gzip-compressed file or tar.gz", archive::detect_gzip,
+           archive::parse_compressed, nullptr},
+    Format{"bzip2", "bzip2-compressed file or tar.bz2", archive::detect_bzip2,
+           archive::parse_compressed, nullptr},
+    Format{"xz", "xz-compressed file or tar.xz", archive::detect_xz, archive::parse_compressed,
+           nullptr},
+    Format{"zstd", "zstd-compressed file or tar.zst", archive::detect_zstd,
+           archive::parse_compressed, nullptr},
+    Format{"lz4", "lz4-compressed file or tar.lz4", archive::detect_lz4,
+           archive::parse_compressed, nullptr},
+    Format{"lzma", "lzma-compressed (LZMA alone) file or tar.lzma", archive::detect_lzma,
+           archive::parse_compressed, nullptr},
+    Format{"tar", "tar archive (ustar, pax, GNU, v7); members are scanned by their own format",
+           archive::detect_tar, archive::parse_tar, nullptr},
     Format{"pickle", "Python pickle stream (protocols 0-5), possibly several back to back",
            pickle::detect, pickle::parse, nullptr},
     Format{"zlib", "a zlib stream (joblib .z compression) holding a format mscan reads",
@@ -55,13 +72,6 @@ const char* unsupported_container(Source& source) {
     };
     if (starts("\x89HDF\r\n\x1a\n")) return "HDF5 file (Keras .h5)";
     if (starts("GGUF")) return "GGUF file";
-    if (starts(std::string_view("\x1f\x8b", 2))) return "gzip-compressed file";
-    if (starts("BZh")) return "bzip2-compressed file";
-    if (starts("\xfd"
-               "7zXZ"))
-        return "xz-compressed file";
-    if (starts("7z\xbc\xaf\x27\x1c")) return "7z archive";
-    if (starts(std::string_view("\x28\xb5\x2f\xfd", 4))) return "zstd-compressed file";
     // safetensors: an 8-byte little-endian header length, then a JSON object.
     if (head.size() >= 9 && head[8] == '{') {
         std::uint64_t n = 0;

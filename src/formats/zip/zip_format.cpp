@@ -12,6 +12,7 @@
 #include "formats/compress/inflate.h"
 #include "formats/compress/inflate_source.h"
 #include "formats/registry.h"
+#include "formats/zip/libzip_view.h"
 #include "formats/zip/zip_directory.h"
 #include "mscan/limits.h"
 
@@ -181,9 +182,35 @@ void scan_member(Source& source, const Entry& e, const ParseContext& context) {
     }
 }
 
+/// libzip's reading of the archive against ours (which follows torch.load's).
+void compare_with_libzip(Source& source, const ParseContext& context, const Directory& dir) {
+    const LibzipView other = libzip_view(source);
+    if (!other.opened) {
+        context.anomaly("zip.libzip-refuses",
+                        "libzip (the zip library behind many tools) refuses the archive (" +
+                            other.error + "), while the reader that follows torch.load reads it");
+        return;
+    }
+    std::vector<std::string> ours;
+    for (const auto& e : dir.entries)
+        ours.push_back(e.name);
+    std::vector<std::string> theirs = other.names;
+    std::sort(ours.begin(), ours.end());
+    std::sort(theirs.begin(), theirs.end());
+    if (ours != theirs) {
+        context.anomaly("zip.libzip-differs",
+                        "libzip lists " + std::to_string(theirs.size()) +
+                            " members where the reader that follows torch.load lists " +
+                            std::to_string(ours.size()) +
+                            "; tools built on the two see "
+                            "different archives");
+    }
+}
+
 void parse_directory(Source& source, const ParseContext& context, const Directory& dir) {
     for (const auto& issue : dir.issues)
         context.anomaly(issue.code, issue.evidence, issue.offset);
+    compare_with_libzip(source, context, dir);
 
     const std::string prefix = record_prefix(dir);
     bool torch = false;

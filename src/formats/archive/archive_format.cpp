@@ -1,0 +1,723 @@
+// Archive members back to detection. An uncompressed tar's members are windows of the file
+// (nothing copied, so a checkpoint inside a tar costs what it costs on its own); members of
+// 7z archives and compressed streams are decompressed only far enough to detect their format,
+// kept whole only when they are a format mscan reads, and drained otherwise, so that the ratio
+// check sees every byte the stream produces. libarchive's own errors are reported as it words
+// them; whatever was read before an error is scanned.
+#include "formats/archive/archive_format.h"
+
+#include <archive_entry.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "formats/archive/decoders.h"
+#include "formats/archive/libarchive_io.h"
+#include "formats/pickle/pickle_format.h"
+#include "formats/registry.h"
+#include "formats/zip/zip_directory.h"
+#include "formats/zip/zip_format.h"
+#include "mscan/limits.h"
+
+namespace mscan::archive {
+namespace {
+
+/// Bytes asked of a decoder or of libarchive at a time.
+constexpr std::size_t kChunk = 64 * 1024;
+/// Largest compressed-stream member kept in memory; a larger one is read again as a stream.
+constexpr std::uint64_t kKeepSmall =
+    std::min<std::uint64_t>(StreamSource::kWindow, limits::kMaxDecompressedMember);
+constexpr std::size_t kTarBlock = 512;
+
+bool ratio_exceeded(std::uint64_t out, std::uint64_t in) {
+    return out >= limits::kRatioCheckAfter &&
+           out / std::max<std::uint64_t>(in, 1) > limits::kMaxCompressionRatio;
+}
+
+std::string printable(std::string_view s) {
+    std::string out;
+    for (unsigned char c : s.substr(0, 200)) {
+        if (c >= 0x20 && c < 0x7f) {
+            out += static_cast<char>(c);
+        } else {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", c);
+            out += buf;
+        }
+    }
+    if (s.size() > 200) out += "...";
+    return out;
+}
+
+/// A member name that would write outside the extraction folder, or names a drive (the same
+/// test as for zip members).
+const char* unsafe_path(std::string_view name) {
+    if (name.empty()) return nullptr;
+    if (name.front() == '/' || name.front() == '\\') return "is an absolute path";
+    if (name.size() >= 2 && name[1] == ':' && std::isalpha(static_cast<unsigned char>(name[0])))
+        return "starts with a drive letter";
+    std::size_t start = 0;
+    while (start <= name.size()) {
+        std::size_t end = name.find_first_of("/\\", start);
+        if (end == std::string_view::npos) end = name.size();
+        if (name.substr(start, end - start) == "..") return "has a '..' component";
+        start = end + 1;
+    }
+    return nullptr;
+}
+
+/// The anomaly code for a libarchive error message: libarchive has no error codes that tell
+/// these apart, only its wording.
+const char* classify(const std::string& message) {
+    if (message.find("ncrypt") != std::string::npos) return "archive.encrypted";
+    if (message.find("codec") != std::string::npos ||
+        message.find("nsupported") != std::string::npos ||
+        message.find("not supported") != std::string::npos)
+        return "archive.unsupported-method";
+    return "archive.malformed";
+}
+
+void report_at(const ParseContext& context, const Location& where, const char* code,
+               std::string evidence) {
+    Operation op;
+    op.kind = OpKind::Anomaly;
+    op.name = code;
+    op.evidence = std::move(evidence);
+    op.location = where;
+    context.emit(std::move(op));
+}
+
+/// A decoder held to the compression-ratio limit: past it, the stream ends early.
+class GuardedStream {
+  public:
+    explicit GuardedStream(Decoder& decoder) : decoder_(decoder) {}
+    std::size_t read(std::uint8_t* out, std::size_t n) {
+        if (bomb_) return 0;
+        const std::size_t got = decoder_.read(out, n);
+        produced_ += got;
+        if (ratio_exceeded(produced_, decoder_.consumed())) bomb_ = true;
+        return got;
+    }
+    const Decoder& decoder() const { return decoder_; }
+    std::uint64_t produced() const { return produced_; }
+    bool bomb() const { return bomb_; }
+    /// The stream ended for a reason of its own (a bomb, damage), so what libarchive says
+    /// about the truncated data it got is a consequence, not news.
+    bool failed() const { return bomb_ || !decoder_.error().empty(); }
+
+  private:
+    Decoder& decoder_;
+    std::uint64_t produced_ = 0;
+    bool bomb_ = false;
+};
+
+/// libarchive input over a guarded stream, starting with `head` (bytes already taken from it).
+class StreamInput final : public Input {
+  public:
+    StreamInput(GuardedStream& stream, std::vector<std::uint8_t> head)
+        : stream_(stream), head_(std::move(head)), block_(kChunk) {}
+    la_ssize_t read(const void** block) override {
+        if (!head_sent_) {
+            head_sent_ = true;
+            if (!head_.empty()) {
+                *block = head_.data();
+                return static_cast<la_ssize_t>(head_.size());
+            }
+        }
+        const std::size_t got = stream_.read(block_.data(), block_.size());
+        *block = block_.data();
+        return static_cast<la_ssize_t>(got);
+    }
+    std::uint64_t consumed() const override { return stream_.decoder().consumed(); }
+
+  private:
+    GuardedStream& stream_;
+    std::vector<std::uint8_t> head_;
+    bool head_sent_ = false;
+    std::vector<std::uint8_t> block_;
+};
+
+/// One member's bytes, as far as they were read.
+struct Member {
+    std::vector<std::uint8_t> bytes;  ///< the member (or its start) when it is kept
+    std::uint64_t size = 0;           ///< bytes the member produced, kept or not
+    bool model = false;               ///< a format mscan reads or recognises: it was kept
+    bool head_only = false;           ///< its format needs only the start, which was kept
+    bool capped = false;              ///< longer than kMaxDecompressedMember
+    bool out_of_budget = false;       ///< the file's decompression budget ran out
+    bool failed = false;              ///< the reader failed (the caller knows why)
+    bool charged = false;             ///< what was kept is counted against the file's budget
+    bool streamed = false;            ///< too large to keep: only the start was kept
+};
+
+/// What read_member keeps of a member that is a model format.
+enum class Keep {
+    Whole,  ///< everything, up to the member cap (counted against the file's budget)
+    Small,  ///< everything if it fits the stream window, else only the start: the caller then
+            ///< reads the member again as a stream (and does the budget's accounting)
+};
+
+/// Formats whose reader holds a view of its source while it asks for another (the zip reader
+/// keeps the central directory's view while it reads local headers), which a windowed source
+/// would invalidate: such members are kept whole.
+bool needs_stable_views(const Format* format) {
+    return format && std::string_view(format->name) == "zip";
+}
+
+/// Reads a member through `pull` (la_ssize_t(std::uint8_t*, std::size_t): bytes read, 0 at the
+/// end, negative on error), after `head` (its first bytes, already read). Enough is read to
+/// detect the format; a model format is kept as `keep` says, the rest is drained (read and
+/// counted, so that the ratio check sees it, but not kept).
+template <class Pull>
+Member read_member(Pull&& pull, std::string_view name, const ParseContext& context, Keep keep,
+                   std::vector<std::uint8_t> head = {}) {
+    Member m;
+    m.bytes = std::move(head);
+    m.size = m.bytes.size();
+    std::vector<std::uint8_t> chunk(kChunk);
+    bool ended = false;
+    auto next = [&]() -> std::size_t {
+        const la_ssize_t got = pull(chunk.data(), chunk.size());
+        if (got > 0) {
+            m.size += static_cast<std::uint64_t>(got);
+            return static_cast<std::size_t>(got);
+        }
+        ended = true;
+        m.failed = got < 0;
+        return 0;
+    };
+    auto drain = [&] {
+        while (!ended)
+            next();
+    };
+    while (!ended && m.bytes.size() < limits::kDetectProbeBytes) {
+        const std::size_t got = next();
+        m.bytes.insert(m.bytes.end(), chunk.data(), chunk.data() + got);
+    }
+    MemorySource probe(m.bytes);
+    const bool unsupported = unsupported_container(probe) != nullptr;
+    const Format* format = unsupported ? nullptr : detect_format(probe, name);
+    m.model = unsupported || format != nullptr;
+    // A recognised but unsupported format is reported from its magic bytes alone.
+    m.head_only = m.model && !ended &&
+                  (unsupported || (format->head_suffices && format->head_suffices(probe)));
+    if (!m.model || m.head_only) {
+        if (!m.model) m.bytes.clear();
+        drain();
+        return m;
+    }
+    if (keep == Keep::Small && !needs_stable_views(format)) {
+        const std::size_t start = m.bytes.size();
+        while (!ended) {
+            const std::size_t got = next();
+            if (m.bytes.size() + got > kKeepSmall) {
+                m.bytes.resize(start);
+                m.bytes.shrink_to_fit();
+                m.streamed = true;
+                drain();
+                break;
+            }
+            m.bytes.insert(m.bytes.end(), chunk.data(), chunk.data() + got);
+        }
+        return m;
+    }
+    m.charged = true;
+    if (!context.take_decompressed(m.bytes.size())) {
+        m.out_of_budget = true;
+        m.bytes.clear();
+        return m;
+    }
+    while (!ended) {
+        const std::size_t got = next();
+        if (got == 0) break;
+        const std::uint64_t room =
+            limits::kMaxDecompressedMember -
+            std::min<std::uint64_t>(m.bytes.size(), limits::kMaxDecompressedMember);
+        const std::size_t kept = static_cast<std::size_t>(std::min<std::uint64_t>(got, room));
+        if (kept > 0 && !context.take_decompressed(kept)) {
+            m.out_of_budget = true;
+            return m;
+        }
+        m.bytes.insert(m.bytes.end(), chunk.data(), chunk.data() + kept);
+        if (kept < got) {
+            m.capped = true;
+            drain();
+        }
+    }
+    return m;
+}
+
+/// Hands what was kept of a member to detection and reports the caps it hit.
+void scan_kept(Member& m, const std::string& name, const Location& where,
+               const ParseContext& context) {
+    if (m.capped) {
+        report_at(context, where, "limit.exceeded",
+                  "the member is larger than " +
+                      std::to_string(limits::kMaxDecompressedMember >> 20) +
+                      " MiB decompressed; only its start was scanned");
+    }
+    if (!m.model || m.bytes.empty()) return;
+    if (m.head_only) {
+        PrefixSource member(std::move(m.bytes), m.size);
+        context.scan_member(member, name);
+    } else {
+        MemorySource member(std::move(m.bytes));
+        context.scan_member(member, name);
+    }
+}
+
+/// An archive being walked entry by entry.
+struct Walk {
+    Walk(struct archive* a, Input& in, Source* in_place_source, const ParseContext& ctx,
+         const GuardedStream* from = nullptr)
+        : archive(a), input(in), in_place(in_place_source), context(ctx), stream(from) {}
+    struct archive* archive;
+    Input& input;
+    /// The archive's own source when it is an uncompressed tar: members are read in place.
+    Source* in_place;
+    const ParseContext& context;
+    /// The stream the archive is decompressed from, if any.
+    const GuardedStream* stream;
+    std::uint64_t produced = 0;  ///< member bytes libarchive produced (for the ratio)
+    bool bomb = false;
+    /// Where members read in place as zip archives lie in the source: a zip end record in one
+    /// of them belongs to that member, not to the tar.
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> zip_members;
+    /// Damaged headers skipped, the first one's message, and where the last one ended.
+    std::uint64_t damaged = 0;
+    std::string first_damage;
+    la_int64_t damage_position = -1;
+};
+
+enum class WalkEnd { Complete, Stopped };
+
+std::string entry_name(struct archive_entry* entry) {
+    const char* name = archive_entry_pathname_utf8(entry);
+    if (!name) name = archive_entry_pathname(entry);
+    return name && *name ? name : "<unnamed>";
+}
+
+/// The current entry's data as libarchive hands it over, block by block. (archive_read_data
+/// would drop the bytes of a block when the next one fails, and a truncated member's payload
+/// is exactly what must not be lost.) Holes of sparse entries read as zeros.
+class EntryData {
+  public:
+    explicit EntryData(Walk& walk) : walk_(walk) {}
+    /// Bytes read into `out`, 0 at the end of the entry, or a negative libarchive status.
+    la_ssize_t read(std::uint8_t* out, std::size_t n) {
+        if (walk_.bomb) return 0;
+        // Empty blocks carry nothing; libarchive's progress bounds them, and so does this.
+        for (int empty = 0; left_ == 0 && hole_ == 0; ++empty) {
+            if (empty == kMaxEmptyBlocks) return 0;
+            const void* block = nullptr;
+            std::size_t size = 0;
+            la_int64_t offset = 0;
+            const int rc = archive_read_data_block(walk_.archive, &block, &size, &offset);
+            if (rc == ARCHIVE_EOF) return 0;
+            if (rc < ARCHIVE_WARN) {
+                error_ = rc;
+                return rc;
+            }
+            if (offset > 0 && static_cast<std::uint64_t>(offset) > position_)
+                hole_ = static_cast<std::uint64_t>(offset) - position_;
+            block_ = static_cast<const std::uint8_t*>(block);
+            left_ = block ? size : 0;
+        }
+        std::size_t got = 0;
+        if (hole_ > 0) {
+            got = static_cast<std::size_t>(std::min<std::uint64_t>(n, hole_));
+            std::memset(out, 0, got);
+            hole_ -= got;
+        } else {
+            got = std::min(n, left_);
+            std::memcpy(out, block_, got);
+            block_ += got;
+            left_ -= got;
+        }
+        position_ += got;
+        walk_.produced += got;
+        if (ratio_exceeded(walk_.produced, walk_.input.consumed())) walk_.bomb = true;
+        return static_cast<la_ssize_t>(got);
+    }
+    int error() const { return error_; }
+
+  private:
+    static constexpr int kMaxEmptyBlocks = 1024;
+    Walk& walk_;
+    const std::uint8_t* block_ = nullptr;
+    std::size_t left_ = 0;
+    std::uint64_t hole_ = 0;
+    std::uint64_t position_ = 0;
+    int error_ = ARCHIVE_OK;
+};
+
+/// Reads one regular member; false when the walk must stop (reported).
+bool read_entry(Walk& w, struct archive_entry* entry, const std::string& name,
+                const Location& where) {
+    const ParseContext& context = w.context;
+    // An uncompressed tar member is a window of the file: the data follows the header(s).
+    if (w.in_place && archive_entry_sparse_count(entry) == 0 && archive_entry_size_is_set(entry)) {
+        const la_int64_t at = archive_filter_bytes(w.archive, 0);
+        const la_int64_t size = archive_entry_size(entry);
+        if (at >= 0 && size >= 0) {
+            Source& source = *w.in_place;
+            const auto offset = static_cast<std::uint64_t>(at);
+            const std::uint64_t avail = source.size() - std::min(offset, source.size());
+            if (static_cast<std::uint64_t>(size) > avail) {
+                report_at(context, where, "archive.malformed",
+                          "the member declares " + std::to_string(size) + " bytes but only " +
+                              std::to_string(avail) +
+                              " are left in the file; what is there was scanned");
+            }
+            SliceSource member(source, offset, static_cast<std::uint64_t>(size));
+            const Format* format = context.scan_member(member, name);
+            if (format && std::string_view(format->name) == "zip")
+                w.zip_members.emplace_back(offset, offset + member.size());
+            return true;
+        }
+    }
+    EntryData data(w);
+    auto pull = [&data](std::uint8_t* out, std::size_t n) { return data.read(out, n); };
+    Member m = read_member(pull, name, context, Keep::Whole);
+    const bool budget = m.out_of_budget;
+    std::string message = m.failed ? error_text(w.archive) : std::string();
+    scan_kept(m, name, where, context);
+    if (w.bomb) {
+        report_at(context, where, "archive.compression-bomb",
+                  "the archive's members expand more than " +
+                      std::to_string(limits::kMaxCompressionRatio) +
+                      " times the bytes read from it; reading stopped after " +
+                      std::to_string(w.produced) + " bytes, and what was kept was scanned");
+        return false;
+    }
+    if (budget) return false;  // reported by take_decompressed
+    if (!message.empty()) {
+        if (!(w.stream && w.stream->failed())) {
+            report_at(context, where, classify(message),
+                      "libarchive: " + message + "; what was read of the member was scanned");
+        }
+        return data.error() > ARCHIVE_FATAL;  // a failed entry; the next may still be readable
+    }
+    return true;
+}
+
+WalkEnd walk_headers(Walk& w) {
+    const ParseContext& context = w.context;
+    for (;;) {
+        struct archive_entry* entry = nullptr;
+        const int rc = archive_read_next_header(w.archive, &entry);
+        if (rc == ARCHIVE_EOF) return WalkEnd::Complete;
+        if (rc == ARCHIVE_RETRY) {
+            // A damaged header, skipped: libarchive looks for the next valid one.
+            const la_int64_t at = archive_filter_bytes(w.archive, 0);
+            if (w.damaged++ == 0) w.first_damage = error_text(w.archive);
+            if (at > w.damage_position) {
+                w.damage_position = at;
+                continue;
+            }
+        }
+        if (rc < ARCHIVE_WARN || rc == ARCHIVE_RETRY) {
+            if (!(w.stream && w.stream->failed())) {
+                const std::string message = error_text(w.archive);
+                context.anomaly(classify(message), "libarchive: " + message +
+                                                       "; the members before this point were "
+                                                       "scanned, the rest were NOT");
+            }
+            return WalkEnd::Stopped;
+        }
+        const std::string name = entry_name(entry);
+        const Location where = context.member_location(name);
+        if (rc == ARCHIVE_WARN) {
+            const std::string message = error_text(w.archive);
+            // Name conversions to the C locale are libarchive's business, not the archive's.
+            if (message.find("convert") == std::string::npos)
+                report_at(context, where, "archive.malformed", "libarchive: " + message);
+        }
+        if (const char* why = unsafe_path(name)) {
+            report_at(context, where, "archive.unsafe-path",
+                      std::string("the member name ") + why +
+                          ": extracting the archive writes outside its folder");
+        }
+        if (const char* target = archive_entry_hardlink(entry)) {
+            report_at(context, where, "archive.unsafe-path",
+                      "the member is a hard link to '" + printable(target) +
+                          "': extracting it links to another file; it was not followed");
+            continue;
+        }
+        const auto type = archive_entry_filetype(entry);
+        if (type == AE_IFLNK) {
+            const char* target = archive_entry_symlink(entry);
+            report_at(context, where, "archive.unsafe-path",
+                      "the member is a symbolic link to '" + printable(target ? target : "") +
+                          "': extracting it can redirect later writes; it was not followed");
+            continue;
+        }
+        if (type != AE_IFREG) continue;  // directories, devices, FIFOs: no content
+        if (archive_entry_is_encrypted(entry)) {
+            report_at(context, where, "archive.encrypted",
+                      "the member is encrypted, so it cannot be inspected; it was NOT scanned");
+            continue;
+        }
+        if (!context.take_member()) return WalkEnd::Stopped;
+        if (!read_entry(w, entry, name, where)) return WalkEnd::Stopped;
+    }
+}
+
+/// Walks every entry, then reports damaged headers that were skipped on the way.
+WalkEnd walk_entries(Walk& w) {
+    const WalkEnd end = walk_headers(w);
+    if (w.damaged > 0) {
+        w.context.anomaly("archive.malformed",
+                          "libarchive: " + w.first_damage + " (" + std::to_string(w.damaged) +
+                              " damaged header block(s) skipped): GNU tar and bsdtar skip to the "
+                              "next valid header, Python's tarfile stops at the first one; the "
+                              "members after them were scanned too");
+    }
+    return end;
+}
+
+/// The member name for a decompressed stream: the file's name without its compression
+/// extension ("model.pkl.gz" -> "model.pkl", "x.tgz" -> "x.tar"), or "<decompressed>".
+std::string decompressed_name(const ParseContext& context) {
+    const auto& chain = context.base().chain;
+    std::string_view name = chain.empty() ? std::string_view() : std::string_view(chain.back());
+    const auto slash = name.find_last_of("/\\");
+    if (slash != std::string_view::npos) name.remove_prefix(slash + 1);
+    std::string lower(name);
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    struct Suffix {
+        std::string_view suffix, replacement;
+    };
+    static constexpr Suffix kSuffixes[] = {
+        {".gz", ""},       {".gzip", ""},    {".bz2", ""},     {".bzip2", ""},    {".xz", ""},
+        {".lzma", ""},     {".zst", ""},     {".zstd", ""},    {".lz4", ""},      {".tgz", ".tar"},
+        {".tbz2", ".tar"}, {".tbz", ".tar"}, {".txz", ".tar"}, {".tzst", ".tar"},
+    };
+    for (const auto& s : kSuffixes) {
+        if (lower.size() > s.suffix.size() &&
+            lower.compare(lower.size() - s.suffix.size(), s.suffix.size(), s.suffix) == 0) {
+            return std::string(name.substr(0, name.size() - s.suffix.size())) +
+                   std::string(s.replacement);
+        }
+    }
+    return "<decompressed>";
+}
+
+/// A tar decompressed from `stream` (whose first bytes are `head`).
+void read_compressed_tar(GuardedStream& stream, std::vector<std::uint8_t> head,
+                         const ParseContext& context) {
+    StreamInput input(stream, std::move(head));
+    std::string error;
+    const auto archive = open_archive(input, Layout::Tar, Compression::None, error);
+    if (!archive) {
+        if (!stream.failed()) {
+            context.anomaly("archive.malformed",
+                            "the decompressed data starts like a tar archive but libarchive "
+                            "cannot read it (" +
+                                error + "), so it was NOT scanned");
+        }
+        return;
+    }
+    Walk w(archive.get(), input, nullptr, context, &stream);
+    if (walk_entries(w) != WalkEnd::Complete) return;
+    // Past the tar's end: read the rest of the stream too, so that its trailer is checked
+    // and the ratio check sees it.
+    std::vector<std::uint8_t> scratch(kChunk);
+    while (stream.read(scratch.data(), scratch.size()) > 0) {
+    }
+}
+
+/// A compressed stream that is not a tar: one member. A first pass detects its format and
+/// counts its size under the caps; a member larger than the stream window is then read again
+/// as a stream (StreamSource), never held whole (unless its reader needs stable views).
+void read_compressed_member(Source& source, Compression compression, GuardedStream& stream,
+                            std::vector<std::uint8_t> head, const ParseContext& context) {
+    if (!context.take_member()) return;
+    const std::string name = decompressed_name(context);
+    const Location where = context.member_location(name);
+    auto pull = [&stream](std::uint8_t* out, std::size_t n) -> la_ssize_t {
+        return static_cast<la_ssize_t>(stream.read(out, n));
+    };
+    Member m = read_member(pull, name, context, Keep::Small, std::move(head));
+    if (!m.model) return;
+    if (!m.streamed) {
+        if (m.charged || context.take_decompressed(m.bytes.size()))
+            scan_kept(m, name, where, context);
+        return;
+    }
+    const std::uint64_t size = std::min(m.size, limits::kMaxDecompressedMember);
+    if (m.size > size) {
+        report_at(context, where, "limit.exceeded",
+                  "the member is larger than " +
+                      std::to_string(limits::kMaxDecompressedMember >> 20) +
+                      " MiB decompressed; only its start was scanned");
+    }
+    if (!context.take_decompressed(size)) return;
+    StreamSource member(source, compression, size);
+    context.scan_member(member, name);
+}
+
+bool starts_with(Source& source, std::string_view magic) {
+    const auto head = source.view(0, magic.size());
+    return head.size() == magic.size() && std::memcmp(head.data(), magic.data(), magic.size()) == 0;
+}
+
+/// A tar header's first field is a free-form name, so a file can be a tar archive and a pickle
+/// at once: pickle.load and joblib.load run the pickle, tar readers extract the archive. When
+/// the pickle reading imports or calls anything, it is scanned and reported as well.
+void scan_pickle_reading(Source& source, const ParseContext& context) {
+    if (!pickle::detect(source, "")) return;
+    // First pass: does it import or call anything? (Names that merely parse as opcodes,
+    // "a.pkl" being APPEND then STOP, are no pickle reading.) Nothing is kept.
+    bool code = false;
+    const OperationSink probe_sink = [&code](Operation&& op) {
+        code = code || op.kind != OpKind::Anomaly;
+    };
+    pickle::parse(source,
+                  ParseContext(probe_sink, context.base(), context.budget(), context.depth()));
+    if (!code) return;
+    context.anomaly("container.polyglot",
+                    "the file is a tar archive and also a pickle that imports or calls globals: "
+                    "pickle.load and joblib.load run the pickle, tar readers extract the "
+                    "archive; both were scanned",
+                    0);
+    pickle::parse(source, context);
+}
+
+/// Parses a tar numeric field: octal digits, optionally space-led, ended by space or NUL.
+bool tar_octal(std::span<const std::uint8_t> field, std::uint64_t& value) {
+    std::size_t i = 0;
+    while (i < field.size() && field[i] == ' ')
+        ++i;
+    const std::size_t first = i;
+    value = 0;
+    while (i < field.size() && field[i] >= '0' && field[i] <= '7') {
+        value = value << 3 | static_cast<std::uint64_t>(field[i] - '0');
+        ++i;
+    }
+    if (i == first || i - first > 12) return false;
+    return i == field.size() || field[i] == ' ' || field[i] == 0;
+}
+
+}  // namespace
+
+bool looks_like_tar_header(std::span<const std::uint8_t> block) {
+    if (block.size() < kTarBlock) return false;
+    if (std::memcmp(block.data() + 257, "ustar", 5) == 0) return true;
+    std::uint64_t declared = 0;
+    if (!tar_octal(block.subspan(148, 8), declared)) return false;
+    std::uint64_t sum = 0;
+    std::int64_t signed_sum = 0;
+    for (std::size_t i = 0; i < kTarBlock; ++i) {
+        const bool in_field = i >= 148 && i < 156;
+        sum += in_field ? ' ' : block[i];
+        signed_sum += in_field ? ' ' : static_cast<signed char>(block[i]);
+    }
+    return declared == sum || static_cast<std::int64_t>(declared) == signed_sum;
+}
+
+bool detect_tar(Source& source, std::string_view) {
+    return looks_like_tar_header(source.view(0, kTarBlock));
+}
+
+bool detect_7z(Source& source, std::string_view) {
+    return starts_with(source, "7z\xbc\xaf\x27\x1c");
+}
+
+bool detect_gzip(Source& source, std::string_view) {
+    return sniff_compression(source) == Compression::Gzip;
+}
+bool detect_bzip2(Source& source, std::string_view) {
+    return sniff_compression(source) == Compression::Bzip2;
+}
+bool detect_xz(Source& source, std::string_view) {
+    return sniff_compression(source) == Compression::Xz;
+}
+bool detect_lzma(Source& source, std::string_view) {
+    return sniff_compression(source) == Compression::Lzma;
+}
+bool detect_zstd(Source& source, std::string_view) {
+    return sniff_compression(source) == Compression::Zstd;
+}
+bool detect_lz4(Source& source, std::string_view) {
+    return sniff_compression(source) == Compression::Lz4;
+}
+
+void parse_tar(Source& source, const ParseContext& context) {
+    scan_pickle_reading(source, context);
+    SourceInput input(source);
+    std::string error;
+    const auto archive = open_archive(input, Layout::Tar, Compression::None, error);
+    if (!archive) {
+        context.anomaly("archive.malformed", "not a readable tar archive (libarchive: " + error +
+                                                 "), so it was NOT scanned");
+        zip::scan_appended(source, context, "tar");
+        return;
+    }
+    Walk w(archive.get(), input, &source, context);
+    walk_entries(w);
+    // A zip end record outside every zip member: the file is also a zip archive (a polyglot).
+    const auto end = zip::find_end_record(source);
+    if (!end) return;
+    for (const auto& [from, to] : w.zip_members)
+        if (*end >= from && *end < to) return;
+    zip::scan_appended(source, context, "tar");
+}
+
+void parse_7z(Source& source, const ParseContext& context) {
+    SourceInput input(source);
+    std::string error;
+    const auto archive = open_archive(input, Layout::SevenZip, Compression::None, error);
+    if (!archive) {
+        context.anomaly(classify(error), "not a readable 7z archive (libarchive: " + error +
+                                             "), so it was NOT scanned");
+        return;
+    }
+    Walk w(archive.get(), input, nullptr, context);
+    walk_entries(w);
+}
+
+void parse_compressed(Source& source, const ParseContext& context) {
+    const Compression compression = sniff_compression(source);
+    if (compression == Compression::None) return;
+    const std::string what = compression_name(compression);
+    if (compression != Compression::Gzip && !libarchive_has_filter(compression)) {
+        context.anomaly("archive.unsupported-method",
+                        "the file is " + what + "-compressed and this build of libarchive has no " +
+                            what + " decoder, so it was NOT scanned");
+        return;
+    }
+    const auto decoder = open_decoder(source, compression);
+    GuardedStream stream(*decoder);
+    std::vector<std::uint8_t> head(kTarBlock);
+    std::size_t got = 0;
+    while (got < head.size()) {
+        const std::size_t n = stream.read(head.data() + got, head.size() - got);
+        if (n == 0) break;
+        got += n;
+    }
+    head.resize(got);
+    if (looks_like_tar_header(head)) {
+        read_compressed_tar(stream, std::move(head), context);
+    } else {
+        read_compressed_member(source, compression, stream, std::move(head), context);
+    }
+    if (stream.bomb()) {
+        context.anomaly("archive.compression-bomb",
+                        "the " + what + " stream expands more than " +
+                            std::to_string(limits::kMaxCompressionRatio) +
+                            " times its compressed size; decompression stopped after " +
+                            std::to_string(stream.produced()) +
+                            " bytes, and what was kept was scanned");
+    } else if (!decoder->error().empty()) {
+        context.anomaly("archive.malformed",
+                        what + ": " + decoder->error() + "; what decompressed before was scanned");
+    }
+}
+
+}  // namespace mscan::archive
