@@ -82,6 +82,9 @@ inline constexpr std::uint64_t kRatioCheckAfter = std::uint64_t{1} << 20;
 /// Decompressed : compressed ratio beyond which a member is treated as a compression bomb
 /// (real model members compress at most ~10:1 except runs of zeros; zip bombs reach 1000:1).
 inline constexpr std::uint64_t kMaxCompressionRatio = 200;
+/// Bytes of one zip archive's central directory read (at most 65,536 entries of up to ~196 KiB
+/// each could be more; real directories are a few MB at most).
+inline constexpr std::uint64_t kMaxZipDirectoryBytes = std::uint64_t{256} << 20;
 /// Central directory entries read from one zip archive.
 inline constexpr std::uint64_t kMaxZipEntries = 65536;
 /// Longest .npy header read (numpy itself refuses headers over 10,000 bytes unless pickles

@@ -1,9 +1,10 @@
 // Archive members back to detection. An uncompressed tar's members are windows of the file
 // (nothing copied, so a checkpoint inside a tar costs what it costs on its own); members of
 // 7z archives and compressed streams are decompressed only far enough to detect their format,
-// kept whole only when they are a format mscan reads, and drained otherwise, so that the ratio
-// check sees every byte the stream produces. libarchive's own errors are reported as it words
-// them; whatever was read before an error is scanned.
+// kept whole only when they are a format mscan reads (a large single compressed stream is read
+// a second time as a stream instead), and drained otherwise, so that the ratio check sees every
+// byte the stream produces. libarchive's own errors are reported as it words them; whatever
+// was read before an error is scanned.
 #include "formats/archive/archive_format.h"
 
 #include <archive_entry.h>

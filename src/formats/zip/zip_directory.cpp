@@ -246,9 +246,29 @@ std::optional<Directory> read_directory(Source& source, std::string& error) {
         count = limits::kMaxZipEntries;
     }
 
-    ByteReader cd(source, cd_offset + shift, cd_offset + shift + cd_size);
+    // The central directory is copied out first: reading local headers below views the source
+    // again, which invalidates earlier views of a windowed source (a decompressed member).
+    if (cd_size > limits::kMaxZipDirectoryBytes) {
+        error = "the central directory is " + std::to_string(cd_size) + " bytes, more than the " +
+                std::to_string(limits::kMaxZipDirectoryBytes) + " mscan reads";
+        return std::nullopt;
+    }
+    std::vector<std::uint8_t> cd_bytes;
+    {
+        ByteReader whole(source, cd_offset + shift, cd_offset + shift + cd_size);
+        while (!whole.at_end()) {
+            const std::size_t n =
+                static_cast<std::size_t>(std::min<std::uint64_t>(whole.remaining(), 1 << 20));
+            const auto chunk = whole.bytes(n);
+            if (!chunk) break;
+            cd_bytes.insert(cd_bytes.end(), chunk->begin(), chunk->end());
+        }
+    }
+    MemorySource cd_source(std::move(cd_bytes));
+    ByteReader cd(cd_source);
+    const std::uint64_t cd_base = cd_offset + shift;  // cd.pos() + cd_base: offset in the file
     for (std::uint64_t i = 0; i < count; ++i) {
-        const std::uint64_t at = cd.pos();
+        const std::uint64_t at = cd_base + cd.pos();
         const auto head = cd.bytes(46);
         if (!head || le32(head->data()) != kCentralSig) {
             dir.issues.push_back({"archive.malformed",
