@@ -7,12 +7,17 @@
 namespace mscan {
 
 void ParseContext::anomaly(std::string code, std::string evidence, std::int64_t offset) const {
+    Location where = base_;
+    where.offset = offset;
+    anomaly_at(where, std::move(code), std::move(evidence));
+}
+
+void ParseContext::anomaly_at(const Location& where, std::string code, std::string evidence) const {
     Operation op;
     op.kind = OpKind::Anomaly;
     op.name = std::move(code);
     op.evidence = std::move(evidence);
-    op.location = base_;
-    op.location.offset = offset;
+    op.location = where;
     sink_(std::move(op));
 }
 
@@ -54,12 +59,7 @@ bool ParseContext::take_decompressed(std::uint64_t n) const {
 const Format* ParseContext::scan_member(Source& member, std::string_view name) const {
     const Location where = member_location(name);
     auto report = [&](const char* code, std::string evidence) {
-        Operation op;
-        op.kind = OpKind::Anomaly;
-        op.name = code;
-        op.evidence = std::move(evidence);
-        op.location = where;
-        sink_(std::move(op));
+        anomaly_at(where, code, std::move(evidence));
     };
     if (depth_ + 1 > limits::kMaxNestingDepth) {
         report("limit.exceeded", "containers nested more than " +

@@ -38,6 +38,8 @@ class ParseContext {
     void emit(Operation&& op) const { sink_(std::move(op)); }
     /// Reports an anomaly located in this object (at `offset`, -1 for the object as a whole).
     void anomaly(std::string code, std::string evidence, std::int64_t offset = -1) const;
+    /// Reports an anomaly at `where` (usually a member's location).
+    void anomaly_at(const Location& where, std::string code, std::string evidence) const;
 
     /// The location of a member of this object.
     Location member_location(std::string_view name) const;

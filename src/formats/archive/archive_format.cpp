@@ -18,6 +18,8 @@
 
 #include "formats/archive/decoders.h"
 #include "formats/archive/libarchive_io.h"
+#include "formats/compress/inflate.h"
+#include "formats/member_names.h"
 #include "formats/pickle/pickle_format.h"
 #include "formats/registry.h"
 #include "formats/zip/zip_directory.h"
@@ -34,43 +36,6 @@ constexpr std::uint64_t kKeepSmall =
     std::min<std::uint64_t>(StreamSource::kWindow, limits::kMaxDecompressedMember);
 constexpr std::size_t kTarBlock = 512;
 
-bool ratio_exceeded(std::uint64_t out, std::uint64_t in) {
-    return out >= limits::kRatioCheckAfter &&
-           out / std::max<std::uint64_t>(in, 1) > limits::kMaxCompressionRatio;
-}
-
-std::string printable(std::string_view s) {
-    std::string out;
-    for (unsigned char c : s.substr(0, 200)) {
-        if (c >= 0x20 && c < 0x7f) {
-            out += static_cast<char>(c);
-        } else {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", c);
-            out += buf;
-        }
-    }
-    if (s.size() > 200) out += "...";
-    return out;
-}
-
-/// A member name that would write outside the extraction folder, or names a drive (the same
-/// test as for zip members).
-const char* unsafe_path(std::string_view name) {
-    if (name.empty()) return nullptr;
-    if (name.front() == '/' || name.front() == '\\') return "is an absolute path";
-    if (name.size() >= 2 && name[1] == ':' && std::isalpha(static_cast<unsigned char>(name[0])))
-        return "starts with a drive letter";
-    std::size_t start = 0;
-    while (start <= name.size()) {
-        std::size_t end = name.find_first_of("/\\", start);
-        if (end == std::string_view::npos) end = name.size();
-        if (name.substr(start, end - start) == "..") return "has a '..' component";
-        start = end + 1;
-    }
-    return nullptr;
-}
-
 /// The anomaly code for a libarchive error message: libarchive has no error codes that tell
 /// these apart, only its wording.
 const char* classify(const std::string& message) {
@@ -82,16 +47,6 @@ const char* classify(const std::string& message) {
     return "archive.malformed";
 }
 
-void report_at(const ParseContext& context, const Location& where, const char* code,
-               std::string evidence) {
-    Operation op;
-    op.kind = OpKind::Anomaly;
-    op.name = code;
-    op.evidence = std::move(evidence);
-    op.location = where;
-    context.emit(std::move(op));
-}
-
 /// A decoder held to the compression-ratio limit: past it, the stream ends early.
 class GuardedStream {
   public:
@@ -100,7 +55,7 @@ class GuardedStream {
         if (bomb_) return 0;
         const std::size_t got = decoder_.read(out, n);
         produced_ += got;
-        if (ratio_exceeded(produced_, decoder_.consumed())) bomb_ = true;
+        if (compress::ratio_exceeded(produced_, decoder_.consumed())) bomb_ = true;
         return got;
     }
     const Decoder& decoder() const { return decoder_; }
@@ -256,10 +211,10 @@ Member read_member(Pull&& pull, std::string_view name, const ParseContext& conte
 void scan_kept(Member& m, const std::string& name, const Location& where,
                const ParseContext& context) {
     if (m.capped) {
-        report_at(context, where, "limit.exceeded",
-                  "the member is larger than " +
-                      std::to_string(limits::kMaxDecompressedMember >> 20) +
-                      " MiB decompressed; only its start was scanned");
+        context.anomaly_at(where, "limit.exceeded",
+                           "the member is larger than " +
+                               std::to_string(limits::kMaxDecompressedMember >> 20) +
+                               " MiB decompressed; only its start was scanned");
     }
     if (!m.model || m.bytes.empty()) return;
     if (m.head_only) {
@@ -341,7 +296,7 @@ class EntryData {
         }
         position_ += got;
         walk_.produced += got;
-        if (ratio_exceeded(walk_.produced, walk_.input.consumed())) walk_.bomb = true;
+        if (compress::ratio_exceeded(walk_.produced, walk_.input.consumed())) walk_.bomb = true;
         return static_cast<la_ssize_t>(got);
     }
     int error() const { return error_; }
@@ -369,10 +324,10 @@ bool read_entry(Walk& w, struct archive_entry* entry, const std::string& name,
             const auto offset = static_cast<std::uint64_t>(at);
             const std::uint64_t avail = source.size() - std::min(offset, source.size());
             if (static_cast<std::uint64_t>(size) > avail) {
-                report_at(context, where, "archive.malformed",
-                          "the member declares " + std::to_string(size) + " bytes but only " +
-                              std::to_string(avail) +
-                              " are left in the file; what is there was scanned");
+                context.anomaly_at(where, "archive.malformed",
+                                   "the member declares " + std::to_string(size) +
+                                       " bytes but only " + std::to_string(avail) +
+                                       " are left in the file; what is there was scanned");
             }
             SliceSource member(source, offset, static_cast<std::uint64_t>(size));
             const Format* format = context.scan_member(member, name);
@@ -388,18 +343,20 @@ bool read_entry(Walk& w, struct archive_entry* entry, const std::string& name,
     std::string message = m.failed ? error_text(w.archive) : std::string();
     scan_kept(m, name, where, context);
     if (w.bomb) {
-        report_at(context, where, "archive.compression-bomb",
-                  "the archive's members expand more than " +
-                      std::to_string(limits::kMaxCompressionRatio) +
-                      " times the bytes read from it; reading stopped after " +
-                      std::to_string(w.produced) + " bytes, and what was kept was scanned");
+        context.anomaly_at(where, "archive.compression-bomb",
+                           "the archive's members expand more than " +
+                               std::to_string(limits::kMaxCompressionRatio) +
+                               " times the bytes read from it; reading stopped after " +
+                               std::to_string(w.produced) +
+                               " bytes, and what was kept was scanned");
         return false;
     }
     if (budget) return false;  // reported by take_decompressed
     if (!message.empty()) {
         if (!(w.stream && w.stream->failed())) {
-            report_at(context, where, classify(message),
-                      "libarchive: " + message + "; what was read of the member was scanned");
+            context.anomaly_at(
+                where, classify(message),
+                "libarchive: " + message + "; what was read of the member was scanned");
         }
         return data.error() > ARCHIVE_FATAL;  // a failed entry; the next may still be readable
     }
@@ -436,31 +393,33 @@ WalkEnd walk_headers(Walk& w) {
             const std::string message = error_text(w.archive);
             // Name conversions to the C locale are libarchive's business, not the archive's.
             if (message.find("convert") == std::string::npos)
-                report_at(context, where, "archive.malformed", "libarchive: " + message);
+                context.anomaly_at(where, "archive.malformed", "libarchive: " + message);
         }
         if (const char* why = unsafe_path(name)) {
-            report_at(context, where, "archive.unsafe-path",
-                      std::string("the member name ") + why +
-                          ": extracting the archive writes outside its folder");
+            context.anomaly_at(where, "archive.unsafe-path",
+                               std::string("the member name ") + why +
+                                   ": extracting the archive writes outside its folder");
         }
         if (const char* target = archive_entry_hardlink(entry)) {
-            report_at(context, where, "archive.unsafe-path",
-                      "the member is a hard link to '" + printable(target) +
-                          "': extracting it links to another file; it was not followed");
+            context.anomaly_at(where, "archive.unsafe-path",
+                               "the member is a hard link to '" + printable(target) +
+                                   "': extracting it links to another file; it was not followed");
             continue;
         }
         const auto type = archive_entry_filetype(entry);
         if (type == AE_IFLNK) {
             const char* target = archive_entry_symlink(entry);
-            report_at(context, where, "archive.unsafe-path",
-                      "the member is a symbolic link to '" + printable(target ? target : "") +
-                          "': extracting it can redirect later writes; it was not followed");
+            context.anomaly_at(
+                where, "archive.unsafe-path",
+                "the member is a symbolic link to '" + printable(target ? target : "") +
+                    "': extracting it can redirect later writes; it was not followed");
             continue;
         }
         if (type != AE_IFREG) continue;  // directories, devices, FIFOs: no content
         if (archive_entry_is_encrypted(entry)) {
-            report_at(context, where, "archive.encrypted",
-                      "the member is encrypted, so it cannot be inspected; it was NOT scanned");
+            context.anomaly_at(
+                where, "archive.encrypted",
+                "the member is encrypted, so it cannot be inspected; it was NOT scanned");
             continue;
         }
         if (!context.take_member()) return WalkEnd::Stopped;
@@ -553,10 +512,10 @@ void read_compressed_member(Source& source, Compression compression, GuardedStre
     }
     const std::uint64_t size = std::min(m.size, limits::kMaxDecompressedMember);
     if (m.size > size) {
-        report_at(context, where, "limit.exceeded",
-                  "the member is larger than " +
-                      std::to_string(limits::kMaxDecompressedMember >> 20) +
-                      " MiB decompressed; only its start was scanned");
+        context.anomaly_at(where, "limit.exceeded",
+                           "the member is larger than " +
+                               std::to_string(limits::kMaxDecompressedMember >> 20) +
+                               " MiB decompressed; only its start was scanned");
     }
     if (!context.take_decompressed(size)) return;
     StreamSource member(source, compression, size);

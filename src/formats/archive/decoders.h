@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "formats/archive/libarchive_io.h"
+#include "formats/compress/windowed_source.h"
 #include "mscan/source.h"
 
 namespace mscan::archive {
@@ -44,30 +45,19 @@ std::unique_ptr<Decoder> open_decoder(Source& source, Compression compression);
 /// The first `size` decompressed bytes of a stream as a Source, without holding them whole
 /// (`size` comes from a first pass that read the stream under the caps). Views are served from
 /// a window refilled by decoding forward; a read behind the window starts a new decoder.
-class StreamSource final : public Source {
+class StreamSource final : public compress::WindowedSource {
   public:
     /// `compressed` must outlive this.
     StreamSource(Source& compressed, Compression compression, std::uint64_t size)
-        : compressed_(compressed), compression_(compression), size_(size) {}
-    std::uint64_t size() const override { return size_; }
-    std::span<const std::uint8_t> view(std::uint64_t offset, std::size_t n) override;
-    std::size_t preferred_window() const override { return kWindow; }
-
-    /// Bytes held at once for views (a larger request gets a window of its own size).
-    static constexpr std::size_t kWindow = 16u << 20;
+        : WindowedSource(size), compressed_(compressed), compression_(compression) {}
 
   private:
-    /// Decodes up to `n` bytes into `out` (nullptr: discards them); returns how many.
-    std::size_t produce(std::uint8_t* out, std::size_t n);
+    bool restart() override;
+    std::size_t decode(std::uint8_t* out, std::size_t n) override;
 
     Source& compressed_;
     Compression compression_;
-    std::uint64_t size_;
     std::unique_ptr<Decoder> decoder_;
-    std::uint64_t produced_ = 0;  ///< bytes the current decoder has produced
-    std::vector<std::uint8_t> window_;
-    std::uint64_t window_start_ = 0;
-    std::vector<std::uint8_t> scratch_;
 };
 
 }  // namespace mscan::archive

@@ -73,8 +73,7 @@ Inflated run(Source& source, std::uint64_t offset, std::uint64_t length, Wrapper
             break;
         }
         const std::uint64_t consumed = fed - z.avail_in;
-        if (out.size >= limits::kRatioCheckAfter &&
-            out.size / std::max<std::uint64_t>(consumed, 1) > limits::kMaxCompressionRatio) {
+        if (ratio_exceeded(out.size, consumed)) {
             out.ratio_exceeded = true;
             break;
         }
@@ -90,6 +89,11 @@ Inflated run(Source& source, std::uint64_t offset, std::uint64_t length, Wrapper
 }
 
 }  // namespace
+
+bool ratio_exceeded(std::uint64_t out, std::uint64_t in) {
+    return out >= limits::kRatioCheckAfter &&
+           out / std::max<std::uint64_t>(in, 1) > limits::kMaxCompressionRatio;
+}
 
 Inflated inflate(Source& source, std::uint64_t offset, std::uint64_t length, Wrapper wrapper,
                  std::uint64_t max_out, bool want_crc) {

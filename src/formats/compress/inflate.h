@@ -13,6 +13,10 @@ namespace mscan::compress {
 
 enum class Wrapper { Raw, Zlib, Gzip };
 
+/// Whether `out` decompressed bytes from `in` compressed ones break the compression-ratio
+/// limit (judged once kRatioCheckAfter bytes have come out; mscan/limits.h).
+bool ratio_exceeded(std::uint64_t out, std::uint64_t in);
+
 struct Inflated {
     std::vector<std::uint8_t> bytes;  ///< the output (empty for inflate_count)
     std::uint64_t size = 0;           ///< bytes produced

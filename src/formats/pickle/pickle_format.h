@@ -3,8 +3,8 @@
 
 #include <string_view>
 
-#include "mscan/operation.h"
 #include "formats/context.h"
+#include "mscan/operation.h"
 #include "mscan/source.h"
 
 namespace mscan::pickle {

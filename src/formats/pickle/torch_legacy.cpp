@@ -48,6 +48,17 @@ std::optional<std::vector<std::string>> string_list(Source& source, std::uint64_
     std::map<std::uint64_t, std::string> memo;
     std::optional<std::string> top;  // the last string pushed (for memo puts)
     bool have_list = false;
+    // A 1-byte (short) or 4-byte little-endian operand: memo keys and string lengths.
+    auto operand = [&r](bool one_byte, std::uint64_t& out) {
+        if (one_byte) {
+            const auto v = r.u8();
+            if (v) out = *v;
+            return v.has_value();
+        }
+        const auto v = r.u32le();
+        if (v) out = *v;
+        return v.has_value();
+    };
     while (auto code = r.u8()) {
         std::uint64_t n = 0, key = 0;
         switch (*code) {
@@ -72,29 +83,15 @@ std::optional<std::vector<std::string>> string_list(Source& source, std::uint64_
             case op::MEMOIZE: {
                 if (*code == op::MEMOIZE) {
                     key = memo.size();
-                } else if (*code == op::BINPUT) {
-                    const auto v = r.u8();
-                    if (!v) return std::nullopt;
-                    key = *v;
-                } else {
-                    const auto v = r.u32le();
-                    if (!v) return std::nullopt;
-                    key = *v;
+                } else if (!operand(*code == op::BINPUT, key)) {
+                    return std::nullopt;
                 }
                 memo[key] = top.value_or(std::string());
                 break;
             }
             case op::BINGET:
             case op::LONG_BINGET: {
-                if (*code == op::BINGET) {
-                    const auto v = r.u8();
-                    if (!v) return std::nullopt;
-                    key = *v;
-                } else {
-                    const auto v = r.u32le();
-                    if (!v) return std::nullopt;
-                    key = *v;
-                }
+                if (!operand(*code == op::BINGET, key)) return std::nullopt;
                 const auto it = memo.find(key);
                 if (it == memo.end()) return std::nullopt;
                 top = it->second;
@@ -107,16 +104,7 @@ std::optional<std::vector<std::string>> string_list(Source& source, std::uint64_
             case op::BINSTRING: {
                 const bool short_form =
                     *code == op::SHORT_BINUNICODE || *code == op::SHORT_BINSTRING;
-                if (short_form) {
-                    const auto v = r.u8();
-                    if (!v) return std::nullopt;
-                    n = *v;
-                } else {
-                    const auto v = r.u32le();
-                    if (!v) return std::nullopt;
-                    n = *v;
-                }
-                if (n > 4096) return std::nullopt;
+                if (!operand(short_form, n) || n > 4096) return std::nullopt;
                 const auto b = r.bytes(static_cast<std::size_t>(n));
                 if (!b) return std::nullopt;
                 top = std::string(reinterpret_cast<const char*>(b->data()), b->size());

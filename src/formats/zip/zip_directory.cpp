@@ -7,6 +7,7 @@
 #include <cctype>
 #include <map>
 
+#include "formats/member_names.h"
 #include "mscan/limits.h"
 #include "mscan/reader.h"
 
@@ -30,21 +31,6 @@ std::string hex(std::uint64_t v) {
     char buf[24];
     std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
     return buf;
-}
-
-std::string printable(const std::string& s) {
-    std::string out;
-    for (unsigned char c : s.substr(0, 200)) {
-        if (c >= 0x20 && c < 0x7f) {
-            out += static_cast<char>(c);
-        } else {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", c);
-            out += buf;
-        }
-    }
-    if (s.size() > 200) out += "...";
-    return out;
 }
 
 std::string lower(std::string s) {

@@ -11,6 +11,7 @@
 
 #include "formats/compress/inflate.h"
 #include "formats/compress/inflate_source.h"
+#include "formats/member_names.h"
 #include "formats/registry.h"
 #include "formats/zip/libzip_view.h"
 #include "formats/zip/zip_directory.h"
@@ -28,22 +29,6 @@ std::string lower(std::string_view s) {
 
 bool starts_with(std::string_view s, std::string_view prefix) {
     return s.size() >= prefix.size() && s.substr(0, prefix.size()) == prefix;
-}
-
-/// A member name that would write outside the extraction folder, or names a device/drive.
-const char* unsafe_path(std::string_view name) {
-    if (name.empty()) return nullptr;
-    if (name.front() == '/' || name.front() == '\\') return "is an absolute path";
-    if (name.size() >= 2 && name[1] == ':' && std::isalpha(static_cast<unsigned char>(name[0])))
-        return "starts with a drive letter";
-    std::size_t start = 0;
-    while (start <= name.size()) {
-        std::size_t end = name.find_first_of("/\\", start);
-        if (end == std::string_view::npos) end = name.size();
-        if (name.substr(start, end - start) == "..") return "has a '..' component";
-        start = end + 1;
-    }
-    return nullptr;
 }
 
 /// The record prefix PyTorch's reader uses: the first member's top folder, if every member
@@ -72,12 +57,7 @@ bool is_tensor_record(std::string_view name, std::string_view prefix) {
 void scan_member(Source& source, const Entry& e, const ParseContext& context) {
     const Location where = context.member_location(e.name);
     auto report = [&](const char* code, std::string evidence) {
-        Operation op;
-        op.kind = OpKind::Anomaly;
-        op.name = code;
-        op.evidence = std::move(evidence);
-        op.location = where;
-        context.emit(std::move(op));
+        context.anomaly_at(where, code, std::move(evidence));
     };
     if (e.encrypted()) {
         // Flagged as encrypted: no loader decrypts it, but the flag may be a lie meant to
@@ -140,9 +120,7 @@ void scan_member(Source& source, const Entry& e, const ParseContext& context) {
             if (!head.error.empty()) report("archive.malformed", head.error);
             // Not a model format: the loader does not interpret it, so it is not inflated.
             // Whatever extracts the archive does, though: judge its declared ratio.
-            if (e.uncompressed >= limits::kRatioCheckAfter &&
-                e.uncompressed / std::max<std::uint64_t>(e.compressed, 1) >
-                    limits::kMaxCompressionRatio) {
+            if (compress::ratio_exceeded(e.uncompressed, e.compressed)) {
                 report("archive.compression-bomb",
                        "the member declares " + std::to_string(e.uncompressed) + " bytes from " +
                            std::to_string(e.compressed) + " compressed (more than " +
@@ -239,12 +217,7 @@ void parse_directory(Source& source, const ParseContext& context, const Director
         if (e.is_directory()) continue;
         const Location where = context.member_location(e.name);
         auto report = [&](const char* code, std::string evidence) {
-            Operation op;
-            op.kind = OpKind::Anomaly;
-            op.name = code;
-            op.evidence = std::move(evidence);
-            op.location = where;
-            context.emit(std::move(op));
+            context.anomaly_at(where, code, std::move(evidence));
         };
         if (const char* why = unsafe_path(e.name)) {
             report("archive.unsafe-path", std::string("the member name ") + why +
