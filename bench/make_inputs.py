@@ -15,6 +15,8 @@
     joblib.z     >= 500 MB zlib-compressed joblib dump (joblib 1.2 layout: NumpyArrayWrappers
                  followed by their array bytes), arrays of random bytes: decompression plus
                  the array-skipping pickle walk.
+    model.safetensors  2 GiB safetensors file, sparse: a header of 290 BF16/F32 tensors shaped
+                 like a small transformer's, then holes. Only the header may be read.
     small/       1,000 small pickles (a few hundred bytes to a few KB), protocols 0-5, plain
                  builtin data only (no globals), to measure per-file overhead.
 
@@ -258,6 +260,46 @@ def write_dense(out, target_bytes: int | None = None, count: int | None = None,
 
 
 # --------------------------------------------------------------------------------------------
+# model.safetensors
+
+
+def write_safetensors(path: str, data_bytes: int) -> int:
+    """A safetensors file as safetensors.torch.save_file lays it out (header padded with spaces
+    to a multiple of 8, tensors back to back in header order), 24 layers of attention and MLP
+    weights in BF16 plus F32 norms, the last tensor sized so the data is exactly data_bytes.
+    The data is a hole in a sparse file. Returns the size."""
+    hidden, layers = 2048, 24
+    shapes = []
+    for i in range(layers):
+        for part in ("q_proj", "k_proj", "v_proj", "o_proj"):
+            shapes.append((f"model.layers.{i}.self_attn.{part}.weight", "BF16", [hidden, hidden]))
+        for part in ("gate_proj", "up_proj"):
+            shapes.append((f"model.layers.{i}.mlp.{part}.weight", "BF16", [4 * hidden, hidden]))
+        shapes.append((f"model.layers.{i}.mlp.down_proj.weight", "BF16", [hidden, 4 * hidden]))
+        for part in ("input_layernorm", "post_attention_layernorm", "self_attn.q_norm",
+                     "self_attn.k_norm", "mlp.norm"):
+            shapes.append((f"model.layers.{i}.{part}.weight", "F32", [hidden]))
+    size = {"BF16": 2, "F32": 4}
+    used = sum(size[d] * (s[0] * (s[1] if len(s) > 1 else 1)) for _, d, s in shapes)
+    assert used < data_bytes and (data_bytes - used) % (2 * hidden) == 0
+    shapes.append(("lm_head.weight", "BF16", [(data_bytes - used) // (2 * hidden), hidden]))
+    header, offset = {"__metadata__": {"format": "pt"}}, 0
+    for name, dtype, shape in shapes:
+        n = size[dtype]
+        for d in shape:
+            n *= d
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [offset, offset + n]}
+        offset += n
+    assert offset == data_bytes
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path, "wb") as fh:
+        fh.write(struct.pack("<Q", len(text)) + text)
+        fh.truncate(8 + len(text) + data_bytes)
+    return 8 + len(text) + data_bytes
+
+
+# --------------------------------------------------------------------------------------------
 # torchzip.pt and joblib.z (layouts from samples/make_container_samples.py)
 
 
@@ -484,7 +526,7 @@ def selftest() -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "out"))
-    ap.add_argument("--only", default="dense,objects,payload,small,torchzip,joblibz", help="comma list of inputs to make")
+    ap.add_argument("--only", default="dense,objects,payload,small,torchzip,joblibz,safetensors", help="comma list of inputs to make")
     ap.add_argument("--dense-mb", type=int, default=200, help="dense.pkl and objects.pkl size, MiB (default 200)")
     ap.add_argument("--payload-mb", type=int, default=1100, help="payload.pkl size, MiB (default 1100)")
     ap.add_argument("--small-count", type=int, default=1000)
@@ -561,6 +603,18 @@ def main() -> None:
             os.replace(path + ".tmp", path)
             record("torchzip.pt", params, size)
             print(f"torchzip.pt: {size:,} bytes ({time.time() - t:.1f}s)")
+
+    if "safetensors" in wanted:
+        path = os.path.join(args.out, "model.safetensors")
+        params = {"version": 1, "data_mib": 2048}
+        if up_to_date("model.safetensors", params, size_of(path)):
+            print(f"model.safetensors: up to date ({size_of(path):,} bytes)")
+        else:
+            t = time.time()
+            size = write_safetensors(path + ".tmp", 2048 * MiB)
+            os.replace(path + ".tmp", path)
+            record("model.safetensors", params, size)
+            print(f"model.safetensors: {size:,} bytes ({time.time() - t:.1f}s)")
 
     if "joblibz" in wanted:
         path = os.path.join(args.out, "joblib.z")

@@ -9,7 +9,7 @@
 #   bench/run.sh --no-build      # reuse build-bench/mscan as it is
 #   MSCAN=build/mscan bench/run.sh --no-build   # benchmark another binary
 #   bench/run.sh dense           # only some inputs: dense, objects, payload, small, torchzip,
-#                                # joblibz
+#                                # joblibz, safetensors
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -23,12 +23,12 @@ inputs=()
 for arg in "$@"; do
     case $arg in
         --no-build) build=0 ;;
-        dense|objects|payload|small|torchzip|joblibz) inputs+=("$arg") ;;
+        dense|objects|payload|small|torchzip|joblibz|safetensors) inputs+=("$arg") ;;
         -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) echo "run.sh: unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
-[[ ${#inputs[@]} -gt 0 ]] || inputs=(dense objects payload small torchzip joblibz)
+[[ ${#inputs[@]} -gt 0 ]] || inputs=(dense objects payload small torchzip joblibz safetensors)
 
 if [[ ! -x /usr/bin/time ]]; then
     echo "== installing GNU time (Debian package 'time')" >&2
@@ -81,6 +81,7 @@ for name in "${inputs[@]}"; do
         objects) path=$OUT/objects.pkl ;;
         torchzip) path=$OUT/torchzip.pt ;;
         joblibz) path=$OUT/joblib.z ;;
+        safetensors) path=$OUT/model.safetensors ;;
         payload) path=$OUT/payload.pkl ;;
         small) path=$OUT/small ;;
     esac
@@ -114,6 +115,9 @@ for name in "${inputs[@]}"; do
             } else if (name == "torchzip") {
                 tp = sprintf("%.0f GB/s", mbps / 1000)
                 t = sprintf("%s < 50 ms; %s RSS < 32 MB", verdict(best < 0.05), verdict(rss < 32))
+            } else if (name == "safetensors") {
+                tp = sprintf("%.0f GB/s", mbps / 1000)
+                t = sprintf("%s < 20 ms; %s RSS < 32 MB", verdict(best < 0.02), verdict(rss < 32))
             } else if (name == "joblibz") {
                 tp = sprintf("%.0f MB/s", mbps)
                 t = sprintf("%s >=200 MB/s (compressed bytes); RSS %.0f MB (no target)",

@@ -93,4 +93,74 @@ inline constexpr std::uint64_t kNpyMaxHeader = 1u << 20;
 /// Consumed input is released from memory (madvise) in chunks of this size.
 inline constexpr std::uint64_t kReleaseChunk = 16u << 20;
 
+// --- HDF5 (src/formats/hdf5/) ---
+/// Header messages read from one object header (all continuation blocks together).
+inline constexpr std::uint64_t kHdf5MaxMessages = 65536;
+/// Continuation blocks followed from one object header.
+inline constexpr std::uint64_t kHdf5MaxContinuations = 1024;
+/// Attributes read from the root group.
+inline constexpr std::uint64_t kHdf5MaxAttributes = 65536;
+#ifndef MSCAN_FUZZ_LIMITS
+/// Bytes of attribute values decoded in one file (a Keras model_config is at most a few MB).
+/// Strings count their length plus the size of a std::string, numbers 8 bytes each: this
+/// bounds the memory the decoded attributes take.
+inline constexpr std::uint64_t kHdf5MaxAttributeBytes = std::uint64_t{256} << 20;
+/// Bytes read or checksummed in one file (header chunks, B-tree nodes, heap blocks, global
+/// heap objects): however its structures point at each other, a file cannot make the reader
+/// go over more than this.
+inline constexpr std::uint64_t kHdf5MaxReadBytes = std::uint64_t{1} << 30;
+#else
+// Fuzz builds: small enough that the slowest input stays far inside libFuzzer's timeout.
+inline constexpr std::uint64_t kHdf5MaxAttributeBytes = std::uint64_t{16} << 20;
+inline constexpr std::uint64_t kHdf5MaxReadBytes = std::uint64_t{32} << 20;
+#endif
+/// Depth of a v2 B-tree or fractal-heap indirect-block tree followed.
+inline constexpr int kHdf5MaxTreeDepth = 32;
+/// B-tree nodes and records, fractal heap blocks and global heap objects visited in one file.
+inline constexpr std::uint64_t kHdf5MaxTreeNodes = 1u << 20;
+/// Problems listed for one file (the same problem at the same offset is listed once).
+inline constexpr std::size_t kHdf5MaxProblems = 256;
+
+// --- marshal (src/formats/keras/marshal_reader.*) ---
+/// Nesting of marshaled objects (tuples, code objects) followed.
+inline constexpr int kMarshalMaxDepth = 64;
+/// Objects read from one marshaled function.
+inline constexpr std::uint64_t kMarshalMaxObjects = 1u << 20;
+/// Characters kept of one string constant in evidence.
+inline constexpr std::size_t kMarshalMaxString = 200;
+/// Names plus constants kept from one marshaled function.
+inline constexpr std::size_t kMarshalMaxCollected = 4096;
+
+// --- Keras configs (src/formats/keras/) ---
+/// Largest Keras config JSON read (an H5 attribute, config.json, keras_metadata.pb entry).
+inline constexpr std::uint64_t kKerasMaxConfigBytes = std::uint64_t{256} << 20;
+/// JSON nesting depth accepted before parsing (deeper input is refused, not parsed, so the
+/// recursive JSON parser cannot exhaust the stack).
+inline constexpr int kJsonMaxDepth = 512;
+
+// --- protobuf and TensorFlow SavedModel (src/formats/protobuf/, src/formats/savedmodel/) ---
+/// Nesting of protobuf messages followed.
+inline constexpr int kProtobufMaxDepth = 64;
+/// Graph nodes (graph and function library together) read from one SavedModel.
+inline constexpr std::uint64_t kSavedModelMaxNodes = std::uint64_t{1} << 22;
+/// Nodes of one op reported per graph or function with their evidence; later ones add nothing
+/// new to the finding (a model runs MatMul hundreds of times), and the first is always kept.
+inline constexpr int kSavedModelOpsPerName = 8;
+/// Distinct op names counted per graph or function; past it every node is reported.
+inline constexpr std::size_t kSavedModelCountedOps = 65536;
+/// String constants remembered per graph or function, to show in evidence which file a
+/// ReadFile or WriteFile node names.
+inline constexpr std::size_t kSavedModelMaxConstants = 65536;
+/// Characters kept of one name, attribute or constant for evidence.
+inline constexpr std::size_t kSavedModelMaxKeptString = 200;
+/// savedmodel.malformed anomalies reported per file; the first ones carry the information.
+inline constexpr int kSavedModelMaxAnomalies = 8;
+
+// --- safetensors (src/formats/safetensors/) ---
+/// The format's own cap on the JSON header (safetensors refuses larger headers).
+inline constexpr std::uint64_t kSafetensorsMaxHeader = 100'000'000;
+/// Anomalies of one code reported per file; the rest are counted in one last anomaly, so a
+/// header of a million bad tensors gives bounded output.
+inline constexpr std::uint64_t kSafetensorsMaxAnomaliesPerCode = 8;
+
 }  // namespace mscan::limits

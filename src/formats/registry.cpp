@@ -8,8 +8,11 @@
 
 #include "formats/archive/archive_format.h"
 #include "formats/compress/zlib_format.h"
+#include "formats/keras/keras_format.h"
 #include "formats/numpy/npy_format.h"
 #include "formats/pickle/pickle_format.h"
+#include "formats/savedmodel/savedmodel_format.h"
+#include "formats/safetensors/safetensors_format.h"
 #include "formats/zip/zip_format.h"
 
 namespace mscan {
@@ -38,6 +41,23 @@ constexpr std::array kFormats = {
            archive::parse_compressed, nullptr},
     Format{"tar", "tar archive (ustar, pax, GNU, v7); members are scanned by their own format",
            archive::detect_tar, archive::parse_tar, nullptr},
+    Format{"hdf5",
+           "HDF5 file: a Keras .h5 model (model_config and training_config attributes) or "
+           "weights; a user block before it is scanned too",
+           keras::detect_hdf5, keras::parse_hdf5, nullptr},
+    Format{"keras-json", "Keras model config as JSON (a .keras archive's config.json)",
+           keras::detect_json, keras::parse_json, nullptr},
+    Format{"safetensors",
+           "safetensors file: the JSON header is checked; tensor data is never read",
+           safetensors::detect, safetensors::parse, safetensors::head_suffices},
+    Format{"savedmodel",
+           "TensorFlow SavedModel (saved_model.pb): the ops of every graph and library function",
+           savedmodel::detect, savedmodel::parse, nullptr},
+    Format{"savedmodel-text", "TensorFlow SavedModel in protobuf text format (saved_model.pbtxt)",
+           savedmodel::detect_text, savedmodel::parse_text, nullptr},
+    Format{"keras-metadata",
+           "Keras metadata of a tf.keras SavedModel (keras_metadata.pb): each object's config",
+           savedmodel::detect_keras_metadata, savedmodel::parse_keras_metadata, nullptr},
     Format{"pickle", "Python pickle stream (protocols 0-5), possibly several back to back",
            pickle::detect, pickle::parse, nullptr},
     Format{"zlib", "a zlib stream (joblib .z compression) holding a format mscan reads",
@@ -70,15 +90,7 @@ const char* unsupported_container(Source& source) {
                std::equal(magic.begin(), magic.end(), head.begin(),
                           [](char a, std::uint8_t b) { return static_cast<std::uint8_t>(a) == b; });
     };
-    if (starts("\x89HDF\r\n\x1a\n")) return "HDF5 file (Keras .h5)";
     if (starts("GGUF")) return "GGUF file";
-    // safetensors: an 8-byte little-endian header length, then a JSON object.
-    if (head.size() >= 9 && head[8] == '{') {
-        std::uint64_t n = 0;
-        for (int i = 7; i >= 0; --i)
-            n = (n << 8) | head[static_cast<std::size_t>(i)];
-        if (n > 1 && n <= source.size() - 8) return "safetensors file";
-    }
     return nullptr;
 }
 

@@ -155,11 +155,16 @@ expect_exit 1 -- does-not-exist.pkl hostile.pkl
 expect_exit 3 -- textonly
 expect_exit 3 -- empty
 expect_exit 3 -- notes.txt
-# A model format this version cannot read (an HDF5 file named .pt) is an error, never skipped
+# A model format this version cannot read (a GGUF file named .pt) is an error, never skipped
 # or mistaken for a pickle, so it cannot pass a CI gate unseen.
-printf '\211HDF\r\n\032\n\000\000\000\000' > checkpoint.pt
+printf 'GGUF\003\000\000\000\000\000\000\000' > checkpoint.pt
 expect_exit 2 -- checkpoint.pt benign.pkl
 expect_output_contains "NOT scanned"
+# An HDF5 file whose superblock cannot be read is read as far as it goes: "could not
+# verify" is a finding that fails the gate.
+printf '\211HDF\r\n\032\n\000\000\000\000' > broken.h5
+expect_exit 1 -- broken.h5 benign.pkl
+expect_output_contains "hdf5-unverified"
 # A zip that cannot be read (only a local header) is a finding that fails the gate.
 printf 'PK\003\004\024\000\000\000\010\000' > broken-zip.pt
 expect_exit 1 -- broken-zip.pt benign.pkl
