@@ -15,8 +15,12 @@
     joblib.z     >= 500 MB zlib-compressed joblib dump (joblib 1.2 layout: NumpyArrayWrappers
                  followed by their array bytes), arrays of random bytes: decompression plus
                  the array-skipping pickle walk.
-    model.safetensors  2 GiB safetensors file, sparse: a header of 290 BF16/F32 tensors shaped
+    model.safetensors  2 GiB safetensors file, sparse: a header of 289 BF16/F32 tensors shaped
                  like a small transformer's, then holes. Only the header may be read.
+    model.h5     2 GiB Keras .h5 as tf.keras saves it (model_config and training_config root
+                 attributes, model_weights group) with one 2 GiB float32 dataset whose storage
+                 is a hole in a sparse file. Only the superblock, the root object header and
+                 the config may be read. Needs Debian's python3-h5py.
     small/       1,000 small pickles (a few hundred bytes to a few KB), protocols 0-5, plain
                  builtin data only (no globals), to measure per-file overhead.
 
@@ -268,7 +272,7 @@ def write_safetensors(path: str, data_bytes: int) -> int:
     to a multiple of 8, tensors back to back in header order), 24 layers of attention and MLP
     weights in BF16 plus F32 norms, the last tensor sized so the data is exactly data_bytes.
     The data is a hole in a sparse file. Returns the size."""
-    hidden, layers = 2048, 24
+    hidden, layers = 1024, 24
     shapes = []
     for i in range(layers):
         for part in ("q_proj", "k_proj", "v_proj", "o_proj"):
@@ -297,6 +301,27 @@ def write_safetensors(path: str, data_bytes: int) -> int:
         fh.write(struct.pack("<Q", len(text)) + text)
         fh.truncate(8 + len(text) + data_bytes)
     return 8 + len(text) + data_bytes
+
+
+def write_keras_h5(path: str, data_bytes: int) -> int:
+    """A tf.keras-style .h5: a Sequential model's config as the root model_config attribute,
+    and one contiguous float32 dataset of data_bytes under model_weights. Only the last element
+    is written, and no fill value is set, so the data is a hole. Returns the file size."""
+    import h5py  # Debian: python3-h5py (only this input needs it)
+    import numpy as np
+    layers = [{"class_name": "Dense", "config": {"name": f"dense_{i}", "units": 4096,
+                                                 "activation": "relu"}} for i in range(64)]
+    config = {"class_name": "Sequential", "config": {"name": "sequential", "layers": layers}}
+    with h5py.File(path, "w") as f:
+        f.attrs["model_config"] = json.dumps(config).encode()
+        f.attrs["training_config"] = json.dumps({"loss": "mse"}).encode()
+        f.attrs["keras_version"] = b"2.13.1"
+        f.attrs["backend"] = b"tensorflow"
+        n = data_bytes // 4
+        d = f.create_group("model_weights").create_dataset(
+            "kernel:0", shape=(n,), dtype="float32", track_times=False)
+        d[n - 1] = np.float32(1.0)
+    return os.path.getsize(path)
 
 
 # --------------------------------------------------------------------------------------------
@@ -526,7 +551,7 @@ def selftest() -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "out"))
-    ap.add_argument("--only", default="dense,objects,payload,small,torchzip,joblibz,safetensors", help="comma list of inputs to make")
+    ap.add_argument("--only", default="dense,objects,payload,small,torchzip,joblibz,safetensors,kerash5", help="comma list of inputs to make")
     ap.add_argument("--dense-mb", type=int, default=200, help="dense.pkl and objects.pkl size, MiB (default 200)")
     ap.add_argument("--payload-mb", type=int, default=1100, help="payload.pkl size, MiB (default 1100)")
     ap.add_argument("--small-count", type=int, default=1000)
@@ -615,6 +640,18 @@ def main() -> None:
             os.replace(path + ".tmp", path)
             record("model.safetensors", params, size)
             print(f"model.safetensors: {size:,} bytes ({time.time() - t:.1f}s)")
+
+    if "kerash5" in wanted:
+        path = os.path.join(args.out, "model.h5")
+        params = {"version": 1, "data_mib": 2048}
+        if up_to_date("model.h5", params, size_of(path)):
+            print(f"model.h5: up to date ({size_of(path):,} bytes)")
+        else:
+            t = time.time()
+            size = write_keras_h5(path + ".tmp", 2048 * MiB)
+            os.replace(path + ".tmp", path)
+            record("model.h5", params, size)
+            print(f"model.h5: {size:,} bytes ({time.time() - t:.1f}s)")
 
     if "joblibz" in wanted:
         path = os.path.join(args.out, "joblib.z")

@@ -9,7 +9,7 @@
 #   bench/run.sh --no-build      # reuse build-bench/mscan as it is
 #   MSCAN=build/mscan bench/run.sh --no-build   # benchmark another binary
 #   bench/run.sh dense           # only some inputs: dense, objects, payload, small, torchzip,
-#                                # joblibz, safetensors
+#                                # joblibz, safetensors, kerash5
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -23,13 +23,21 @@ inputs=()
 for arg in "$@"; do
     case $arg in
         --no-build) build=0 ;;
-        dense|objects|payload|small|torchzip|joblibz|safetensors) inputs+=("$arg") ;;
+        dense|objects|payload|small|torchzip|joblibz|safetensors|kerash5) inputs+=("$arg") ;;
         -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) echo "run.sh: unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
-[[ ${#inputs[@]} -gt 0 ]] || inputs=(dense objects payload small torchzip joblibz safetensors)
+[[ ${#inputs[@]} -gt 0 ]] || inputs=(dense objects payload small torchzip joblibz safetensors kerash5)
 
+# Debian's interpreter: its packages (python3-h5py) are the ones apt installs.
+PYTHON=python3
+[[ -x /usr/bin/python3 ]] && PYTHON=/usr/bin/python3
+if [[ " ${inputs[*]} " == *" kerash5 "* ]] && ! "$PYTHON" -c 'import h5py' 2>/dev/null; then
+    echo "== installing h5py to write model.h5 (Debian package 'python3-h5py')" >&2
+    apt-get install -y python3-h5py >/dev/null ||
+        { apt-get update >/dev/null && apt-get install -y python3-h5py >/dev/null; }
+fi
 if [[ ! -x /usr/bin/time ]]; then
     echo "== installing GNU time (Debian package 'time')" >&2
     apt-get install -y time >/dev/null || { apt-get update >/dev/null && apt-get install -y time >/dev/null; }
@@ -49,7 +57,7 @@ fi
 
 echo "== making inputs in $OUT" >&2
 only=$(IFS=,; echo "${inputs[*]}")
-python3 bench/make_inputs.py --out "$OUT" --only "$only" >&2
+"$PYTHON" bench/make_inputs.py --out "$OUT" --only "$only" >&2
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -82,6 +90,7 @@ for name in "${inputs[@]}"; do
         torchzip) path=$OUT/torchzip.pt ;;
         joblibz) path=$OUT/joblib.z ;;
         safetensors) path=$OUT/model.safetensors ;;
+        kerash5) path=$OUT/model.h5 ;;
         payload) path=$OUT/payload.pkl ;;
         small) path=$OUT/small ;;
     esac
@@ -115,7 +124,7 @@ for name in "${inputs[@]}"; do
             } else if (name == "torchzip") {
                 tp = sprintf("%.0f GB/s", mbps / 1000)
                 t = sprintf("%s < 50 ms; %s RSS < 32 MB", verdict(best < 0.05), verdict(rss < 32))
-            } else if (name == "safetensors") {
+            } else if (name == "safetensors" || name == "kerash5") {
                 tp = sprintf("%.0f GB/s", mbps / 1000)
                 t = sprintf("%s < 20 ms; %s RSS < 32 MB", verdict(best < 0.02), verdict(rss < 32))
             } else if (name == "joblibz") {

@@ -16,7 +16,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::size_t operations = 0;
     mscan::OperationSink sink = [&operations](mscan::Operation&&) { ++operations; };
     mscan::ScanBudget budget;
-    mscan::ParseContext context(sink, mscan::Location{{"fuzz.json"}}, budget);
+    mscan::Location base;
+    base.chain = {"fuzz.json"};
+    mscan::ParseContext context(sink, base, budget);
     mscan::keras::walk_config_json(
         std::string_view(reinterpret_cast<const char*>(data), size), "fuzz", context);
     std::vector<std::uint8_t> bytes(data, data + size);

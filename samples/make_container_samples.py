@@ -1059,16 +1059,16 @@ def _():
     return torch_zip(entries)
 
 
-HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+GGUF_HEADER = b"GGUF\x03\x00\x00\x00"
 
 
-@sample("torch", "anomaly", "hdf5_member.pt",
-        "benign torch zip plus archive/extra/weights.h5: an HDF5 signature and a "
+@sample("torch", "anomaly", "gguf_member.pt",
+        "benign torch zip plus archive/extra/weights.gguf: a GGUF header and a "
         "few bytes (a format mscan recognises but does not read yet)", [UNSUPPORTED])
 def _():
-    h5 = HDF5_SIGNATURE + b"\x00" * 8 + b"mscan-sample: not a complete HDF5 file" + b"\x00" * 16
+    gguf = GGUF_HEADER + b"\x00" * 8 + b"mscan-sample: not a complete GGUF file" + b"\x00" * 16
     entries = torch_entries()
-    entries.insert(-1, Entry("archive/extra/weights.h5", h5))
+    entries.insert(-1, Entry("archive/extra/weights.gguf", gguf))
     return torch_zip(entries)
 
 

@@ -698,7 +698,7 @@ SAMPLES = [
      ["tf-network"], [], debug_grpc_model),
     ("hostile/keras_lambda/keras_metadata.pb", "hostile",
      "keras_metadata.pb whose Sequential model has a Lambda layer with marshaled code calling "
-     "os.system", [], [], lambda_keras_metadata),
+     "os.system", ["keras-lambda-layer", "process-execution"], [], lambda_keras_metadata),
     ("hostile/pbtxt_readfile/saved_model.pbtxt", "hostile",
      "SavedModel in text format with ReadFile('/etc/shadow') and a PyFunc in a function",
      ["tf-file-access", "tf-python-call"], [], lambda: PBTXT_READFILE.encode()),

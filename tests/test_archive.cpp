@@ -271,13 +271,13 @@ TEST_CASE("the compression ratio limit stops streams, 7z members and sparse hole
 }
 
 TEST_CASE("7z: members are scanned, a recognised unread format is reported from its head") {
-    Bytes hdf5 = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
-    hdf5.resize(1u << 20, 7);
+    Bytes gguf = {'G', 'G', 'U', 'F', 3, 0, 0, 0};
+    gguf.resize(1u << 20, 7);
     const Bytes sevenz = write_archive(archive_write_set_format_7zip, nullptr,
-                                       {{"a/model.pkl", os_system("7")}, {"w.h5", hdf5}});
+                                       {{"a/model.pkl", os_system("7")}, {"w.gguf", gguf}});
     const auto r = scan(sevenz, "m.7z");
     CHECK(find(r, "os.system", {"m.7z", "a/model.pkl"}));
-    CHECK(find(r, "container.unsupported-member", {"m.7z", "w.h5"}));
+    CHECK(find(r, "container.unsupported-member", {"m.7z", "w.gguf"}));
 }
 
 TEST_CASE("tar header check") {

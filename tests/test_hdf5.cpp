@@ -53,10 +53,14 @@ RootAttributes read_bytes(Bytes bytes) {
 
 const char* kind_name(Attribute::Kind k) {
     switch (k) {
-        case Attribute::Kind::String: return "string";
-        case Attribute::Kind::Integer: return "integer";
-        case Attribute::Kind::Float: return "float";
-        case Attribute::Kind::Other: return "other";
+        case Attribute::Kind::String:
+            return "string";
+        case Attribute::Kind::Integer:
+            return "integer";
+        case Attribute::Kind::Float:
+            return "float";
+        case Attribute::Kind::Other:
+            return "other";
     }
     return "?";
 }
@@ -181,6 +185,77 @@ Bytes int_attribute(const std::string& name, std::int64_t value, int flags = 0) 
     return v1_message(0x0C, a);
 }
 
+/// A scalar-or-array vlen string attribute whose elements name (collection, index) pairs.
+Bytes vlen_attribute(const std::string& name,
+                     const std::vector<std::pair<std::uint64_t, std::uint32_t>>& refs,
+                     std::uint32_t len) {
+    Bytes dt = {0x19, 0x01, 0x00, 0x00};  // vlen v1, string
+    le(dt, 16, 4);
+    dt.insert(dt.end(), {0x13, 0x00, 0x00, 0x00});  // base: 1-byte string
+    le(dt, 1, 4);
+    Bytes ds = {2, 1, 0, 1};  // dataspace v2, rank 1, simple
+    le(ds, refs.size(), 8);
+    Bytes a = {2, 0};
+    le(a, name.size() + 1, 2), le(a, dt.size(), 2), le(a, ds.size(), 2);
+    a.insert(a.end(), name.begin(), name.end());
+    a.push_back(0);
+    a.insert(a.end(), dt.begin(), dt.end());
+    a.insert(a.end(), ds.begin(), ds.end());
+    for (const auto& [collection, index] : refs) {
+        le(a, len, 4);
+        le(a, collection, 8);
+        le(a, index, 4);
+    }
+    return v1_message(0x0C, a);
+}
+
+/// A global heap collection holding `objects` (indices 1, 2, ...).
+Bytes collection(const std::vector<std::string>& objects) {
+    Bytes body;
+    for (std::size_t i = 0; i < objects.size(); ++i) {
+        le(body, i + 1, 2), le(body, 1, 2), le(body, 0, 4), le(body, objects[i].size(), 8);
+        body.insert(body.end(), objects[i].begin(), objects[i].end());
+        while (body.size() % 8)
+            body.push_back(0);
+    }
+    Bytes c = {'G', 'C', 'O', 'L', 1, 0, 0, 0};
+    le(c, 16 + body.size(), 8);
+    c.insert(c.end(), body.begin(), body.end());
+    return c;
+}
+
+/// lookup3's hashlittle() with initval 0, as HDF5 checksums metadata (a second, plain
+/// implementation for building files here).
+std::uint32_t lookup3(const Bytes& k, std::size_t n) {
+    auto rot = [](std::uint32_t x, int r) { return x << r | x >> (32 - r); };
+    std::uint32_t a = 0xdeadbeef + static_cast<std::uint32_t>(n), b = a, c = a;
+    auto word = [&](std::size_t i) {
+        std::uint32_t w = 0;
+        for (std::size_t j = 0; j < 4; ++j)
+            w |= static_cast<std::uint32_t>(i + j < n ? k[i + j] : 0) << (8 * j);
+        return w;
+    };
+    std::size_t i = 0;
+    for (; n - i > 12; i += 12) {
+        a += word(i), b += word(i + 4), c += word(i + 8);
+        a -= c, a ^= rot(c, 4), c += b, b -= a, b ^= rot(a, 6), a += c;
+        c -= b, c ^= rot(b, 8), b += a, a -= c, a ^= rot(c, 16), c += b;
+        b -= a, b ^= rot(a, 19), a += c, c -= b, c ^= rot(b, 4), b += a;
+    }
+    if (n == i) return c;
+    a += word(i), b += word(i + 4), c += word(i + 8);
+    c ^= b, c -= rot(b, 14), a ^= c, a -= rot(c, 11), b ^= a, b -= rot(a, 25);
+    c ^= b, c -= rot(b, 16), a ^= c, a -= rot(c, 4), b ^= a, b -= rot(a, 14);
+    c ^= b, c -= rot(b, 24);
+    return c;
+}
+
+/// Appends lookup3 of everything from `from` on.
+void checksum_from(Bytes& b, std::size_t from) {
+    const Bytes part(b.begin() + static_cast<std::ptrdiff_t>(from), b.end());
+    le(b, lookup3(part, part.size()), 4);
+}
+
 /// Superblock 0 and a root object header whose first chunk holds `chunk0` (messages).
 Bytes v1_file(const Bytes& chunk0) {
     Bytes f(96, 0);
@@ -283,10 +358,10 @@ TEST_CASE("corrupted files give a problem and keep the attributes before the dam
 }
 
 TEST_CASE("find_superblock looks at 0, 512, 1024, ... only") {
-    CHECK(*mscan::hdf5::find_superblock(*std::make_unique<mscan::MemorySource>(
-              load(kData / "userblock512.h5"))) == 512);
-    CHECK(*mscan::hdf5::find_superblock(*std::make_unique<mscan::MemorySource>(
-              load(kData / "userblock4096.h5"))) == 4096);
+    CHECK(*mscan::hdf5::find_superblock(
+              *std::make_unique<mscan::MemorySource>(load(kData / "userblock512.h5"))) == 512);
+    CHECK(*mscan::hdf5::find_superblock(
+              *std::make_unique<mscan::MemorySource>(load(kData / "userblock4096.h5"))) == 4096);
     CHECK(*mscan::hdf5::find_superblock(
               *std::make_unique<mscan::MemorySource>(load(kData / "default.h5"))) == 0);
 
@@ -299,7 +374,7 @@ TEST_CASE("find_superblock looks at 0, 512, 1024, ... only") {
     };
     CHECK(at(2048, 4096) == 2048u);
     CHECK(at(8192, 8200) == 8192u);
-    CHECK(!at(256, 4096).has_value());   // not a place the library looks
+    CHECK(!at(256, 4096).has_value());  // not a place the library looks
     CHECK(!at(1000, 4096).has_value());
     mscan::MemorySource empty(Bytes{});
     CHECK(!mscan::hdf5::find_superblock(empty).has_value());
@@ -332,8 +407,8 @@ TEST_CASE("the built files read as expected before being made hostile") {
 }
 
 TEST_CASE("a shared datatype is a problem for that attribute only") {
-    const Bytes f = v1_file(cat({int_attribute("before", 1), int_attribute("shared", 2, 0x01),
-                                 int_attribute("after", 3)}));
+    const Bytes f = v1_file(cat(
+        {int_attribute("before", 1), int_attribute("shared", 2, 0x01), int_attribute("after", 3)}));
     const RootAttributes r = read_bytes(f);
     CHECK(problems_of(r).find("'shared': shared datatype not read") != std::string::npos);
     REQUIRE(r.attributes.size() == 2);
@@ -399,5 +474,146 @@ TEST_CASE("truncated and bit-flipped copies of the reference files never crash")
             (void)read_bytes(std::move(b));
         }
         CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(20));
+    }
+}
+
+TEST_CASE("vlen strings come from the global heap, each object once") {
+    // The collection goes right after the header chunk; its address is known once the
+    // chunk's size is (the references have a fixed size).
+    const std::uint64_t chunk_size = vlen_attribute("v", {{0, 1}, {0, 2}}, 5).size();
+    const std::uint64_t gcol = 96 + 16 + chunk_size;
+    const Bytes heap = collection({"hello", "world"});
+    {
+        const Bytes f = cat({v1_file(vlen_attribute("v", {{gcol, 1}, {gcol, 2}}, 5)), heap});
+        const RootAttributes r = read_bytes(f);
+        INFO(problems_of(r));
+        CHECK(r.problems.empty());
+        REQUIRE(r.attributes.size() == 1);
+        CHECK(r.attributes[0].strings == std::vector<std::string>{"hello", "world"});
+    }
+    {
+        // Both elements name object 1: a few bytes that would decode many times.
+        const Bytes f = cat({v1_file(vlen_attribute("v", {{gcol, 1}, {gcol, 1}}, 5)), heap});
+        const RootAttributes r = read_bytes(f);
+        CHECK(problems_of(r).find("referenced twice") != std::string::npos);
+        CHECK(r.attributes.empty());
+    }
+    {
+        // An object shorter than the element says, and an index the collection lacks.
+        const Bytes f1 = cat({v1_file(vlen_attribute("v", {{gcol, 1}, {gcol, 2}}, 6)), heap});
+        CHECK(problems_of(read_bytes(f1)).find("shorter than its vlen length") !=
+              std::string::npos);
+        const Bytes f2 = cat({v1_file(vlen_attribute("v", {{gcol, 1}, {gcol, 9}}, 5)), heap});
+        CHECK(problems_of(read_bytes(f2)).find("not in collection") != std::string::npos);
+    }
+}
+
+TEST_CASE("continuation blocks may not overlap") {
+    // chunk 0 -> block A (two continuation messages) -> block B, which starts inside A.
+    const std::uint64_t a = 96 + 16 + 24;
+    const Bytes block_a = cat({continuation(a + 24, 24), int_attribute("in_a", 1)});
+    const Bytes f = cat({v1_file(continuation(a, block_a.size())), block_a});
+    const RootAttributes r = read_bytes(f);
+    CHECK(problems_of(r).find("overlaps another chunk") != std::string::npos);
+    REQUIRE(r.attributes.size() == 1);
+    CHECK(r.attributes[0].name == "in_a");
+}
+
+TEST_CASE("dense storage through a fractal heap with a child indirect block") {
+    // A heap of width 1 with 256-byte blocks and 256-byte direct blocks at most: the root
+    // indirect block has rows 0 and 1 direct and row 2 a child indirect block (512 bytes of
+    // heap, two direct rows). One attribute in each of the four direct blocks, found through
+    // a name-index B-tree leaf. Everything is placed after a version 1 root header whose
+    // chunk holds an attribute info message.
+    const std::uint64_t heap = 4096, btree = 4608, leaf = 4864, root_ib = 5376, child_ib = 5632;
+    const std::uint64_t dblocks[4] = {6144, 6400, 6656, 6912};  // heap offsets 0, 256, 512, 768
+    Bytes ainfo = {0, 0};
+    le(ainfo, heap, 8), le(ainfo, btree, 8);
+    Bytes f = v1_file(v1_message(0x15, ainfo));
+    f.resize(7168, 0);
+    put_le(f, 40, f.size(), 8);
+
+    Bytes h = {'F', 'R', 'H', 'P', 0};
+    le(h, 8, 2), le(h, 0, 2), le(h, 0, 1), le(h, 256, 4);  // ID length, filters, flags, max
+    le(h, 0, 8), le(h, ~0ull, 8), le(h, 0, 8), le(h, ~0ull, 8);
+    for (int i = 0; i < 8; ++i)
+        le(h, 0, 8);
+    le(h, 1, 2), le(h, 256, 8), le(h, 256, 8), le(h, 16, 2), le(h, 1, 2);  // doubling table
+    le(h, root_ib, 8), le(h, 3, 2);
+    checksum_from(h, 0);
+    std::copy(h.begin(), h.end(), f.begin() + heap);
+
+    auto iblock = [&](std::uint64_t at, std::uint64_t heap_off, std::vector<std::uint64_t> kids) {
+        Bytes b = {'F', 'H', 'I', 'B', 0};
+        le(b, heap, 8), le(b, heap_off, 2);
+        for (auto k : kids)
+            le(b, k, 8);
+        checksum_from(b, 0);
+        std::copy(b.begin(), b.end(), f.begin() + static_cast<std::ptrdiff_t>(at));
+    };
+    iblock(root_ib, 0, {dblocks[0], dblocks[1], child_ib});
+    iblock(child_ib, 512, {dblocks[2], dblocks[3]});
+
+    Bytes records;
+    for (int i = 0; i < 4; ++i) {
+        Bytes d = {'F', 'H', 'D', 'B', 0};
+        le(d, heap, 8), le(d, 256u * static_cast<unsigned>(i), 2);
+        Bytes msg = int_attribute("attr" + std::to_string(i), 100 + i);
+        msg.erase(msg.begin(), msg.begin() + 8);  // the attribute itself, no message header
+        const std::uint64_t in_block = 15 + 16 * static_cast<unsigned>(i);
+        d.resize(static_cast<std::size_t>(in_block), 0);
+        d.insert(d.end(), msg.begin(), msg.end());
+        std::copy(d.begin(), d.end(), f.begin() + static_cast<std::ptrdiff_t>(dblocks[i]));
+        // Heap ID: managed, 2-byte offset, 1-byte length, padded to 8.
+        records.push_back(0);
+        le(records, 256u * static_cast<unsigned>(i) + in_block, 2);
+        le(records, msg.size(), 1);
+        le(records, 0, 4);
+        le(records, 0, 1), le(records, static_cast<std::uint64_t>(i), 4), le(records, 0, 4);
+    }
+    Bytes l = {'B', 'T', 'L', 'F', 0, 8};
+    l.insert(l.end(), records.begin(), records.end());
+    checksum_from(l, 0);
+    std::copy(l.begin(), l.end(), f.begin() + leaf);
+
+    Bytes t = {'B', 'T', 'H', 'D', 0, 8};
+    le(t, 512, 4), le(t, 17, 2), le(t, 0, 2), le(t, 100, 1), le(t, 40, 1);
+    le(t, leaf, 8), le(t, 4, 2), le(t, 4, 8);
+    checksum_from(t, 0);
+    std::copy(t.begin(), t.end(), f.begin() + btree);
+
+    const RootAttributes r = read_bytes(f);
+    INFO(problems_of(r));
+    CHECK(r.problems.empty());
+    REQUIRE(r.attributes.size() == 4);
+    for (int i = 0; i < 4; ++i) {
+        CHECK(r.attributes[static_cast<std::size_t>(i)].name == "attr" + std::to_string(i));
+        CHECK(r.attributes[static_cast<std::size_t>(i)].integers ==
+              std::vector<std::int64_t>{100 + i});
+    }
+
+    SECTION("a B-tree record naming an object twice") {
+        Bytes twice = f;
+        std::copy(twice.begin() + leaf + 6, twice.begin() + leaf + 6 + 8,
+                  twice.begin() + leaf + 6 + 17);  // record 1 gets record 0's heap ID
+        Bytes part(twice.begin() + leaf, twice.begin() + leaf + 6 + 4 * 17);
+        put_le(twice, leaf + 6 + 4 * 17, lookup3(part, part.size()), 4);
+        const RootAttributes d = read_bytes(twice);
+        CHECK(problems_of(d).find("referenced twice") != std::string::npos);
+        CHECK(d.attributes.size() == 3);
+    }
+    SECTION("a child indirect block that is not one") {
+        Bytes broken = f;
+        broken[child_ib] = 'X';
+        const RootAttributes d = read_bytes(broken);
+        CHECK(problems_of(d).find("FHIB signature") != std::string::npos);
+        CHECK(d.attributes.size() == 2);  // those in the root's own direct blocks
+    }
+    SECTION("a checksum mismatch is reported and reading goes on") {
+        Bytes broken = f;
+        broken[heap + 30] ^= 1;  // the free space field: only the checksum notices
+        const RootAttributes d = read_bytes(broken);
+        CHECK(problems_of(d).find("fractal heap header checksum mismatch") != std::string::npos);
+        CHECK(d.attributes.size() == 4);
     }
 }

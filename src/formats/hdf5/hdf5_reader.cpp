@@ -75,12 +75,18 @@ int log2_floor(std::uint64_t v) {
     return r;
 }
 
-bool power_of_two(std::uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
+bool power_of_two(std::uint64_t v) {
+    return v != 0 && (v & (v - 1)) == 0;
+}
 
 /// libhdf5's H5VM_limit_enc_size: bytes used to store values up to `v`.
-int limit_enc_size(std::uint64_t v) { return (v ? log2_floor(v) : 0) / 8 + 1; }
+int limit_enc_size(std::uint64_t v) {
+    return (v ? log2_floor(v) : 0) / 8 + 1;
+}
 
-std::uint64_t align8(std::uint64_t v) { return v > kUndefined - 7 ? kUndefined : (v + 7) & ~7ull; }
+std::uint64_t align8(std::uint64_t v) {
+    return v > kUndefined - 7 ? kUndefined : (v + 7) & ~7ull;
+}
 
 std::string hex(std::uint64_t v) {
     char buf[24];
@@ -101,7 +107,9 @@ std::string quoted(std::string_view name) {
 
 // --- lookup3 -----------------------------------------------------------------------------------
 
-std::uint32_t rot(std::uint32_t x, int k) { return x << k | x >> (32 - k); }
+std::uint32_t rot(std::uint32_t x, int k) {
+    return x << k | x >> (32 - k);
+}
 
 void mix(std::uint32_t& a, std::uint32_t& b, std::uint32_t& c) {
     a -= c, a ^= rot(c, 4), c += b;
@@ -224,18 +232,30 @@ struct Datatype {
 
 const char* class_name(int cls) {
     switch (cls) {
-        case 0: return "integer";
-        case 1: return "float";
-        case 2: return "time";
-        case 3: return "string";
-        case 4: return "bitfield";
-        case 5: return "opaque";
-        case 6: return "compound";
-        case 7: return "reference";
-        case 8: return "enum";
-        case 9: return "vlen";
-        case 10: return "array";
-        default: return "unknown class";
+        case 0:
+            return "integer";
+        case 1:
+            return "float";
+        case 2:
+            return "time";
+        case 3:
+            return "string";
+        case 4:
+            return "bitfield";
+        case 5:
+            return "opaque";
+        case 6:
+            return "compound";
+        case 7:
+            return "reference";
+        case 8:
+            return "enum";
+        case 9:
+            return "vlen";
+        case 10:
+            return "array";
+        default:
+            return "unknown class";
     }
 }
 
@@ -249,7 +269,8 @@ Datatype parse_datatype(Cursor& c, int depth, int sizeof_offsets) {
     const auto bits = static_cast<std::uint32_t>(c.u(3, "datatype"));
     Datatype t;
     t.size = static_cast<std::uint32_t>(c.u(4, "datatype"));
-    if (version < 1 || version > 5) bad("datatype of unknown version " + std::to_string(version), at);
+    if (version < 1 || version > 5)
+        bad("datatype of unknown version " + std::to_string(version), at);
     if (t.size == 0) bad("datatype of size 0", at);
     const std::string order = (bits & 1) ? " (big-endian)" : "";
     switch (cls) {
@@ -258,8 +279,8 @@ Datatype parse_datatype(Cursor& c, int depth, int sizeof_offsets) {
             t.is_signed = bits & 8;
             t.bit_offset = static_cast<std::uint16_t>(c.u(2, "integer datatype"));
             t.precision = static_cast<std::uint16_t>(c.u(2, "integer datatype"));
-            const std::string name = std::string(t.is_signed ? "int" : "uint") +
-                                     std::to_string(8ull * t.size) + order;
+            const std::string name =
+                std::string(t.is_signed ? "int" : "uint") + std::to_string(8ull * t.size) + order;
             if (t.size > 8 || t.precision == 0 ||
                 t.bit_offset + std::uint64_t{t.precision} > 8ull * t.size) {
                 t.describe = name + " (not decoded)";
@@ -462,7 +483,13 @@ struct V2Btree {
 class Reader {
   public:
     Reader(Source& source, std::uint64_t superblock_offset, RootAttributes& out)
-        : src_(source), size_(source.size()), base_(superblock_offset), out_(out) {}
+        : src_(source), size_(source.size()), base_(superblock_offset), out_(out) {
+        const std::uint64_t relative =
+            size_ > (kUndefined - lim::kHdf5ReadSlack) / lim::kHdf5ReadFactor
+                ? kUndefined
+                : lim::kHdf5ReadSlack + lim::kHdf5ReadFactor * size_;
+        read_cap_ = std::min(lim::kHdf5MaxReadBytes, relative);
+    }
 
     void run() {
         try {
@@ -479,12 +506,12 @@ class Reader {
     using RecordFn = std::function<void(Cursor&)>;
 
     void problem(std::string what, std::int64_t offset) {
+        if (out_.problems.size() > lim::kHdf5MaxProblems) return;
         if (!reported_.emplace(what, offset).second) return;  // once per place
         if (out_.problems.size() == lim::kHdf5MaxProblems) {
             out_.problems.push_back(Problem{"more problems not listed (limit)", offset});
             return;
         }
-        if (out_.problems.size() > lim::kHdf5MaxProblems) return;
         out_.problems.push_back(Problem{std::move(what), offset});
     }
 
@@ -501,10 +528,8 @@ class Reader {
 
     void charge(std::uint64_t n, std::uint64_t at) {
         read_ += n;
-        if (read_ > lim::kHdf5MaxReadBytes)
-            cap("HDF5 structures read exceed " + std::to_string(lim::kHdf5MaxReadBytes >> 20) +
-                    " MiB (limit)",
-                at);
+        if (read_ > read_cap_)
+            cap("HDF5 structures read exceed " + std::to_string(read_cap_) + " bytes (limit)", at);
     }
 
     void step(std::uint64_t at) {
@@ -533,8 +558,9 @@ class Reader {
         if (at >= size_) return {};
         n = std::min(n, size_ - at);
         charge(n, at);
+        // No reserve(n): a source may declare more bytes than it holds (PrefixSource); the
+        // copy grows with what the views actually return.
         Bytes out;
-        out.reserve(static_cast<std::size_t>(n));
         while (out.size() < n) {
             const auto v = src_.view(at + out.size(), static_cast<std::size_t>(n - out.size()));
             if (v.empty()) bad(std::string(what) + " could not be read", at + out.size());
@@ -628,7 +654,7 @@ class Reader {
             if (version == 1) c.skip(4, "superblock");
             address(c, "superblock");  // base address: libhdf5 uses the superblock's position
             c.skip(3u * static_cast<unsigned>(so_), "superblock");  // free space, EOF, driver
-            address(c, "root group entry");                           // link name offset
+            address(c, "root group entry");                         // link name offset
             root = address(c, "root group entry");
             c.skip(4 + 4 + 16, "root group entry");  // cache type, reserved, scratch pad
         } else {
@@ -636,7 +662,7 @@ class Reader {
             sl_ = c.u8("superblock");
             check_sizes(sb);
             out_.superblock_version = version;
-            c.skip(1, "superblock");  // file consistency flags
+            c.skip(1, "superblock");                                // file consistency flags
             c.skip(3u * static_cast<unsigned>(so_), "superblock");  // base, extension, EOF
             root = address(c, "superblock");
             const std::size_t covered = c.pos();
@@ -663,6 +689,7 @@ class Reader {
         std::uint64_t messages = 0;
         std::uint64_t continuations = 0;
         std::set<std::uint64_t> seen;
+        std::vector<std::pair<std::uint64_t, std::uint64_t>> spans;  ///< [start, end) of chunks
         std::deque<Chunk> queue;
         bool have_ainfo = false;
         std::uint64_t heap = kUndefined, name_btree = kUndefined, ainfo_at = 0;
@@ -695,6 +722,9 @@ class Reader {
                 at);
         }
         st.seen.insert(st.queue.front().start);
+        const Chunk& first = st.queue.front();
+        st.spans.emplace_back(
+            at, first.start + first.begin + std::min(first.len, size_) + (first.v2 ? 4 : 0));
         while (!st.queue.empty() && !st.stop) {
             const Chunk chunk = st.queue.front();
             st.queue.pop_front();
@@ -709,8 +739,8 @@ class Reader {
         std::uint64_t end;  // end of the messages (and start of a v2 checksum)
         if (ch.start > size_ || ch.len > size_ || ch.begin + ch.len > size_ - ch.start) {
             problem("object header chunk cut short by end of file (" +
-                        std::to_string(ch.begin + ch.len) + " bytes declared at " +
-                        hex(ch.start) + ")",
+                        std::to_string(ch.begin + ch.len) + " bytes declared at " + hex(ch.start) +
+                        ")",
                     static_cast<std::int64_t>(size_));
             end = size_;
         } else {
@@ -783,7 +813,17 @@ class Reader {
                         at);
                 }
                 if (!st.seen.insert(block).second)
-                    bad("object header continuation loop (block " + hex(block) + " read twice)", at);
+                    bad("object header continuation loop (block " + hex(block) + " read twice)",
+                        at);
+                // Chunks never share bytes; overlapping ones would make the same messages
+                // count many times.
+                const std::uint64_t block_end = block + std::min(len, size_ - block);
+                for (const auto& [s0, s1] : st.spans)
+                    if (block < s1 && s0 < block_end)
+                        bad("object header continuation block " + hex(block) +
+                                " overlaps another chunk",
+                            at);
+                st.spans.emplace_back(block, block_end);
                 if (st.version == 2) {
                     if (len < 8) bad("object header continuation block shorter than 8 bytes", at);
                     st.queue.push_back(Chunk{block, 4, len - 8, true, false});
@@ -830,16 +870,15 @@ class Reader {
 
         const std::size_t name_at = c.pos();
         const auto* name_bytes = c.take(static_cast<std::size_t>(name_size), "attribute name");
-        const std::size_t name_len = static_cast<std::size_t>(
-            std::find(name_bytes, name_bytes + name_size, 0) - name_bytes);
+        const std::size_t name_len =
+            static_cast<std::size_t>(std::find(name_bytes, name_bytes + name_size, 0) - name_bytes);
         std::string name(reinterpret_cast<const char*>(name_bytes), name_len);
         c.seek(name_at + padded(name_size), "attribute name");
         if (flags & 0x01) bad("attribute " + quoted(name) + ": shared datatype not read", at);
         if (flags & 0x02) bad("attribute " + quoted(name) + ": shared dataspace not read", at);
 
         const std::size_t type_at = c.pos();
-        Cursor tc(m.data() + type_at, std::min<std::uint64_t>(type_size, c.left()),
-                  at + type_at);
+        Cursor tc(m.data() + type_at, std::min<std::uint64_t>(type_size, c.left()), at + type_at);
         const Datatype type = parse_datatype(tc, 0, so_);
         c.seek(type_at + padded(type_size), "attribute datatype");
 
@@ -858,6 +897,7 @@ class Reader {
                 at);
         const auto* data = c.take(static_cast<std::size_t>(*count * type.size), "attribute data");
 
+        spend_decoded(sizeof(Attribute) + name.size() + type.describe.size(), at);
         Attribute a;
         a.name = std::move(name);
         a.offset = at;
@@ -941,6 +981,10 @@ class Reader {
                         continue;
                     }
                     const HeapObject obj = global_object(collection, index, at);
+                    if (!used_global_.emplace(obj.at, index).second)
+                        bad("attribute " + quoted(a.name) + ": global heap object " +
+                                std::to_string(index) + " referenced twice",
+                            obj.at);
                     if (obj.size < len)
                         bad("attribute " + quoted(a.name) + ": global heap object " +
                                 std::to_string(index) + " shorter than its vlen length",
@@ -1096,6 +1140,8 @@ class Reader {
     };
 
     Fetched fetch(const HeapObject& o) {
+        if (!used_heap_.insert(o.at).second)
+            bad("fractal heap object at " + hex(o.at) + " referenced twice", o.at);
         return Fetched{read(o.at, o.size, "fractal heap object"), o.at};
     }
 
@@ -1183,9 +1229,8 @@ class Reader {
             const std::uint64_t direct_entries = direct_rows << h.width_bits;
             const std::uint64_t indirect_entries = (rows - direct_rows) << h.width_bits;
             const std::uint64_t prefix = 4 + 1 + static_cast<std::uint64_t>(so_) + h.off_size;
-            const std::uint64_t entries_size =
-                direct_entries * static_cast<std::uint64_t>(so_) +
-                indirect_entries * static_cast<std::uint64_t>(so_);
+            const std::uint64_t entries_size = direct_entries * static_cast<std::uint64_t>(so_) +
+                                               indirect_entries * static_cast<std::uint64_t>(so_);
             check_indirect_block(h, block, prefix + entries_size);
             // Which row and column of this block hold heap offset `off`.
             const std::uint64_t rel = off - block_off;
@@ -1193,7 +1238,8 @@ class Reader {
             if (rel < row0) {
                 row = 0, row_start = 0, block_size = h.start;
             } else {
-                row = static_cast<std::uint64_t>(log2_floor(rel >> (h.start_bits + h.width_bits))) + 1;
+                row = static_cast<std::uint64_t>(log2_floor(rel >> (h.start_bits + h.width_bits))) +
+                      1;
                 row_start = row0 << (row - 1);
                 block_size = h.start << (row - 1);
             }
@@ -1257,7 +1303,8 @@ class Reader {
             if (head[4] != 0) bad("fractal heap direct block of unknown version", block);
             if (h.checksum_dblocks) {
                 const std::uint64_t sum_at = block + prefix - 4;
-                const auto sum = checksum_range(block, block_size, "fractal heap direct block", sum_at);
+                const auto sum =
+                    checksum_range(block, block_size, "fractal heap direct block", sum_at);
                 if (sum != le(head + prefix - 4, 4))
                     problem("fractal heap direct block checksum mismatch",
                             static_cast<std::int64_t>(block));
@@ -1326,10 +1373,9 @@ class Reader {
         if (!visited.insert(at).second) bad("B-tree node reached twice", at);
         if (nrec > t.max_nrec[static_cast<std::size_t>(depth)])
             bad("B-tree node with more records than fit", at);
-        const std::uint64_t ptr =
-            depth > 0 ? static_cast<std::uint64_t>(so_) + t.nrec_size +
-                            t.cum_size[static_cast<std::size_t>(depth - 1)]
-                      : 0;
+        const std::uint64_t ptr = depth > 0 ? static_cast<std::uint64_t>(so_) + t.nrec_size +
+                                                  t.cum_size[static_cast<std::size_t>(depth - 1)]
+                                            : 0;
         const std::uint64_t body = 6 + nrec * t.rec_size + (depth > 0 ? (nrec + 1) * ptr : 0);
         const Bytes node = read(at, body + 4, "B-tree node");
         Cursor c(node, at);
@@ -1372,7 +1418,12 @@ class Reader {
     std::uint64_t base_;
     int so_ = 8, sl_ = 8;
     RootAttributes& out_;
-    std::uint64_t read_ = 0, decoded_ = 0, steps_ = 0;
+    std::uint64_t read_ = 0, read_cap_ = 0, decoded_ = 0, steps_ = 0;
+    /// Global heap objects (collection, index) and fractal heap objects (file offset) already
+    /// decoded: libhdf5 gives every vlen element and every dense attribute its own object, so
+    /// a second reference is a file built to make a few bytes decode many times.
+    std::set<std::pair<std::uint64_t, std::uint32_t>> used_global_;
+    std::set<std::uint64_t> used_heap_;
     std::map<std::uint64_t, std::unordered_map<std::uint32_t, HeapObject>> collections_;
     std::set<std::pair<std::string, std::int64_t>> reported_;
 };

@@ -185,7 +185,7 @@ class Reader {
 
     CodeSummary summary() const {
         CodeSummary s;
-        s.code_objects = static_cast<int>(codes_.size());
+        s.code_objects = static_cast<int>(code_count_);
         if (!codes_.empty()) s.function_name = codes_.front().name;
         std::set<std::string> names, constants;
         for (const auto& c : codes_) {
@@ -508,8 +508,14 @@ class Reader {
             slot = refs_.size();
             refs_.push_back(Slot{});  // reserved: a reference before it is complete is invalid
         }
-        const int me = static_cast<int>(codes_.size());
-        codes_.emplace_back();
+        // Code objects past the collection cap are read but keep nothing (-1): their names and
+        // constants could not be kept anyway, and this bounds memory per code object.
+        ++code_count_;
+        int me = -1;
+        if (codes_.size() < limits::kMarshalMaxCollected) {
+            me = static_cast<int>(codes_.size());
+            codes_.emplace_back();
+        }
         Value name;
         switch (layout_) {
             case Layout::Py311:
@@ -544,7 +550,7 @@ class Reader {
                     return false;
                 break;
         }
-        codes_[static_cast<std::size_t>(me)].name = name.text;
+        if (me >= 0) codes_[static_cast<std::size_t>(me)].name = name.text;
         if (flag) refs_[slot] = slot_of(out);
         return true;
     }
@@ -555,6 +561,7 @@ class Reader {
     int depth_ = 0;
     std::uint64_t objects_ = 0;
     std::size_t collected_ = 0;
+    std::uint64_t code_count_ = 0;
     std::string error_;
     std::vector<Slot> refs_;
     std::vector<std::string> texts_;

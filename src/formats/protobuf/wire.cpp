@@ -187,7 +187,15 @@ bool Message::next(Field& out) {
             Error err = Error::None;
             const std::size_t used = read_varint(bytes_.subspan(pos), len, err);
             if (used == 0) return fail(err, pos);
-            if (len > bytes_.size() - pos - used) return fail(Error::LengthPastEnd, pos);
+            if (len > bytes_.size() - pos - used) {
+                if (!keep_truncated_) return fail(Error::LengthPastEnd, pos);
+                f.bytes = bytes_.subspan(pos + used);
+                f.bytes_offset = base_ + pos + used;
+                f.truncated = true;
+                fail(Error::LengthPastEnd, pos);
+                out = f;
+                return true;
+            }
             pos += used;
             f.bytes = bytes_.subspan(pos, static_cast<std::size_t>(len));
             f.bytes_offset = base_ + pos;
@@ -211,7 +219,9 @@ bool Message::next(Field& out) {
 }
 
 Message Message::sub(const Field& field) const {
-    return Message(field.bytes, field.bytes_offset, depth_ + 1);
+    Message m(field.bytes, field.bytes_offset, depth_ + 1);
+    m.keep_truncated_ = keep_truncated_;
+    return m;
 }
 
 }  // namespace mscan::protobuf

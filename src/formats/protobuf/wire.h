@@ -59,6 +59,9 @@ struct Field {
     std::uint64_t offset = 0;
     /// Absolute offset of `bytes` (Len and StartGroup).
     std::uint64_t bytes_offset = 0;
+    /// A Len field whose declared length runs past the end of its message, returned with the
+    /// bytes that are there because the cursor keeps truncated fields (see keep_truncated).
+    bool truncated = false;
 
     /// The payload as text (Len fields; empty for other types). Not checked for UTF-8.
     std::string_view text() const {
@@ -89,6 +92,10 @@ class Message {
     /// Reads the next field. False at the end of the message or at the first error (then
     /// error() is set and every later call returns false too).
     bool next(Field& out);
+    /// When on, a last Len field whose length runs past the end is still returned (with
+    /// Field::truncated set and the bytes that exist) before the LengthPastEnd error, so a
+    /// caller can look into a file that was cut short. Sub-messages inherit the setting.
+    void keep_truncated(bool on) { keep_truncated_ = on; }
     /// The sub-message held by a Len or StartGroup field of this message, one level deeper.
     /// Beyond limits::kProtobufMaxDepth the result reads no field and reports TooDeep.
     Message sub(const Field& field) const;
@@ -117,6 +124,7 @@ class Message {
     std::size_t pos_ = 0;
     Error error_ = Error::None;
     std::uint64_t error_offset_ = 0;
+    bool keep_truncated_ = false;
 };
 
 /// Signed helpers for Varint fields.

@@ -700,7 +700,10 @@ bool head_suffices(Source& head) {
 void parse(Source& source, const ParseContext& context) {
     Reporter report(context);
     const auto length_bytes = source.view(0, kLengthBytes);
-    if (length_bytes.size() < kLengthBytes) return;  // detect() saw at least 10 bytes
+    if (length_bytes.size() < kLengthBytes) {
+        context.anomaly(kMalformed, "the file is shorter than the 8-byte header length", 0);
+        return;
+    }
     const std::uint64_t n = read_length(length_bytes);
     const std::uint64_t size = source.size();
     if (n > limits::kSafetensorsMaxHeader) {

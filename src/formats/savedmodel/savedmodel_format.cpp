@@ -115,6 +115,7 @@ struct NodeRecord {
     std::optional<std::string> string_const;                 ///< a Const node's first string
     std::int64_t offset = -1;
     std::string pending_attr;  ///< text reader: the key of the attr entry being read
+    bool truncated = false;    ///< cut short by the end of the file (reported there)
 };
 
 /// Which nodes and functions belong to the model's own saver.
@@ -193,6 +194,7 @@ class Emitter {
         if (node.string_const && scope.consts.size() < limits::kSavedModelMaxConstants)
             scope.consts.emplace(node.name, *node.string_const);
         if (node.op.empty()) {
+            if (node.truncated) return;
             malformed("node '" + printable(node.name) + "' in " + scope.stream +
                           " has no op (TensorFlow refuses the graph)",
                       node.offset);
@@ -266,7 +268,9 @@ class BinaryWalker {
     explicit BinaryWalker(Emitter& out) : out_(out) {}
 
     void run(std::span<const std::uint8_t> bytes) {
+        file_end_ = bytes.size();
         Message top(bytes);
+        top.keep_truncated(true);  // a file cut short: what is there still counts
         Field f;
         int meta_graphs = 0;
         while (!out_.stopped() && top.next(f)) {
@@ -296,6 +300,19 @@ class BinaryWalker {
     }
     void check(const Message& m, std::string_view what) {
         if (m.error() == protobuf::Error::None) return;
+        const bool cut_short = (m.error() == protobuf::Error::LengthPastEnd ||
+                                m.error() == protobuf::Error::Truncated) &&
+                               m.base_offset() + m.size() == file_end_;
+        if (cut_short) {  // every enclosing message sees it too: report the innermost once
+            if (truncation_reported_) return;
+            truncation_reported_ = true;
+            out_.malformed("the file ends inside " + std::string(what) + " (" +
+                               std::string(protobuf::describe(m.error())) + " at byte " +
+                               std::to_string(m.error_offset()) +
+                               "): it is cut short, and the rest was NOT checked",
+                           static_cast<std::int64_t>(m.error_offset()));
+            return;
+        }
         out_.malformed(std::string(what) + " is not valid protobuf: " +
                            std::string(protobuf::describe(m.error())) + " at byte " +
                            std::to_string(m.error_offset()),
@@ -357,6 +374,7 @@ class BinaryWalker {
             if (f.number == 1) {
                 if (!expect(f, WireType::Len, "GraphDef.node") || !out_.take_node()) continue;
                 NodeRecord node;
+                node.truncated = f.truncated;
                 read_node(m.sub(f), node, /*report=*/true);
                 out_.node(scope, saver, node);
             } else if (f.number == 2) {
@@ -400,6 +418,7 @@ class BinaryWalker {
             } else if (f.number == 3) {
                 if (!expect(f, WireType::Len, "FunctionDef.node_def") || !out_.take_node()) continue;
                 NodeRecord node;
+                node.truncated = f.truncated;
                 read_node(m.sub(f), node, /*report=*/true);
                 out_.node(scope, saver, node);
             }
@@ -500,6 +519,8 @@ class BinaryWalker {
     }
 
     Emitter& out_;
+    std::uint64_t file_end_ = 0;
+    bool truncation_reported_ = false;
 };
 
 /// The whole object as one span, or nothing (reported) when the source cannot give it at once.
@@ -525,11 +546,12 @@ std::optional<std::span<const std::uint8_t>> whole(Source& source, const ParseCo
 // Detection
 
 /// Walks the fields of a message prefix: `on_field` judges each; a Len field longer than the
-/// prefix but within the object ends the walk (the rest is not at hand). Returns false when a
-/// field is rejected or the bytes are not protobuf.
+/// prefix but within the object ends the walk (the rest is not at hand). A Len field longer
+/// than the object itself (a file cut short) is refused unless `past_end` is given, which is
+/// then set. Returns false when a field is rejected or the bytes are not protobuf.
 template <typename OnField>
 bool walk_prefix(std::span<const std::uint8_t> head, std::uint64_t remaining_in_object,
-                 OnField&& on_field) {
+                 OnField&& on_field, bool* past_end = nullptr) {
     std::size_t pos = 0;
     while (pos < head.size()) {
         std::uint64_t tag = 0;
@@ -549,7 +571,10 @@ bool walk_prefix(std::span<const std::uint8_t> head, std::uint64_t remaining_in_
             if (m == 0) return err == protobuf::Error::Truncated && head.size() < remaining_in_object;
             pos += m;
             if (wire == 2) {
-                if (value > remaining_in_object - pos) return false;  // past the object's end
+                if (value > remaining_in_object - pos) {  // past the object's end
+                    if (!past_end) return false;
+                    *past_end = true;
+                }
                 if (value > head.size() - pos) {
                     payload = head.subspan(pos);
                     partial = true;
@@ -584,7 +609,7 @@ bool looks_like_savedmodel(std::span<const std::uint8_t> head, std::uint64_t tot
                            std::string_view extension) {
     if (head.empty()) return false;
     bool version = false, meta_graph = false, first = true;
-    bool bad_meta_graph = false;
+    bool bad_meta_graph = false, cut_short = false;
     const bool ok = walk_prefix(
         head, total_size,
         [&](std::uint32_t number, std::uint8_t wire, std::uint64_t value,
@@ -605,9 +630,12 @@ bool looks_like_savedmodel(std::span<const std::uint8_t> head, std::uint64_t tot
                 return true;
             }
             return false;
-        });
+        },
+        &cut_short);
     if (!ok || bad_meta_graph) return false;
-    if (meta_graph) return true;
+    // A meta graph longer than the file (cut short): only after TensorFlow's leading schema
+    // version, since the rest of the file cannot confirm it.
+    if (meta_graph) return !cut_short || version;
     // Only a schema version (a file cut short before its meta graph): the extension decides.
     return version && extension == ".pb";
 }
