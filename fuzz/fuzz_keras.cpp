@@ -19,8 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     mscan::Location base;
     base.chain = {"fuzz.json"};
     mscan::ParseContext context(sink, base, budget);
-    mscan::keras::walk_config_json(
-        std::string_view(reinterpret_cast<const char*>(data), size), "fuzz", context);
+    mscan::keras::walk_config_json(std::string_view(reinterpret_cast<const char*>(data), size),
+                                   "fuzz", context);
     std::vector<std::uint8_t> bytes(data, data + size);
     mscan::MemorySource source(std::move(bytes));
     (void)mscan::scan_source(source, "config.json", rules);

@@ -61,8 +61,7 @@ TEST_CASE("keras: tf.keras Lambda layer decoded, its calls reported") {
     const auto w = walk(R"({"class_name": "Sequential", "config": {"layers": [
         {"class_name": "Lambda", "config": {"name": "evil", "function": [")" +
                         kOsSystemLambda + R"(", null, null], "function_type": "lambda"}}]}})");
-    CHECK(w.has(mscan::OpKind::Anomaly, "keras.lambda", "Lambda layer 'evil'",
-                "config.layers[0]"));
+    CHECK(w.has(mscan::OpKind::Anomaly, "keras.lambda", "Lambda layer 'evil'", "config.layers[0]"));
     CHECK(w.has(mscan::OpKind::Anomaly, "keras.lambda", "__import__"));
     CHECK(w.has(mscan::OpKind::Anomaly, "keras.lambda", "'os'"));
     CHECK(w.has(mscan::OpKind::Call, "builtins.__import__"));
@@ -75,7 +74,7 @@ TEST_CASE("keras: Keras 3 __lambda__ nested in wrappers and models is found") {
           {"module": "keras.layers", "class_name": "TimeDistributed", "config": {"layer":
             {"module": "keras.layers", "class_name": "Lambda", "config": {"name": "deep",
               "function": {"class_name": "__lambda__", "config": {"code": ")" +
-                           kOsSystemLambda + R"(", "defaults": null, "closure": null}}}}}}]}}]}})");
+                        kOsSystemLambda + R"(", "defaults": null, "closure": null}}}}}}]}}]}})");
     CHECK(w.has(mscan::OpKind::Anomaly, "keras.lambda", "Lambda layer 'deep'",
                 "config.layers[0].config.layers[0].config.layer.config.function"));
     CHECK(w.has(mscan::OpKind::Call, "os.system"));
@@ -88,8 +87,8 @@ TEST_CASE("keras: serialize_keras_object's lambda form {value: [code, ...]}") {
     const auto w = walk(R"({"class_name": "Sequential", "config": {"loss":
         {"class_name": "__lambda__", "config": {"value": [")" +
                         kOsSystemLambda + R"(", null, null]}}}})");
-    CHECK(w.has(mscan::OpKind::Anomaly, "keras.lambda", "marshaled Python bytecode",
-                "config.loss"));
+    CHECK(
+        w.has(mscan::OpKind::Anomaly, "keras.lambda", "marshaled Python bytecode", "config.loss"));
 }
 
 TEST_CASE("keras: function references are calls of their qualified names") {
@@ -143,14 +142,14 @@ TEST_CASE("keras: a Lambda whose code cannot be decoded is still reported") {
 }
 
 TEST_CASE("keras: configs that cannot be read are malformed, never parsed unbounded") {
-    CHECK(walk("{\"class_name\": ").has(mscan::OpKind::Anomaly, "keras.malformed-config",
-                                         "not valid JSON"));
+    CHECK(walk("{\"class_name\": ")
+              .has(mscan::OpKind::Anomaly, "keras.malformed-config", "not valid JSON"));
     CHECK(walk("[1, 2]").has(mscan::OpKind::Anomaly, "keras.malformed-config", "not an object"));
     const std::string deep = "{\"a\": " + std::string(100000, '[') + std::string(100000, ']') + "}";
     CHECK(walk(deep).has(mscan::OpKind::Anomaly, "keras.malformed-config", "nested deeper"));
     // Brackets inside strings do not count as nesting.
-    const std::string quoted = "{\"class_name\": \"Dense\", \"config\": {\"n\": \"" +
-                               std::string(10000, '[') + "\"}}";
+    const std::string quoted =
+        "{\"class_name\": \"Dense\", \"config\": {\"n\": \"" + std::string(10000, '[') + "\"}}";
     CHECK(walk(quoted).ops.empty());
 }
 
@@ -183,4 +182,15 @@ TEST_CASE("keras: through the scanner, a JSON config is detected and judged by t
     const std::string hf = R"({"architectures": ["BertModel"], "model_type": "bert"})";
     mscan::MemorySource other(std::vector<std::uint8_t>(hf.begin(), hf.end()));
     CHECK(mscan::scan_source(other, "config.json", rules).status != mscan::FileStatus::Scanned);
+}
+
+TEST_CASE("keras: file text in evidence and names is escaped") {
+    const auto w = walk(R"({"class_name": "Evil\u001b[31m", "config": {"layers": [
+        {"module": "pkg\u001b]0;x\u0007", "class_name": "L", "config": {}}]}})");
+    CHECK(w.has(mscan::OpKind::Anomaly, "keras.custom-object", "Evil\\x1b[31m"));
+    CHECK(w.has(mscan::OpKind::Call, "pkg\\x1b]0;x\\x07.L"));
+    for (const auto& op : w.ops) {
+        CHECK(op.evidence.find('\x1b') == std::string::npos);
+        CHECK(op.name.find('\x1b') == std::string::npos);
+    }
 }

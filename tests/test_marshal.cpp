@@ -179,6 +179,12 @@ TEST_CASE("marshal: every truncation is an error with what came before, never a 
     const CodeSummary half = summarize(std::span<const std::uint8_t>(full.data(), 60));
     CHECK(half.error == "truncated at byte 60");
     CHECK(half.code_objects == 1);
+    // Cut after co_name: the function is still named.
+    const CodeSummary named =
+        summarize(std::span<const std::uint8_t>(full.data(), full.size() - 4));
+    CHECK_FALSE(named.error.empty());
+    CHECK(named.function_name == "<lambda>");
+    CHECK(named.names == std::vector<std::string>{"__import__", "system"});
     // One byte too many: the object parses, the trailing byte is reported.
     Bytes longer = full;
     longer.push_back('N');

@@ -39,11 +39,11 @@ Read read_all(const Bytes& b, bool keep_truncated = false) {
 /// One field of every wire type: 1 varint 150, 2 fixed64, 3 "abc", 4 a group holding 5 = 1,
 /// 6 fixed32. The second value lists where each field ends.
 const Bytes kSample = {
-    0x08, 0x96, 0x01,                                // 1: varint 150
-    0x11, 1, 2, 3, 4, 5, 6, 7, 8,                    // 2: fixed64
-    0x1a, 0x03, 'a', 'b', 'c',                       // 3: "abc"
-    0x23, 0x28, 0x01, 0x24,                          // 4: group { 5: 1 }
-    0x35, 0x00, 0x00, 0x80, 0x3f,                    // 6: fixed32 (1.0f)
+    0x08, 0x96, 0x01,                          // 1: varint 150
+    0x11, 1,    2,    3,    4,    5, 6, 7, 8,  // 2: fixed64
+    0x1a, 0x03, 'a',  'b',  'c',               // 3: "abc"
+    0x23, 0x28, 0x01, 0x24,                    // 4: group { 5: 1 }
+    0x35, 0x00, 0x00, 0x80, 0x3f,              // 6: fixed32 (1.0f)
 };
 const std::set<std::size_t> kBoundaries = {0, 3, 12, 17, 21, 26};
 
@@ -152,9 +152,9 @@ TEST_CASE("protobuf: lengths past the end, bad tags") {
     CHECK(read_all(huge).error == Error::LengthPastEnd);
 
     CHECK(read_all({0x00, 0x01}).error == Error::FieldZero);
-    CHECK(read_all({0x0e, 0x01}).error == Error::BadWireType);  // wire type 6
-    CHECK(read_all({0x0f, 0x01}).error == Error::BadWireType);  // wire type 7
-    CHECK(read_all({0x0c}).error == Error::UnmatchedEndGroup);  // end group, nothing open
+    CHECK(read_all({0x0e, 0x01}).error == Error::BadWireType);        // wire type 6
+    CHECK(read_all({0x0f, 0x01}).error == Error::BadWireType);        // wire type 7
+    CHECK(read_all({0x0c}).error == Error::UnmatchedEndGroup);        // end group, nothing open
     CHECK(read_all({0x0b, 0x14}).error == Error::UnmatchedEndGroup);  // opens 1, closes 2
     CHECK(read_all({0x0b, 0x08, 0x01}).error == Error::UnterminatedGroup);
     CHECK(read_all({0x09, 1, 2, 3}).error == Error::Truncated);  // fixed64 cut
@@ -192,7 +192,7 @@ TEST_CASE("protobuf: nesting is limited") {
     Bytes msg;
     for (int i = 0; i < limit + 4; ++i) {
         Bytes outer = {0x0a};
-        for (std::size_t n = msg.size(); ; n >>= 7) {  // the length as a varint
+        for (std::size_t n = msg.size();; n >>= 7) {  // the length as a varint
             outer.push_back(static_cast<std::uint8_t>((n & 0x7f) | (n > 0x7f ? 0x80 : 0)));
             if (n <= 0x7f) break;
         }

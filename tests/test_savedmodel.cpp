@@ -76,7 +76,9 @@ Bytes len_field(int number, const Bytes& payload) {
     b.insert(b.end(), payload.begin(), payload.end());
     return b;
 }
-Bytes str_field(int number, const std::string& s) { return len_field(number, Bytes(s.begin(), s.end())); }
+Bytes str_field(int number, const std::string& s) {
+    return len_field(number, Bytes(s.begin(), s.end()));
+}
 Bytes cat(std::initializer_list<Bytes> parts) {
     Bytes out;
     for (const auto& p : parts)
@@ -118,12 +120,13 @@ TEST_CASE("savedmodel: TF2 model, saver functions named by the SaverDef") {
     CHECK(matmul->location.chain == std::vector<std::string>{"model"});
     CHECK(matmul->evidence.rfind("node 'MatMul' op MatMul input 'inputs'", 0) == 0);
     CHECK(find(ops, "tensorflow.raw_ops.Relu"));
-    const auto* call = find(ops, "tensorflow.raw_ops.StatefulPartitionedCall", "meta graph 0 graph");
+    const auto* call =
+        find(ops, "tensorflow.raw_ops.StatefulPartitionedCall", "meta graph 0 graph");
     REQUIRE(call);
     CHECK(call->evidence.find("calls __inference_signature_wrapper_100") != std::string::npos);
 
-    const auto* save =
-        find(ops, "tensorflow.saver_ops.SaveV2", "meta graph 0 function __inference__traced_save_200");
+    const auto* save = find(ops, "tensorflow.saver_ops.SaveV2",
+                            "meta graph 0 function __inference__traced_save_200");
     REQUIRE(save);
     CHECK(save->location.index == 10);
     CHECK(find(ops, "tensorflow.saver_ops.MergeV2Checkpoints"));
@@ -173,8 +176,10 @@ TEST_CASE("savedmodel: hostile ops, exact names and locations") {
 
     // A function named like TF2's saver that the SaverDef does not call is not the saver.
     ops = operations("savedmodel/hostile/fake_traced_save/saved_model.pb");
-    CHECK(find(ops, "tensorflow.raw_ops.SaveV2", "meta graph 0 function __inference__traced_save_999"));
-    CHECK(find(ops, "tensorflow.saver_ops.SaveV2", "meta graph 0 function __inference__traced_save_200"));
+    CHECK(find(ops, "tensorflow.raw_ops.SaveV2",
+               "meta graph 0 function __inference__traced_save_999"));
+    CHECK(find(ops, "tensorflow.saver_ops.SaveV2",
+               "meta graph 0 function __inference__traced_save_200"));
 }
 
 TEST_CASE("savedmodel: findings through the rules") {
@@ -209,8 +214,8 @@ TEST_CASE("savedmodel: findings through the rules") {
 }
 
 TEST_CASE("savedmodel: text format") {
-    const auto ops =
-        operations("savedmodel/hostile/pbtxt_readfile/saved_model.pbtxt", mscan::savedmodel::parse_text);
+    const auto ops = operations("savedmodel/hostile/pbtxt_readfile/saved_model.pbtxt",
+                                mscan::savedmodel::parse_text);
     const auto* read = find(ops, "tensorflow.raw_ops.ReadFile", "meta graph 0 graph");
     REQUIRE(read);
     CHECK(read->location.index == 1);

@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "formats/keras/marshal_reader.h"
+#include "formats/member_names.h"
 #include "mscan/limits.h"
 
 namespace mscan::keras {
@@ -33,7 +34,7 @@ using nlohmann::json;
 
 /// Module roots whose classes Keras instantiates as its own objects.
 constexpr std::string_view kKerasRoots[] = {"keras", "tf_keras", "tensorflow", "tf",
-                                                         "tensorflow_core"};
+                                            "tensorflow_core"};
 
 /// Classes tf.keras and Keras 3 define (layers, models, initializers, regularizers,
 /// constraints, optimizers, losses, metrics, schedules), by the names their configs use.
@@ -42,36 +43,35 @@ constexpr std::string_view kKerasClasses[] = {
     // models
     "Functional", "Model", "Sequential", "InputLayer", "InputSpec", "KerasTensor",
     // core and merging
-    "Activation", "ActivityRegularization", "Add", "AdditiveAttention", "AlphaDropout",
-    "Attention", "Average", "BatchNormalization", "Bidirectional", "CategoryEncoding",
-    "CenterCrop", "Concatenate", "Conv1D", "Conv1DTranspose", "Conv2D", "Conv2DTranspose",
-    "Conv3D", "Conv3DTranspose", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "Convolution1D",
-    "Convolution2D", "Convolution3D", "Cropping1D", "Cropping2D", "Cropping3D", "Dense",
-    "DenseFeatures", "DepthwiseConv1D", "DepthwiseConv2D", "Discretization", "Dot", "Dropout",
-    "ELU", "EinsumDense", "Embedding", "Flatten", "GRU", "GRUCell", "GaussianDropout",
-    "GaussianNoise", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
-    "GlobalAveragePooling3D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D",
-    "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D", "GlobalMaxPooling1D",
-    "GlobalMaxPooling2D", "GlobalMaxPooling3D", "GroupNormalization", "GroupQueryAttention",
-    "HashedCrossing", "Hashing", "Identity", "IntegerLookup", "LSTM", "LSTMCell",
-    "LayerNormalization", "LeakyReLU", "LocallyConnected1D", "LocallyConnected2D", "Masking",
-    "MaxPool1D", "MaxPool2D", "MaxPool3D", "MaxPooling1D", "MaxPooling2D", "MaxPooling3D",
-    "Maximum", "Minimum", "MultiHeadAttention", "Multiply", "Normalization", "PReLU", "Permute",
-    "RNN", "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip", "RandomHeight",
-    "RandomRotation", "RandomTranslation", "RandomWidth", "RandomZoom", "ReLU", "RepeatVector",
-    "Rescaling", "Reshape", "Resizing", "SeparableConv1D", "SeparableConv2D",
-    "SeparableConvolution1D", "SeparableConvolution2D", "SimpleRNN", "SimpleRNNCell",
-    "Softmax", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
-    "SpectralNormalization", "StackedRNNCells", "StringLookup", "Subtract", "TextVectorization",
-    "ThresholdedReLU", "TimeDistributed", "UnitNormalization", "UpSampling1D", "UpSampling2D",
-    "UpSampling3D", "Wrapper", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
-    "AveragePooling1D", "AveragePooling2D", "AveragePooling3D", "AvgPool1D", "AvgPool2D",
-    "AvgPool3D", "CuDNNGRU", "CuDNNLSTM", "AbstractRNNCell", "Layer", "Lambda", "TFOpLambda",
-    "SlicingOpLambda", "TensorFlowOpLayer", "Pipeline", "AutoContrast", "Equalization",
-    "MelSpectrogram", "RandomGrayscale", "RandomColorDegeneration", "RandomColorJitter",
-    "RandomHue", "RandomPosterization", "RandomSaturation", "RandomSharpness", "RandomShear",
-    "Solarization", "STFTSpectrogram", "MixUp", "CutMix", "RandAugment", "Rescale",
-    "RMSNormalization", "ReversibleEmbedding", "Flax", "JaxLayer", "FlaxLayer", "TorchModuleWrapper",
+    "Activation", "ActivityRegularization", "Add", "AdditiveAttention", "AlphaDropout", "Attention",
+    "Average", "BatchNormalization", "Bidirectional", "CategoryEncoding", "CenterCrop",
+    "Concatenate", "Conv1D", "Conv1DTranspose", "Conv2D", "Conv2DTranspose", "Conv3D",
+    "Conv3DTranspose", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "Convolution1D", "Convolution2D",
+    "Convolution3D", "Cropping1D", "Cropping2D", "Cropping3D", "Dense", "DenseFeatures",
+    "DepthwiseConv1D", "DepthwiseConv2D", "Discretization", "Dot", "Dropout", "ELU", "EinsumDense",
+    "Embedding", "Flatten", "GRU", "GRUCell", "GaussianDropout", "GaussianNoise",
+    "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalAvgPool1D",
+    "GlobalAvgPool2D", "GlobalAvgPool3D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D",
+    "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D", "GroupNormalization",
+    "GroupQueryAttention", "HashedCrossing", "Hashing", "Identity", "IntegerLookup", "LSTM",
+    "LSTMCell", "LayerNormalization", "LeakyReLU", "LocallyConnected1D", "LocallyConnected2D",
+    "Masking", "MaxPool1D", "MaxPool2D", "MaxPool3D", "MaxPooling1D", "MaxPooling2D",
+    "MaxPooling3D", "Maximum", "Minimum", "MultiHeadAttention", "Multiply", "Normalization",
+    "PReLU", "Permute", "RNN", "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip",
+    "RandomHeight", "RandomRotation", "RandomTranslation", "RandomWidth", "RandomZoom", "ReLU",
+    "RepeatVector", "Rescaling", "Reshape", "Resizing", "SeparableConv1D", "SeparableConv2D",
+    "SeparableConvolution1D", "SeparableConvolution2D", "SimpleRNN", "SimpleRNNCell", "Softmax",
+    "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "SpectralNormalization",
+    "StackedRNNCells", "StringLookup", "Subtract", "TextVectorization", "ThresholdedReLU",
+    "TimeDistributed", "UnitNormalization", "UpSampling1D", "UpSampling2D", "UpSampling3D",
+    "Wrapper", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "AveragePooling1D",
+    "AveragePooling2D", "AveragePooling3D", "AvgPool1D", "AvgPool2D", "AvgPool3D", "CuDNNGRU",
+    "CuDNNLSTM", "AbstractRNNCell", "Layer", "Lambda", "TFOpLambda", "SlicingOpLambda",
+    "TensorFlowOpLayer", "Pipeline", "AutoContrast", "Equalization", "MelSpectrogram",
+    "RandomGrayscale", "RandomColorDegeneration", "RandomColorJitter", "RandomHue",
+    "RandomPosterization", "RandomSaturation", "RandomSharpness", "RandomShear", "Solarization",
+    "STFTSpectrogram", "MixUp", "CutMix", "RandAugment", "Rescale", "RMSNormalization",
+    "ReversibleEmbedding", "Flax", "JaxLayer", "FlaxLayer", "TorchModuleWrapper",
     // initializers
     "Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "IdentityInitializer",
     "Initializer", "LecunNormal", "LecunUniform", "Ones", "Orthogonal", "OrthogonalInitializer",
@@ -88,41 +88,40 @@ constexpr std::string_view kKerasClasses[] = {
     // losses
     "BinaryCrossentropy", "BinaryFocalCrossentropy", "CTC", "CategoricalCrossentropy",
     "CategoricalFocalCrossentropy", "CategoricalHinge", "Circle", "CosineSimilarity", "Dice",
-    "Hinge", "Huber", "KLDivergence", "LogCosh", "Loss", "LossFunctionWrapper",
-    "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanSquaredError",
-    "MeanSquaredLogarithmicError", "Poisson", "SparseCategoricalCrossentropy", "SquaredHinge",
-    "Tversky",
+    "Hinge", "Huber", "KLDivergence", "LogCosh", "Loss", "LossFunctionWrapper", "MeanAbsoluteError",
+    "MeanAbsolutePercentageError", "MeanSquaredError", "MeanSquaredLogarithmicError", "Poisson",
+    "SparseCategoricalCrossentropy", "SquaredHinge", "Tversky",
     // metrics
-    "AUC", "Accuracy", "BinaryAccuracy", "BinaryIoU", "CategoricalAccuracy", "ConcordanceCorrelation",
-    "F1Score", "FBetaScore", "FalseNegatives", "FalsePositives", "IoU", "KLD", "LogCoshError",
-    "Mean", "MeanIoU", "MeanMetricWrapper", "Metric", "OneHotIoU", "OneHotMeanIoU",
-    "PearsonCorrelation", "Precision", "PrecisionAtRecall", "R2Score", "Recall",
+    "AUC", "Accuracy", "BinaryAccuracy", "BinaryIoU", "CategoricalAccuracy",
+    "ConcordanceCorrelation", "F1Score", "FBetaScore", "FalseNegatives", "FalsePositives", "IoU",
+    "KLD", "LogCoshError", "Mean", "MeanIoU", "MeanMetricWrapper", "Metric", "OneHotIoU",
+    "OneHotMeanIoU", "PearsonCorrelation", "Precision", "PrecisionAtRecall", "R2Score", "Recall",
     "RecallAtPrecision", "RootMeanSquaredError", "SensitivityAtSpecificity",
-    "SparseCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "SpecificityAtSensitivity",
-    "Sum", "TopKCategoricalAccuracy", "TrueNegatives", "TruePositives",
+    "SparseCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "SpecificityAtSensitivity", "Sum",
+    "TopKCategoricalAccuracy", "TrueNegatives", "TruePositives",
     // dtype policies and serialization helpers
     "DTypePolicy", "FloatDTypePolicy", "QuantizedDTypePolicy", "QuantizedFloat8DTypePolicy",
     "Policy", "DTypePolicyMap", "GPTQDTypePolicy", "TensorShape", "TypeSpec", "TensorSpec",
-    "RaggedTensorSpec", "SparseTensorSpec", "__tensor__", "__numpy__", "__bytes__",
-    "__ellipsis__", "__slice__", "__typespec__", "__lambda__", "__keras_tensor__", "function",
+    "RaggedTensorSpec", "SparseTensorSpec", "__tensor__", "__numpy__", "__bytes__", "__ellipsis__",
+    "__slice__", "__typespec__", "__lambda__", "__keras_tensor__", "function",
     "Functional>Functional", "Custom>Adam", "Custom>SGD", "Custom>RMSprop", "Custom>Adagrad",
     "Custom>Adadelta", "Custom>Adamax", "Custom>Nadam", "Custom>Ftrl", "Custom>AdamW"};
 
 /// Standard-library modules a Lambda's code may reach through its names: a name followed by
 /// an attribute name is read as module.attribute when the first is one of these.
 constexpr std::string_view kStdlibModules[] = {
-    "os",       "posix",     "nt",        "subprocess", "sys",      "shutil",   "socket",
-    "builtins", "importlib", "pty",       "ctypes",     "urllib",   "requests", "http",
-    "pickle",   "marshal",   "codecs",    "base64",     "io",       "pathlib",  "tempfile",
+    "os",       "posix",     "nt",        "subprocess", "sys",      "shutil",    "socket",
+    "builtins", "importlib", "pty",       "ctypes",     "urllib",   "requests",  "http",
+    "pickle",   "marshal",   "codecs",    "base64",     "io",       "pathlib",   "tempfile",
     "runpy",    "code",      "types",     "inspect",    "signal",   "threading", "multiprocessing",
-    "ftplib",   "smtplib",   "telnetlib", "webbrowser", "platform", "glob",     "zipfile",
-    "tarfile",  "operator",  "functools", "asyncio",    "select",   "commands", "popen2",
+    "ftplib",   "smtplib",   "telnetlib", "webbrowser", "platform", "glob",      "zipfile",
+    "tarfile",  "operator",  "functools", "asyncio",    "select",   "commands",  "popen2",
     "cPickle",  "dill"};
 
 /// Builtins that run code, open files or reach objects by name.
-constexpr std::string_view kRiskyBuiltins[] = {
-    "eval",    "exec",  "compile",    "__import__", "open", "getattr",
-    "setattr", "input", "breakpoint", "globals",    "vars"};
+constexpr std::string_view kRiskyBuiltins[] = {"eval",       "exec",    "compile", "__import__",
+                                               "open",       "getattr", "setattr", "input",
+                                               "breakpoint", "globals", "vars"};
 
 template <std::size_t N>
 bool contains(const std::string_view (&list)[N], std::string_view s) {
@@ -137,9 +136,11 @@ bool keras_module(std::string_view module) {
     return contains(kKerasRoots, root_of(module));
 }
 
+/// File text for evidence: control and non-ASCII bytes escaped (a name or constant must not
+/// reach a terminal raw), cut to `n` bytes.
 std::string cut(std::string_view s, std::size_t n = 120) {
-    if (s.size() <= n) return std::string(s);
-    return std::string(s.substr(0, n)) + "…";
+    if (s.size() <= n) return printable(s);
+    return printable(s.substr(0, n)) + "...";
 }
 
 std::string join_quoted(const std::vector<std::string>& items, bool quote, std::size_t max) {
@@ -147,7 +148,7 @@ std::string join_quoted(const std::vector<std::string>& items, bool quote, std::
     std::size_t shown = 0;
     for (const auto& item : items) {
         if (shown == max) {
-            out += ", … (" + std::to_string(items.size() - max) + " more)";
+            out += ", ... (" + std::to_string(items.size() - max) + " more)";
             break;
         }
         if (shown++) out += ", ";
@@ -197,8 +198,8 @@ class Walker {
         if (node.is_object()) {
             visit_object(node, path);
             for (const auto& [key, value] : node.items()) {
-                if (value.is_structured()) walk(value, path.empty() ? key : path + "." + key,
-                                                depth + 1);
+                if (value.is_structured())
+                    walk(value, path.empty() ? cut(key, 64) : path + "." + cut(key, 64), depth + 1);
             }
         } else if (node.is_array()) {
             std::size_t i = 0;
@@ -233,7 +234,7 @@ class Walker {
         ++ops_;
         Operation op;
         op.kind = OpKind::Call;
-        op.name = name;
+        op.name = printable(name);
         op.evidence = evidence;
         op.location = where(path);
         context_.emit(std::move(op));
@@ -271,7 +272,7 @@ class Walker {
             if (!fn.empty()) {
                 const std::string target = module.empty() ? fn : module + "." + fn;
                 call(target,
-                     "Keras config references the function " + target +
+                     "Keras config references the function " + cut(target) +
                          " (the loader imports it by name)",
                      path);
             }
@@ -287,8 +288,10 @@ class Walker {
                 if (c != config->end()) code = &*c;
                 auto v = config->find("value");
                 if (!code && v != config->end()) {
-                    if (v->is_array() && !v->empty()) code = &(*v)[0];
-                    else code = &*v;
+                    if (v->is_array() && !v->empty())
+                        code = &(*v)[0];
+                    else
+                        code = &*v;
                 }
             }
             lambda("<lambda function>", code, path);
@@ -302,8 +305,9 @@ class Walker {
             if (!keras_module(module)) {
                 const std::string target = module + "." + class_name;
                 call(target,
-                     "Keras config names class " + class_name + " from module " + module +
-                         (registered.empty() ? std::string() : " (registered as " + registered + ")") +
+                     "Keras config names class " + cut(class_name) + " from module " + cut(module) +
+                         (registered.empty() ? std::string()
+                                             : " (registered as " + cut(registered) + ")") +
                          "; the loader imports the module and instantiates it",
                      path);
             }
@@ -316,8 +320,9 @@ class Walker {
             if (reported_custom_.insert(class_name).second) {
                 anomaly("keras.custom-object",
                         "class_name '" + cut(class_name) + "'" +
-                            (layer_name(object).empty() ? std::string()
-                                                        : " (layer '" + cut(layer_name(object)) + "')") +
+                            (layer_name(object).empty()
+                                 ? std::string()
+                                 : " (layer '" + cut(layer_name(object)) + "')") +
                             " is not a Keras class; loading needs custom code registered for it",
                         path);
             }
@@ -331,7 +336,8 @@ class Walker {
                              const std::string& path) {
         auto config = object.find("config");
         const std::string name = layer_name(object);
-        const std::string what = class_name + " layer" + (name.empty() ? "" : " '" + cut(name) + "'");
+        const std::string what =
+            class_name + " layer" + (name.empty() ? "" : " '" + cut(name) + "'");
         if (config == object.end() || !config->is_object()) {
             if (class_name == "Lambda")
                 anomaly("keras.lambda", what + " without a readable config", path);
@@ -358,10 +364,12 @@ class Walker {
                 lambda(function_label(what, field), &*f, fpath);
                 reported = true;
             } else if (f->is_string() && type == "function") {
-                const std::string mod = string_field(*config, (std::string(field) + "_module").c_str());
+                const std::string mod =
+                    string_field(*config, (std::string(field) + "_module").c_str());
                 const std::string m = mod.empty() ? string_field(*config, "module") : mod;
-                const std::string target = m.empty() ? f->get<std::string>() : m + "." + f->get<std::string>();
-                call(target, what + " calls the function " + target + " by name", fpath);
+                const std::string target =
+                    m.empty() ? f->get<std::string>() : m + "." + f->get<std::string>();
+                call(target, what + " calls the function " + cut(target) + " by name", fpath);
                 reported = true;
             } else if (std::string_view(field) == "function" && f->is_object()) {
                 const std::string cls = string_field(*f, "class_name");
@@ -374,7 +382,8 @@ class Walker {
                 }
             }
         }
-        if (!reported) anomaly("keras.lambda", what + ": its function could not be found in the config", path);
+        if (!reported)
+            anomaly("keras.lambda", what + ": its function could not be found in the config", path);
     }
 
     /// Reports one marshaled function: the layer as keras.lambda with the decoded names and
@@ -395,8 +404,8 @@ class Walker {
             return;
         }
         const marshal::CodeSummary summary = marshal::summarize(bytes);
-        std::string evidence = what + " runs marshaled Python bytecode (" +
-                               std::to_string(bytes.size()) + " bytes";
+        std::string evidence =
+            what + " runs marshaled Python bytecode (" + std::to_string(bytes.size()) + " bytes";
         if (!summary.layout.empty()) evidence += ", Python " + summary.layout + " layout";
         evidence += ")";
         if (!summary.function_name.empty()) evidence += ": " + cut(summary.function_name);
@@ -413,7 +422,8 @@ class Walker {
             if (contains(kRiskyBuiltins, n))
                 call("builtins." + n, what + " code calls " + n + "()", path);
             if (contains(kStdlibModules, n) && i + 1 < names.size())
-                call(n + "." + names[i + 1], what + " code uses " + n + "." + names[i + 1], path);
+                call(n + "." + names[i + 1], what + " code uses " + n + "." + cut(names[i + 1]),
+                     path);
         }
         // __import__('os').system(...): the module is a constant, the attribute the next name.
         auto imp = std::find(names.begin(), names.end(), "__import__");
@@ -421,8 +431,8 @@ class Walker {
             for (const auto& c : summary.string_constants) {
                 if (!contains(kStdlibModules, root_of(c))) continue;
                 if (imp + 1 != names.end())
-                    call(c + "." + imp[1], what + " code uses __import__('" + c + "')." + imp[1],
-                         path);
+                    call(c + "." + imp[1],
+                         what + " code uses __import__('" + cut(c) + "')." + cut(imp[1]), path);
             }
         }
     }

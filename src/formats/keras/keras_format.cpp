@@ -45,13 +45,13 @@ void parse_hdf5(Source& source, const ParseContext& context) {
         const auto& p = root.problems[i];
         std::string evidence = "could not verify the root group's attributes: " + p.what;
         if (i + 1 == kMaxProblems && root.problems.size() > kMaxProblems)
-            evidence += " (and " + std::to_string(root.problems.size() - kMaxProblems) +
-                        " more problems)";
+            evidence +=
+                " (and " + std::to_string(root.problems.size() - kMaxProblems) + " more problems)";
         context.anomaly("hdf5.unreadable", std::move(evidence), p.offset);
     }
     for (const auto& attribute : root.attributes) {
-        if (std::find(std::begin(kConfigAttributes), std::end(kConfigAttributes),
-                      attribute.name) == std::end(kConfigAttributes))
+        if (std::find(std::begin(kConfigAttributes), std::end(kConfigAttributes), attribute.name) ==
+            std::end(kConfigAttributes))
             continue;
         const std::string label = "HDF5 attribute " + attribute.name;
         if (attribute.kind != hdf5::Attribute::Kind::String || attribute.strings.size() != 1) {
@@ -86,10 +86,9 @@ void parse_json(Source& source, const ParseContext& context) {
     }
     const auto bytes = source.view(0, static_cast<std::size_t>(source.size()));
     if (bytes.size() != source.size()) {
-        context.anomaly("keras.malformed-config",
-                        "the Keras config could not be read whole (" +
-                            std::to_string(bytes.size()) + " of " + std::to_string(source.size()) +
-                            " bytes)");
+        context.anomaly("keras.malformed-config", "the Keras config could not be read whole (" +
+                                                      std::to_string(bytes.size()) + " of " +
+                                                      std::to_string(source.size()) + " bytes)");
         return;
     }
     walk_config_json(as_text(bytes), "Keras config", context);

@@ -516,7 +516,13 @@ class Reader {
             me = static_cast<int>(codes_.size());
             codes_.emplace_back();
         }
-        Value name;
+        // co_name is kept as soon as it is read, so a cut-short object still names its function.
+        auto name_field = [&] {
+            Value name;
+            if (!field("co_name", Kind::Str, Collect::Nothing, me, &name)) return false;
+            if (me >= 0) codes_[static_cast<std::size_t>(me)].name = name.text;
+            return true;
+        };
         switch (layout_) {
             case Layout::Py311:
                 // argcount, posonlyargcount, kwonlyargcount, stacksize, flags
@@ -525,8 +531,7 @@ class Reader {
                     !field("co_names", Kind::Tuple, Collect::Names, me) ||
                     !field("co_localsplusnames", Kind::Tuple, Collect::Nothing, me) ||
                     !field("co_localspluskinds", Kind::Bytes, Collect::Nothing, me) ||
-                    !field("co_filename", Kind::Str, Collect::Nothing, me) ||
-                    !field("co_name", Kind::Str, Collect::Nothing, me, &name) ||
+                    !field("co_filename", Kind::Str, Collect::Nothing, me) || !name_field() ||
                     !field("co_qualname", Kind::Str, Collect::Nothing, me) ||
                     !ints(1) ||  // firstlineno
                     !field("co_linetable", Kind::Bytes, Collect::Nothing, me) ||
@@ -543,14 +548,12 @@ class Reader {
                     !field("co_varnames", Kind::Tuple, Collect::Nothing, me) ||
                     !field("co_freevars", Kind::Tuple, Collect::Nothing, me) ||
                     !field("co_cellvars", Kind::Tuple, Collect::Nothing, me) ||
-                    !field("co_filename", Kind::Str, Collect::Nothing, me) ||
-                    !field("co_name", Kind::Str, Collect::Nothing, me, &name) ||
+                    !field("co_filename", Kind::Str, Collect::Nothing, me) || !name_field() ||
                     !ints(1) ||  // firstlineno
                     !field("co_lnotab", Kind::Bytes, Collect::Nothing, me))
                     return false;
                 break;
         }
-        if (me >= 0) codes_[static_cast<std::size_t>(me)].name = name.text;
         if (flag) refs_[slot] = slot_of(out);
         return true;
     }

@@ -31,14 +31,14 @@ enum class WireType : std::uint8_t {
 /// Why a message could not be read to its end.
 enum class Error : std::uint8_t {
     None = 0,
-    Truncated,         ///< the bytes end inside a tag, a varint or a fixed-size value
-    VarintTooLong,     ///< a varint longer than 10 bytes (or a tag longer than 5 / over 2^32)
-    FieldZero,         ///< a tag with field number 0
-    BadWireType,       ///< wire type 6 or 7
-    LengthPastEnd,     ///< a length-delimited field longer than the bytes that remain
-    UnmatchedEndGroup, ///< an end-group tag with no open group, or closing a different field
-    UnterminatedGroup, ///< a group whose end-group tag never comes
-    TooDeep,           ///< nesting beyond limits::kProtobufMaxDepth
+    Truncated,          ///< the bytes end inside a tag, a varint or a fixed-size value
+    VarintTooLong,      ///< a varint longer than 10 bytes (or a tag longer than 5 / over 2^32)
+    FieldZero,          ///< a tag with field number 0
+    BadWireType,        ///< wire type 6 or 7
+    LengthPastEnd,      ///< a length-delimited field longer than the bytes that remain
+    UnmatchedEndGroup,  ///< an end-group tag with no open group, or closing a different field
+    UnterminatedGroup,  ///< a group whose end-group tag never comes
+    TooDeep,            ///< nesting beyond limits::kProtobufMaxDepth
 };
 
 /// A short English description of an error ("a length runs past the end of the message").
@@ -128,7 +128,9 @@ class Message {
 };
 
 /// Signed helpers for Varint fields.
-inline std::int64_t as_int64(const Field& f) { return static_cast<std::int64_t>(f.value); }
+inline std::int64_t as_int64(const Field& f) {
+    return static_cast<std::int64_t>(f.value);
+}
 /// ZigZag-decoded sint32/sint64.
 inline std::int64_t as_sint64(const Field& f) {
     return static_cast<std::int64_t>(f.value >> 1) ^ -static_cast<std::int64_t>(f.value & 1);

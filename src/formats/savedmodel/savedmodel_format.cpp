@@ -7,8 +7,8 @@
 //   SaverDef      { string filename_tensor_name = 1; save_tensor_name = 2; restore_op_name = 3; }
 //   GraphDef      { repeated NodeDef node = 1; FunctionDefLibrary library = 2; }
 //   FunctionDefLibrary { repeated FunctionDef function = 1; }
-//   FunctionDef   { OpDef signature = 1 (OpDef { string name = 1; }); repeated NodeDef node_def = 3; }
-//   NodeDef       { string name = 1; string op = 2; repeated string input = 3;
+//   FunctionDef   { OpDef signature = 1 (OpDef { string name = 1; }); repeated NodeDef node_def =
+//   3; } NodeDef       { string name = 1; string op = 2; repeated string input = 3;
 //                   map<string, AttrValue> attr = 5; }
 //   AttrValue     { ListValue list = 1 { repeated bytes s = 2; repeated NameAttrList func = 9; };
 //                   bytes s = 2; TensorProto tensor = 8 { repeated bytes string_val = 8; };
@@ -84,8 +84,8 @@ std::string op_component(std::string_view op) {
     std::string out;
     for (const char ch : op.substr(0, limits::kSavedModelMaxKeptString)) {
         const auto c = static_cast<unsigned char>(ch);
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                        c == '_' || c == '>' || c == '-';
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '_' || c == '>' || c == '-';
         out.push_back(ok ? static_cast<char>(c) : '?');
     }
     return out;
@@ -94,7 +94,8 @@ std::string op_component(std::string_view op) {
 /// The ops that read or write checkpoints: what a saver runs.
 bool is_checkpoint_op(std::string_view op) {
     static constexpr std::array<std::string_view, 7> kOps = {
-        "MergeV2Checkpoints", "Restore", "RestoreSlice", "RestoreV2", "Save", "SaveSlices", "SaveV2"};
+        "MergeV2Checkpoints", "Restore", "RestoreSlice", "RestoreV2", "Save",
+        "SaveSlices",         "SaveV2"};
     return std::find(kOps.begin(), kOps.end(), op) != kOps.end();
 }
 
@@ -120,9 +121,9 @@ struct NodeRecord {
 
 /// Which nodes and functions belong to the model's own saver.
 struct SaverInfo {
-    std::vector<std::string> scopes;    ///< TF1: "save/" (the SaverDef's tensors' name scope)
-    std::vector<std::string> nodes;     ///< TF2: node names without a scope
-    std::set<std::string> functions;    ///< functions those nodes call (TF2)
+    std::vector<std::string> scopes;  ///< TF1: "save/" (the SaverDef's tensors' name scope)
+    std::vector<std::string> nodes;   ///< TF2: node names without a scope
+    std::set<std::string> functions;  ///< functions those nodes call (TF2)
 
     void add_tensor_name(std::string_view tensor) {
         const std::string_view node = node_of(tensor);
@@ -291,9 +292,9 @@ class BinaryWalker {
     /// Reports a known field with the wrong wire type (protobuf refuses such a message).
     bool expect(const Field& f, WireType type, std::string_view what) {
         if (f.type == type) return true;
-        out_.malformed(std::string(what) + " (field " + std::to_string(f.number) + ") has wire type " +
-                           std::string(protobuf::wire_type_name(f.type)) + ", not " +
-                           std::string(protobuf::wire_type_name(type)) +
+        out_.malformed(std::string(what) + " (field " + std::to_string(f.number) +
+                           ") has wire type " + std::string(protobuf::wire_type_name(f.type)) +
+                           ", not " + std::string(protobuf::wire_type_name(type)) +
                            ": protobuf refuses the file",
                        static_cast<std::int64_t>(f.offset));
         return false;
@@ -313,9 +314,9 @@ class BinaryWalker {
                            static_cast<std::int64_t>(m.error_offset()));
             return;
         }
-        out_.malformed(std::string(what) + " is not valid protobuf: " +
-                           std::string(protobuf::describe(m.error())) + " at byte " +
-                           std::to_string(m.error_offset()),
+        out_.malformed(std::string(what) +
+                           " is not valid protobuf: " + std::string(protobuf::describe(m.error())) +
+                           " at byte " + std::to_string(m.error_offset()),
                        static_cast<std::int64_t>(m.error_offset()));
     }
 
@@ -416,7 +417,8 @@ class BinaryWalker {
             if (f.number == 1) {
                 expect(f, WireType::Len, "FunctionDef.signature");
             } else if (f.number == 3) {
-                if (!expect(f, WireType::Len, "FunctionDef.node_def") || !out_.take_node()) continue;
+                if (!expect(f, WireType::Len, "FunctionDef.node_def") || !out_.take_node())
+                    continue;
                 NodeRecord node;
                 node.truncated = f.truncated;
                 read_node(m.sub(f), node, /*report=*/true);
@@ -503,7 +505,9 @@ class BinaryWalker {
             }
         }
         if (v.error() != protobuf::Error::None) {
-            if (report) check(v, "attribute '" + printable(key) + "' of node '" + printable(node.name) + "'");
+            if (report)
+                check(v,
+                      "attribute '" + printable(key) + "' of node '" + printable(node.name) + "'");
             ok = false;
         }
         return ok;
@@ -568,7 +572,8 @@ bool walk_prefix(std::span<const std::uint8_t> head, std::uint64_t remaining_in_
         bool partial = false;
         if (wire == 0 || wire == 2) {
             const std::size_t m = protobuf::read_varint(head.subspan(pos), value, err);
-            if (m == 0) return err == protobuf::Error::Truncated && head.size() < remaining_in_object;
+            if (m == 0)
+                return err == protobuf::Error::Truncated && head.size() < remaining_in_object;
             pos += m;
             if (wire == 2) {
                 if (value > remaining_in_object - pos) {  // past the object's end
@@ -679,11 +684,12 @@ bool looks_like_savedmodel_text(std::span<const std::uint8_t> head) {
             break;
         }
     }
-    for (const std::string_view field : {std::string_view("saved_model_schema_version"),
-                                         std::string_view("meta_graphs")}) {
+    for (const std::string_view field :
+         {std::string_view("saved_model_schema_version"), std::string_view("meta_graphs")}) {
         if (s.compare(i, field.size(), field) != 0) continue;
         std::size_t j = i + field.size();
-        while (j < s.size() && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n' || s[j] == '\r')) ++j;
+        while (j < s.size() && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n' || s[j] == '\r'))
+            ++j;
         if (j < s.size() && (s[j] == ':' || s[j] == '{' || s[j] == '<')) return true;
     }
     return false;
@@ -731,7 +737,8 @@ void parse_keras_metadata(Source& source, const ParseContext& context) {
         std::string_view path, metadata;
         Field g;
         while (node.next(g)) {
-            if (g.number == 2 && g.type == WireType::Varint) id = static_cast<std::int32_t>(g.value);
+            if (g.number == 2 && g.type == WireType::Varint)
+                id = static_cast<std::int32_t>(g.value);
             if (g.number == 3 && g.type == WireType::Len) path = g.text();
             if (g.number == 5 && g.type == WireType::Len) metadata = g.text();
         }
@@ -742,8 +749,8 @@ void parse_keras_metadata(Source& source, const ParseContext& context) {
                           static_cast<std::int64_t>(node.error_offset()));
         }
         if (metadata.empty()) continue;
-        const std::string label = "keras_metadata.pb node " + std::to_string(id) + " (" +
-                                  printable(path, 120) + ")";
+        const std::string label =
+            "keras_metadata.pb node " + std::to_string(id) + " (" + printable(path, 120) + ")";
         keras::walk_config_json(metadata, label, context);
     }
     if (top.error() != protobuf::Error::None) {
@@ -765,7 +772,19 @@ namespace {
 /// strings and identifiers are never used.
 class TextTokenizer {
   public:
-    enum class Kind { End, Ident, String, Scalar, Open, Close, Colon, LBracket, RBracket, Sep, Bad };
+    enum class Kind {
+        End,
+        Ident,
+        String,
+        Scalar,
+        Open,
+        Close,
+        Colon,
+        LBracket,
+        RBracket,
+        Sep,
+        Bad
+    };
     struct Token {
         Kind kind = Kind::End;
         std::string text;
@@ -797,7 +816,8 @@ class TextTokenizer {
         }
         if (c == '-' || c == '+' || c == '.' || (c >= '0' && c <= '9')) {
             t.kind = Kind::Scalar;
-            while (i_ < s_.size() && (ident_char(s_[i_]) || s_[i_] == '-' || s_[i_] == '+')) ++i_;
+            while (i_ < s_.size() && (ident_char(s_[i_]) || s_[i_] == '-' || s_[i_] == '+'))
+                ++i_;
             return t;
         }
         t.kind = Kind::Bad;  // consumed, so a caller that goes on cannot loop
@@ -816,7 +836,8 @@ class TextTokenizer {
             if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
                 ++i_;
             } else if (c == '#') {
-                while (i_ < s_.size() && s_[i_] != '\n') ++i_;
+                while (i_ < s_.size() && s_[i_] != '\n')
+                    ++i_;
             } else {
                 break;
             }
@@ -857,7 +878,8 @@ class TextTokenizer {
                     break;
                 case 'x': {
                     int v = 0, digits = 0;
-                    while (digits < 2 && i_ < s_.size() && std::isxdigit(static_cast<unsigned char>(s_[i_]))) {
+                    while (digits < 2 && i_ < s_.size() &&
+                           std::isxdigit(static_cast<unsigned char>(s_[i_]))) {
                         const char h = s_[i_++];
                         v = v * 16 + (h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
                         ++digits;
@@ -990,7 +1012,8 @@ class TextWalker {
             if (!f.list) path.push_back(f.name);
         if (path.size() < tail.size()) return false;
         if (path.front() != "meta_graphs") return false;
-        return std::equal(tail.begin(), tail.end(), path.end() - static_cast<std::ptrdiff_t>(tail.size()));
+        return std::equal(tail.begin(), tail.end(),
+                          path.end() - static_cast<std::ptrdiff_t>(tail.size()));
     }
     std::size_t depth() const {
         std::size_t d = 0;
@@ -1000,12 +1023,13 @@ class TextWalker {
     }
     SaverInfo& saver() {
         const std::size_t i = meta_graph_ < 0 ? 0 : static_cast<std::size_t>(meta_graph_);
-        while (savers_.size() <= i && savers_.size() < 1024) savers_.emplace_back();
+        while (savers_.size() <= i && savers_.size() < 1024)
+            savers_.emplace_back();
         return savers_[std::min(i, savers_.size() - 1)];
     }
 
-    bool open(const std::string& name, std::uint64_t offset) {
-        if (!push({name, false}, offset)) return false;
+    bool open(std::string name, std::uint64_t offset) {  // by value: push() may move frames
+        if (!push({name, false}, offset)) return false;  // `name` is our own copy
         const std::size_t d = depth();
         if (d == 1 && name == "meta_graphs") ++meta_graph_;
         if (path_is({"meta_graphs", "graph_def"}) && d == 2) {
@@ -1051,8 +1075,8 @@ class TextWalker {
         if (function_started_) return;
         function_started_ = true;
         function_.saver = saver().functions.count(function_name_) > 0;
-        function_.stream = "meta graph " + std::to_string(meta_graph_) + " function " +
-                           printable(function_name_);
+        function_.stream =
+            "meta graph " + std::to_string(meta_graph_) + " function " + printable(function_name_);
     }
 
     void value(const std::string& key, const std::string& text) {
