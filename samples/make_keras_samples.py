@@ -327,6 +327,12 @@ def main():
     t.parent.mkdir(parents=True, exist_ok=True)
     t.write_bytes(good[:1200])
     add(t, "anomaly", "tf.keras .h5 cut after 1200 bytes", ["hdf5-unverified"])
+    hostile = (h / "lambda_os_system.h5").read_bytes()
+    t = a / "cut_in_weights.h5"
+    t.write_bytes(hostile[:len(hostile) - 1000])
+    add(t, "anomaly", "the Lambda .h5 with its last 1000 bytes (weights) cut: the config is "
+        "whole, but the file is shorter than its superblock's end-of-file address",
+        ["hdf5-unverified", "keras-lambda-layer", "process-execution"])
     add(write_h5(a / "bad_json.h5", "{\"class_name\": \"Sequential\", \"config\": {"),
         "anomaly", "model_config attribute that is not valid JSON", ["keras-malformed-config"])
     add(write_json(a / "deep.json", "{\"class_name\": \"Sequential\", \"config\": "

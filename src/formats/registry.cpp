@@ -11,8 +11,8 @@
 #include "formats/keras/keras_format.h"
 #include "formats/numpy/npy_format.h"
 #include "formats/pickle/pickle_format.h"
-#include "formats/savedmodel/savedmodel_format.h"
 #include "formats/safetensors/safetensors_format.h"
+#include "formats/savedmodel/savedmodel_format.h"
 #include "formats/zip/zip_format.h"
 
 namespace mscan {
@@ -47,8 +47,7 @@ constexpr std::array kFormats = {
            keras::detect_hdf5, keras::parse_hdf5, nullptr},
     Format{"keras-json", "Keras model config as JSON (a .keras archive's config.json)",
            keras::detect_json, keras::parse_json, nullptr},
-    Format{"safetensors",
-           "safetensors file: the JSON header is checked; tensor data is never read",
+    Format{"safetensors", "safetensors file: the JSON header is checked; tensor data is never read",
            safetensors::detect, safetensors::parse, safetensors::head_suffices},
     Format{"savedmodel",
            "TensorFlow SavedModel (saved_model.pb): the ops of every graph and library function",

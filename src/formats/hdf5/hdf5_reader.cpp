@@ -644,6 +644,7 @@ class Reader {
         const int version = c.u8("superblock");
         if (version > 3) bad("superblock of unknown version " + std::to_string(version), sb + 8);
         std::uint64_t root = kUndefined;
+        std::uint64_t eof = kUndefined;
         if (version <= 1) {
             c.skip(4, "superblock");  // free space, root entry, reserved, shared header versions
             so_ = c.u8("superblock");
@@ -653,7 +654,9 @@ class Reader {
             c.skip(1 + 2 + 2 + 4, "superblock");  // reserved, leaf K, internal K, flags
             if (version == 1) c.skip(4, "superblock");
             address(c, "superblock");  // base address: libhdf5 uses the superblock's position
-            c.skip(3u * static_cast<unsigned>(so_), "superblock");  // free space, EOF, driver
+            address(c, "superblock");  // free-space info
+            eof = address(c, "superblock end-of-file address");
+            address(c, "superblock");  // driver info
             address(c, "root group entry");                         // link name offset
             root = address(c, "root group entry");
             c.skip(4 + 4 + 16, "root group entry");  // cache type, reserved, scratch pad
@@ -663,13 +666,23 @@ class Reader {
             check_sizes(sb);
             out_.superblock_version = version;
             c.skip(1, "superblock");                                // file consistency flags
-            c.skip(3u * static_cast<unsigned>(so_), "superblock");  // base, extension, EOF
+            c.skip(2u * static_cast<unsigned>(so_), "superblock");  // base, extension
+            eof = address(c, "superblock end-of-file address");
             root = address(c, "superblock");
             const std::size_t covered = c.pos();
             const auto stored = static_cast<std::uint32_t>(c.u(4, "superblock checksum"));
             if (lookup3(b.data(), covered) != stored)
                 problem("superblock checksum mismatch", static_cast<std::int64_t>(sb + covered));
         }
+        // libhdf5 refuses a file shorter than the end-of-file address its superblock records
+        // ("truncated file"); the parts mscan reads may all be there, the rest is not. h5py's
+        // files with a user block store the address counted from the start of the file, so
+        // it is compared with the whole file's size (the lenient reading).
+        if (eof != kUndefined && eof > size_)
+            problem("file is " + std::to_string(size_) +
+                        " bytes, shorter than the superblock's end-of-file address " +
+                        std::to_string(eof) + " (truncated; libhdf5 refuses to open it)",
+                    static_cast<std::int64_t>(sb));
         return resolve(root, "root group object header", sb);
     }
 
