@@ -183,7 +183,7 @@ def write_h5(path: Path, model_config, training_config=None, libver=None, userbl
     return path
 
 
-def write_keras_zip(path: Path, config, weights=True, metadata=None):
+def write_keras_zip(path: Path, config, weights=True, metadata=None, raw_config=None):
     path.parent.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
@@ -193,7 +193,7 @@ def write_keras_zip(path: Path, config, weights=True, metadata=None):
             z.writestr(info, data)
         put("metadata.json", json.dumps(metadata or {"keras_version": "3.6.0",
                                                      "date_saved": "2024-01-01@00:00:00"}))
-        put("config.json", json.dumps(config))
+        put("config.json", raw_config if raw_config is not None else json.dumps(config))
         if weights:
             wbuf = io.BytesIO()
             with h5py.File(wbuf, "w") as f:
@@ -296,6 +296,12 @@ def main():
             "keras.config", "enable_unsafe_deserialization"))])),
         "hostile", "Keras 3 .keras that calls keras.config.enable_unsafe_deserialization while "
         "loading (CVE-2025-9906)", ["ml-framework-gadget"])
+    padded = '{' + ' ' * (200 * 1024) + json.dumps(k3_sequential([
+        k3_dense("dense", 4, kernel_initializer=k3_function_ref("builtins", "exec"))]))[1:]
+    add(write_keras_zip(h / "padded_config.keras", json.loads(padded), raw_config=padded),
+        "hostile", ".keras whose config.json starts with 200 KiB of blanks, so its keys lie "
+        "beyond any fixed-size sniff (deflated member); the builtins.exec reference must be "
+        "found", ["code-execution"])
     add(write_json(h / "module_outside.json", json.dumps(k3_sequential([
         k3("evil_pkg.layers", "Backdoor", {"name": "bd"}, registered="evil>Backdoor")]))),
         "hostile", "Keras 3 config naming a class from a module outside Keras",

@@ -194,3 +194,20 @@ TEST_CASE("keras: file text in evidence and names is escaped") {
         CHECK(op.name.find('\x1b') == std::string::npos);
     }
 }
+
+TEST_CASE("keras: a config whose keys come after padding is still detected") {
+    const auto rules = mscan::RuleSet::builtin();
+    const std::string body = R"("class_name": "Sequential", "config": {"layers": [
+        {"module": "builtins", "class_name": "function", "config": "exec"}]}})";
+    // Put "class_name" across the detector's 1 MiB window boundary, then far past it.
+    for (const std::size_t pad : {std::size_t{(1u << 20) - 6}, std::size_t{3u << 20}}) {
+        const std::string text = "{" + std::string(pad, ' ') + body;
+        mscan::MemorySource source(std::vector<std::uint8_t>(text.begin(), text.end()));
+        const auto result = mscan::scan_source(source, "model.json", rules);
+        REQUIRE(result.status == mscan::FileStatus::Scanned);
+        bool found = false;
+        for (const auto& f : result.findings)
+            found |= f.subject == "builtins.exec";
+        CHECK(found);
+    }
+}

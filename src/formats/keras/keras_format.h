@@ -18,8 +18,11 @@ bool detect_hdf5(Source& source, std::string_view extension);
 /// a user block before the superblock is scanned as a member of its own.
 void parse_hdf5(Source& source, const ParseContext& context);
 
-/// A JSON object whose start names "class_name" and "config": a serialized Keras object.
+/// A JSON object that names "class_name" and "config": a serialized Keras object.
 bool detect_json(Source& source, std::string_view extension);
+/// Whether the first non-blank byte is '{' (a container must inflate such a member whole
+/// before detect_json can decide).
+bool starts_like_json_object(Source& source);
 void parse_json(Source& source, const ParseContext& context);
 
 }  // namespace mscan::keras

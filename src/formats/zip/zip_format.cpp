@@ -11,6 +11,7 @@
 
 #include "formats/compress/inflate.h"
 #include "formats/compress/inflate_source.h"
+#include "formats/keras/keras_format.h"
 #include "formats/member_names.h"
 #include "formats/registry.h"
 #include "formats/zip/libzip_view.h"
@@ -116,7 +117,11 @@ void scan_member(Source& source, const Entry& e, const ParseContext& context) {
             context.scan_member(member, e.name);
             return;
         }
-        if (!unsupported && !format) {
+        // A JSON object cut at the sniff may name its Keras class further on (Keras's loader
+        // reads config.json whole): such a member is inflated and detected whole.
+        const bool json_cut =
+            !format && head.bytes.size() < e.uncompressed && keras::starts_like_json_object(probe);
+        if (!unsupported && !format && !json_cut) {
             if (!head.error.empty()) report("archive.malformed", head.error);
             // Not a model format: the loader does not interpret it, so it is not inflated.
             // Whatever extracts the archive does, though: judge its declared ratio.
