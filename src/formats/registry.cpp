@@ -93,6 +93,10 @@ const char* unsupported_container(Source& source) {
     return nullptr;
 }
 
+bool head_inconclusive(Source& head) {
+    return keras::starts_like_json_object(head);
+}
+
 const Format* detect_format(Source& source, std::string_view path) {
     const std::string ext = lower_extension(path);
     for (const auto& format : kFormats) {

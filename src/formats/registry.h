@@ -31,6 +31,11 @@ std::span<const Format> formats();
 /// The first format whose detect() accepts the source, or nullptr.
 const Format* detect_format(Source& source, std::string_view path);
 
+/// Whether the first bytes of a larger member, which no format accepted, are too few to rule
+/// one out: a JSON object may name its Keras class anywhere in its text. A container must then
+/// detect on the whole member instead of skipping it.
+bool head_inconclusive(Source& head);
+
 /// Model formats recognised by their magic bytes that no parser reads yet, described ("HDF5
 /// file (Keras .h5)"), or nullptr. Checked before detection, so that such a file is reported
 /// as not scanned rather than mistaken for another format or skipped.

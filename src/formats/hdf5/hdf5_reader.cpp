@@ -656,8 +656,8 @@ class Reader {
             address(c, "superblock");  // base address: libhdf5 uses the superblock's position
             address(c, "superblock");  // free-space info
             eof = address(c, "superblock end-of-file address");
-            address(c, "superblock");  // driver info
-            address(c, "root group entry");                         // link name offset
+            address(c, "superblock");        // driver info
+            address(c, "root group entry");  // link name offset
             root = address(c, "root group entry");
             c.skip(4 + 4 + 16, "root group entry");  // cache type, reserved, scratch pad
         } else {

@@ -11,7 +11,6 @@
 
 #include "formats/compress/inflate.h"
 #include "formats/compress/inflate_source.h"
-#include "formats/keras/keras_format.h"
 #include "formats/member_names.h"
 #include "formats/registry.h"
 #include "formats/zip/libzip_view.h"
@@ -117,11 +116,11 @@ void scan_member(Source& source, const Entry& e, const ParseContext& context) {
             context.scan_member(member, e.name);
             return;
         }
-        // A JSON object cut at the sniff may name its Keras class further on (Keras's loader
-        // reads config.json whole): such a member is inflated and detected whole.
-        const bool json_cut =
-            !format && head.bytes.size() < e.uncompressed && keras::starts_like_json_object(probe);
-        if (!unsupported && !format && !json_cut) {
+        // A head cut short may not decide (head_inconclusive): then the member is inflated
+        // and detected whole.
+        const bool undecided =
+            !format && head.bytes.size() < e.uncompressed && head_inconclusive(probe);
+        if (!unsupported && !format && !undecided) {
             if (!head.error.empty()) report("archive.malformed", head.error);
             // Not a model format: the loader does not interpret it, so it is not inflated.
             // Whatever extracts the archive does, though: judge its declared ratio.
