@@ -355,3 +355,15 @@ TEST_CASE("a compressed stream larger than the window is read again as a stream"
     CHECK(find(z, "os.system", {"bundle.zip.gz", "bundle.zip", "model.pkl"}));
     CHECK_FALSE(has(z, "archive.malformed"));
 }
+
+TEST_CASE("a JSON member whose Keras keys lie past the detection head is read whole") {
+    const std::string text = "{" + std::string(200 * 1024, ' ') +
+                             R"("class_name": "Sequential", "config": {"layers": [
+        {"module": "builtins", "class_name": "function", "config": "exec"}]}})";
+    const Bytes json(text.begin(), text.end());
+    const Bytes tgz = compressed(archive_write_add_filter_gzip, tar({{"m/config.json", json}}));
+    CHECK(find(scan(tgz, "m.tar.gz"), "builtins.exec", {"m.tar.gz", "m/config.json"}));
+    const Bytes sevenz =
+        write_archive(archive_write_set_format_7zip, nullptr, {{"m/config.json", json}});
+    CHECK(find(scan(sevenz, "m.7z"), "builtins.exec", {"m.7z", "m/config.json"}));
+}

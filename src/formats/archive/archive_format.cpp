@@ -157,10 +157,13 @@ Member read_member(Pull&& pull, std::string_view name, const ParseContext& conte
     MemorySource probe(m.bytes);
     const bool unsupported = unsupported_container(probe) != nullptr;
     const Format* format = unsupported ? nullptr : detect_format(probe, name);
-    m.model = unsupported || format != nullptr;
+    // A head that does not decide (head_inconclusive) keeps the member whole, to be detected
+    // on all of it.
+    m.model = unsupported || format != nullptr || (!ended && head_inconclusive(probe));
     // A recognised but unsupported format is reported from its magic bytes alone.
-    m.head_only = m.model && !ended &&
-                  (unsupported || (format->head_suffices && format->head_suffices(probe)));
+    m.head_only =
+        m.model && !ended &&
+        (unsupported || (format && format->head_suffices && format->head_suffices(probe)));
     if (!m.model || m.head_only) {
         if (!m.model) m.bytes.clear();
         drain();
