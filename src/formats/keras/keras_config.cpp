@@ -193,19 +193,18 @@ class Walker {
     Walker(std::string_view label, const ParseContext& context)
         : label_(label), context_(context) {}
 
-    void walk(const json& node, const std::string& path, int depth) {
+    void walk(const json& node, const std::string& path) {
         if (ops_ >= kMaxOps) return;
         if (node.is_object()) {
             visit_object(node, path);
             for (const auto& [key, value] : node.items()) {
                 if (value.is_structured())
-                    walk(value, path.empty() ? cut(key, 64) : path + "." + cut(key, 64), depth + 1);
+                    walk(value, path.empty() ? cut(key, 64) : path + "." + cut(key, 64));
             }
         } else if (node.is_array()) {
             std::size_t i = 0;
             for (const auto& value : node) {
-                if (value.is_structured())
-                    walk(value, path + "[" + std::to_string(i) + "]", depth + 1);
+                if (value.is_structured()) walk(value, path + "[" + std::to_string(i) + "]");
                 ++i;
             }
         }
@@ -476,7 +475,7 @@ void walk_config_json(std::string_view text, std::string_view label, const Parse
         return;
     }
     Walker walker(label, context);
-    walker.walk(config, "", 0);
+    walker.walk(config, "");
     walker.finish();
 }
 
