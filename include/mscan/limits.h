@@ -167,4 +167,28 @@ inline constexpr std::uint64_t kSafetensorsMaxHeader = 100'000'000;
 /// header of a million bad tensors gives bounded output.
 inline constexpr std::uint64_t kSafetensorsMaxAnomaliesPerCode = 8;
 
+// --- Hugging Face Hub (src/hub/) ---
+/// Bytes asked for at least, per range request (a format's first look fits in one).
+inline constexpr std::size_t kRemoteBlockBytes = 64 * 1024;
+/// Bytes asked for by a tiny read (under 512 bytes) far from anything read so far: a format
+/// probing for a signature at several offsets (HDF5 looks at 0, 512, 1024, 2048, ...).
+inline constexpr std::size_t kRemoteProbeBytes = 4 * 1024;
+/// Bytes kept in one remote file's block cache.
+inline constexpr std::size_t kRemoteCacheBytes = 64u << 20;
+/// Largest single read from a remote file; a parser wanting more in one piece gets an error.
+inline constexpr std::size_t kRemoteMaxView = 256u << 20;
+/// Default cap on bytes downloaded for one remote file (--hf-max-fetch).
+inline constexpr std::uint64_t kRemoteDefaultMaxFetch = std::uint64_t{1} << 30;
+/// A server that ignores Range and answers 200 with the whole body is accepted only for files
+/// up to this size; for larger ones the transfer is abandoned and the file is an error.
+inline constexpr std::size_t kRemoteWholeFileBytes = 16u << 20;
+/// Largest API response (repo info, one tree page) read.
+inline constexpr std::size_t kHubMaxApiBody = 64u << 20;
+/// Tree pages followed and files listed per repo.
+inline constexpr int kHubMaxPages = 10000;
+inline constexpr std::size_t kHubMaxFiles = 1'000'000;
+/// A stored member checked against its CRC only when it is smaller than this in a remote
+/// file (checking a larger one would mean downloading it).
+inline constexpr std::uint64_t kRemoteCrcMaxBytes = 4u << 20;
+
 }  // namespace mscan::limits

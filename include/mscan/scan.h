@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "mscan/finding.h"
@@ -13,11 +15,71 @@
 
 namespace mscan {
 
+/// What a long scan has done so far (for a progress line).
+struct ScanProgress {
+    std::uint64_t files_done = 0;
+    std::uint64_t files_total = 0;
+    /// Bytes downloaded from remote sources so far.
+    std::uint64_t fetched = 0;
+};
+
 struct ScanOptions {
-    /// Files, directories (walked recursively) or "-" for standard input.
+    /// Files, directories (walked recursively), "-" for standard input, hf:// targets and
+    /// Hugging Face web URLs.
     std::vector<std::string> targets;
-    /// Worker threads; 0 means one per hardware thread.
+    /// Worker threads; 0 means one per hardware thread (at least 8 when reading remote files,
+    /// whose time is spent waiting for the network).
     unsigned jobs = 0;
+    /// Glob patterns on paths inside a target (a pattern without '/' matches the file name
+    /// anywhere): files matching an exclude, or no include when there are includes, are
+    /// listed as skipped.
+    std::vector<std::string> include;
+    std::vector<std::string> exclude;
+    /// Revision for hf:// targets that do not name one (empty: the target's or "main").
+    std::string revision;
+    /// Cap on bytes downloaded per remote file.
+    std::uint64_t max_fetch = 0;  // 0: the default (limits::kRemoteDefaultMaxFetch)
+    /// Also scan the whole local Hugging Face cache.
+    bool hf_cache = false;
+    /// Environment lookup for the Hub client (getenv when empty).
+    std::function<const char*(const char*)> env;
+    /// Called after each file (from worker threads, serialised).
+    std::function<void(const ScanProgress&)> progress;
+};
+
+/// The Hub's own scanners' verdict on a repo (securityRepoStatus), shown beside mscan's.
+struct HubScanStatus {
+    /// The Hub sent a status at all.
+    bool present = false;
+    bool scans_done = false;
+    /// (path, level): level is the Hub's word (unsafe, suspicious, caution, ...).
+    std::vector<std::pair<std::string, std::string>> files_with_issues;
+};
+
+/// One Hugging Face repo target (remote, or a snapshot in the local cache).
+struct RepoSummary {
+    /// The target as given.
+    std::string target;
+    /// hf://[datasets/|spaces/]org/name: the prefix of its files' paths.
+    std::string name;
+    std::string type;  // model, dataset, space
+    std::string repo_id;
+    std::string revision;
+    /// The resolved commit every file was read at (reproducible).
+    std::string commit;
+    std::string web_url;
+    /// Read from the local cache instead of the network.
+    bool from_cache = false;
+    std::string local_path;
+    std::string gated;
+    bool is_private = false;
+    HubScanStatus hub_status;
+    /// Listing failed (the target is also an error in files).
+    std::string error;
+    std::uint64_t files = 0;
+    std::uint64_t total_size = 0;
+    std::uint64_t fetched = 0;
+    std::uint64_t requests = 0;
 };
 
 enum class FileStatus {
@@ -36,6 +98,12 @@ struct FileResult {
     std::uint64_t size = 0;
     /// Sorted by severity (worst first), then location.
     std::vector<Finding> findings;
+    /// A remote file: what reading it cost.
+    bool remote = false;
+    std::uint64_t fetched = 0;
+    std::uint64_t requests = 0;
+    /// Where the bytes are when `path` is not a local path (a file in the Hugging Face cache).
+    std::string local_path;
 };
 
 struct ScanResult {
@@ -44,6 +112,8 @@ struct ScanResult {
     double elapsed_seconds = 0;
     /// Target arguments that did not exist or could not be opened (also listed in files).
     std::uint64_t target_errors = 0;
+    /// Hugging Face repos among the targets, in target order.
+    std::vector<RepoSummary> repos;
 };
 
 /// Scans one source already opened (used for standard input, tests and fuzzing).

@@ -26,6 +26,10 @@ class Source {
     virtual std::size_t preferred_window() const { return SIZE_MAX; }
     /// Hint that [offset, offset + n) will not be read again (lets mmap drop pages).
     virtual void release(std::uint64_t /*offset*/, std::uint64_t /*n*/) {}
+    /// Why bytes could not be read (a network failure, a fetch limit), empty if none did. A
+    /// parser sees such bytes as missing; the scanner turns a read error into an error result,
+    /// so a failed download is never mistaken for a truncated (or clean) file.
+    virtual std::string read_error() const { return {}; }
 };
 
 /// Bytes held in memory (a decompressed member, standard input, a test vector).

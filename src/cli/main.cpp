@@ -3,7 +3,10 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cctype>
+#include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -36,7 +39,41 @@ constexpr const char* kExitHelp =
     "  mscan model.pkl\n"
     "  mscan -j 8 ./checkpoints/\n"
     "  mscan --format sarif -o mscan.sarif --fail-on critical models/\n"
-    "  cat model.pkl | mscan -\n";
+    "  cat model.pkl | mscan -\n"
+    "  mscan hf://org/name                  a Hugging Face repo, before downloading it\n"
+    "  mscan hf://org/name@v1.0 --include '*.bin'\n"
+    "  mscan https://huggingface.co/org/name/blob/main/model.pt\n"
+    "  mscan --hf-cache                     every model in the local Hugging Face cache\n"
+    "\n"
+    "Hugging Face targets: hf://[datasets/|spaces/]org/name[@REV][/path], or a Hub web\n"
+    "URL. Files are read with HTTP range requests (only the bytes a format needs). The\n"
+    "official clients' environment applies: HF_TOKEN (then HUGGING_FACE_HUB_TOKEN, then\n"
+    "the token file in HF_HOME), HF_ENDPOINT, HF_HUB_OFFLINE=1 (no request at all: the\n"
+    "local cache is scanned instead), HF_HUB_CACHE.\n";
+
+/// "512", "64K", "200M", "2G" (powers of 1024) → bytes.
+std::optional<std::uint64_t> parse_size(const std::string& text) {
+    std::uint64_t value = 0;
+    std::size_t i = 0;
+    for (; i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i) {
+        if (value > (UINT64_MAX - 9) / 10) return std::nullopt;
+        value = value * 10 + static_cast<std::uint64_t>(text[i] - '0');
+    }
+    if (i == 0) return std::nullopt;
+    std::string unit = text.substr(i);
+    for (auto& c : unit)
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (unit == "B") unit.clear();
+    if (!unit.empty() && unit.back() == 'B') unit.pop_back();
+    if (!unit.empty() && unit.back() == 'I') unit.pop_back();
+    int shift = 0;
+    if (unit == "K") shift = 10;
+    else if (unit == "M") shift = 20;
+    else if (unit == "G") shift = 30;
+    else if (!unit.empty()) return std::nullopt;
+    if (shift && value > (UINT64_MAX >> shift)) return std::nullopt;
+    return value << shift;
+}
 
 void list_rules(const mscan::RuleSet& rules) {
     for (const auto* r : rules.rules()) {
@@ -63,6 +100,9 @@ int main(int argc, char** argv) {
     bool show_list = false, show_version = false, quiet = false, verbose = false;
     bool show_skipped = false, no_color = false, no_timing = false;
     unsigned jobs = 0;
+    std::vector<std::string> include, exclude;
+    std::string revision, max_fetch_text;
+    bool hf_cache = false, no_progress = false;
 
     app.add_option("targets", targets, "Files, directories (recursive), - for stdin")
         ->type_name("TARGET");
@@ -91,6 +131,20 @@ int main(int argc, char** argv) {
     app.add_option("-j,--jobs", jobs, "Files scanned in parallel (default: cores)")
         ->type_name("N")
         ->check(CLI::Range(1u, 1024u).description(""));
+    app.add_option("--include", include, "Only scan files matching GLOB (repeatable; no '/'\nin GLOB: matches the file name)")
+        ->type_name("GLOB")
+        ->allow_extra_args(false);
+    app.add_option("--exclude", exclude, "Skip files matching GLOB (repeatable; listed as\nskipped)")
+        ->type_name("GLOB")
+        ->allow_extra_args(false);
+    app.add_option("--revision", revision, "Hugging Face revision for hf:// targets that name\nnone: branch, tag, commit or refs/pr/N")
+        ->type_name("REV");
+    app.add_option("--hf-max-fetch", max_fetch_text,
+                   "Download at most SIZE per remote file (default 1G;\nK/M/G suffixes); a file "
+                   "needing more is an error")
+        ->type_name("SIZE");
+    app.add_flag("--hf-cache", hf_cache, "Also scan the whole local Hugging Face cache");
+    app.add_flag("--no-progress", no_progress, "No progress line on stderr for remote scans");
     app.add_flag("--show-skipped", show_skipped, "List files that are not a model format");
     app.add_flag("-q,--quiet", quiet, "Only findings and errors; no summary");
     app.add_flag("-v,--verbose", verbose, "Also list clean and skipped files");
@@ -134,7 +188,25 @@ int main(int argc, char** argv) {
         list_rules(rules);
         return kClean;
     }
-    if (targets.empty()) {
+    std::uint64_t max_fetch = 0;
+    if (!max_fetch_text.empty()) {
+        const auto parsed = parse_size(max_fetch_text);
+        if (!parsed || *parsed == 0) {
+            std::cerr << "mscan: --hf-max-fetch: '" << max_fetch_text
+                      << "' is not a size (e.g. 200M, 2G, 65536)\n";
+            return kUsage;
+        }
+        max_fetch = *parsed;
+    }
+    for (const auto* list : {&include, &exclude}) {
+        for (const auto& g : *list) {
+            if (g.empty()) {
+                std::cerr << "mscan: --include/--exclude need a pattern\n";
+                return kUsage;
+            }
+        }
+    }
+    if (targets.empty() && !hf_cache) {
         std::cerr
             << "mscan: no targets given (files, directories or -)\nRun 'mscan --help' for usage.\n";
         return kUsage;
@@ -143,7 +215,27 @@ int main(int argc, char** argv) {
     mscan::ScanOptions options;
     options.targets = targets;
     options.jobs = jobs;
+    options.include = include;
+    options.exclude = exclude;
+    options.revision = revision;
+    options.max_fetch = max_fetch;
+    options.hf_cache = hf_cache;
+    // A progress line on a terminal for scans that download: files done, bytes fetched.
+    const bool show_progress = !quiet && !no_progress && ::isatty(STDERR_FILENO);
+    bool progress_shown = false;
+    if (show_progress) {
+        options.progress = [&progress_shown](const mscan::ScanProgress& p) {
+            if (p.fetched == 0 && !progress_shown) return;  // local files: fast, say nothing
+            progress_shown = true;
+            std::fprintf(stderr, "\r\033[Kmscan: %llu/%llu files, %.1f MiB fetched",
+                         static_cast<unsigned long long>(p.files_done),
+                         static_cast<unsigned long long>(p.files_total),
+                         static_cast<double>(p.fetched) / (1024.0 * 1024.0));
+            std::fflush(stderr);
+        };
+    }
     const mscan::ScanResult result = mscan::scan(options, rules);
+    if (progress_shown) std::fprintf(stderr, "\r\033[K");
 
     mscan::ReportOptions report;
     report.fail_on = fail_on == "never" ? std::nullopt : mscan::parse_severity(fail_on);

@@ -12,7 +12,16 @@
 #include <thread>
 #include <tuple>
 
+#include <fnmatch.h>
+
+#include <mutex>
+
+#include "core/work.h"
 #include "formats/registry.h"
+#include "hub/cache.h"
+#include "hub/hub.h"
+#include "hub/remote_source.h"
+#include "mscan/version.h"
 #include "formats/zip/zip_format.h"
 #include "mscan/limits.h"
 #include "mscan/scan.h"
@@ -112,6 +121,11 @@ FileResult scan_source(Source& source, const std::string& display_path, const Ru
         return result;
     }
     const Format* format = detect_format(source, display_path);
+    if (!format && !source.read_error().empty()) {
+        result.status = FileStatus::Error;
+        result.reason = source.read_error();
+        return result;
+    }
     if (!format) {
         result.status = FileStatus::Skipped;
         result.reason = source.size() == 0 ? "empty file" : "not a model format mscan reads";
@@ -134,27 +148,28 @@ FileResult scan_source(Source& source, const std::string& display_path, const Ru
     if (name != "zip" && name != "tar") zip::scan_appended(source, context, format->name);
     tidy(findings);
     result.findings = std::move(findings);
+    if (const std::string error = source.read_error(); !error.empty()) {
+        // Bytes the parser needed never came: what was found stands, but the file was not
+        // read whole, which is an error rather than a pass.
+        result.status = FileStatus::Error;
+        result.reason = error;
+    }
     return result;
 }
 
 namespace {
 
-struct Work {
-    std::string path;
-    bool error = false;
-    std::string reason;
-};
-
-void collect(const std::string& target, std::vector<Work>& work, std::uint64_t& target_errors) {
+void collect(const std::string& target, std::vector<Work>& work, std::uint64_t& target_errors,
+             const ScanOptions& options) {
     std::error_code ec;
     const auto status = fs::status(target, ec);
     if (ec || !fs::exists(status)) {
-        work.push_back({target, true, ec ? ec.message() : "no such file or directory"});
+        work.push_back({target, true, false, ec ? ec.message() : "no such file or directory", {}, {}});
         ++target_errors;
         return;
     }
     if (!fs::is_directory(status)) {
-        work.push_back({target, false, {}});
+        work.push_back({target, false, false, {}, {}, {}});
         return;
     }
     std::vector<Work> found;
@@ -165,29 +180,59 @@ void collect(const std::string& target, std::vector<Work>& work, std::uint64_t& 
         std::error_code e2;
         if (it.depth() > limits::kMaxDirectoryDepth) {
             it.disable_recursion_pending();
-        } else if (entry.is_regular_file(e2)) {
-            found.push_back({entry.path().string(), false, {}});
         } else if (!entry.is_directory(e2)) {
-            if (entry.is_symlink(e2) && !fs::exists(entry.path(), e2)) {
-                found.push_back({entry.path().string(), true, "broken symbolic link"});
-            } else if (!entry.is_symlink(e2)) {
-                found.push_back({entry.path().string(), false, {}});
+            Work w;
+            w.path = entry.path().string();
+            if (entry.is_regular_file(e2)) {
+            } else if (entry.is_symlink(e2) && !fs::exists(entry.path(), e2)) {
+                w.error = true;
+                w.reason = "broken symbolic link";
+            } else if (entry.is_symlink(e2)) {
+                w.path.clear();  // a link to something that is not a file
             }
+            if (!w.path.empty() && !w.error) {
+                const std::string rel = fs::relative(entry.path(), target, e2).generic_string();
+                if (auto why = glob_rejects(e2 ? w.path : rel, options.include, options.exclude)) {
+                    w.skip = true;
+                    w.reason = *why;
+                }
+            }
+            if (!w.path.empty()) found.push_back(std::move(w));
         }
         it.increment(ec);
     }
     if (ec) {
-        found.push_back({target, true, "cannot walk directory: " + ec.message()});
+        found.push_back({target, true, false, "cannot walk directory: " + ec.message(), {}, {}});
     }
     work.insert(work.end(), found.begin(), found.end());
 }
 
-FileResult scan_path(const Work& w, const RuleSet& rules) {
-    if (w.error) {
+FileResult scan_path(const Work& w, const RuleSet& rules, hub::HttpClient* http,
+                     std::uint64_t max_fetch) {
+    if (w.error || w.skip) {
         FileResult r;
         r.path = w.path;
-        r.status = FileStatus::Error;
+        r.status = w.error ? FileStatus::Error : FileStatus::Skipped;
         r.reason = w.reason;
+        r.remote = w.remote.has_value();
+        if (w.remote) r.size = w.remote->size;
+        return r;
+    }
+    if (w.remote) {
+        if (!http) {
+            FileResult r;
+            r.path = w.path;
+            r.status = FileStatus::Error;
+            r.reason = "no HTTP client";
+            return r;
+        }
+        hub::RemoteLimits lim;
+        if (max_fetch) lim.max_fetch = max_fetch;
+        hub::RemoteSource source(*http, *w.remote, lim);
+        FileResult r = scan_source(source, w.path, rules);
+        r.remote = true;
+        r.fetched = source.fetched();
+        r.requests = source.requests();
         return r;
     }
     if (w.path == "-") {
@@ -207,25 +252,188 @@ FileResult scan_path(const Work& w, const RuleSet& rules) {
         MemorySource source(std::move(bytes));
         return scan_source(source, "-", rules);
     }
+    const std::string& local = w.local.empty() ? w.path : w.local;
     std::error_code ec;
-    if (!fs::is_regular_file(w.path, ec)) {
+    if (!fs::is_regular_file(local, ec)) {
         FileResult r;
         r.path = w.path;
+        r.local_path = w.local;
         r.status = FileStatus::Skipped;
         r.reason = "not a regular file";
         return r;
     }
     std::string error;
-    auto source = MmapSource::open(w.path, error);
+    auto source = MmapSource::open(local, error);
     if (!source) {
         FileResult r;
         r.path = w.path;
+        r.local_path = w.local;
         r.status = FileStatus::Error;
         r.reason = "cannot open: " + error;
         return r;
     }
-    return scan_source(*source, w.path, rules);
+    FileResult r = scan_source(*source, w.path, rules);
+    r.local_path = w.local;
+    return r;
 }
+
+/// Adds a cache snapshot's files (those under `under`, when given) named by repo path.
+void add_snapshot(const hub::CacheSnapshot& snap, const std::string& under,
+                  const ScanOptions& options, std::vector<Work>& work, RepoSummary& summary) {
+    summary.name = snap.display();
+    summary.type = std::string(hub::type_plural(snap.type));
+    summary.type.pop_back();
+    summary.repo_id = snap.repo_id;
+    summary.commit = snap.commit;
+    summary.from_cache = true;
+    summary.local_path = snap.dir;
+    for (const auto& [rel, local] : snap.files) {
+        if (!under.empty() && rel != under && rel.rfind(under + "/", 0) != 0) continue;
+        Work w;
+        w.path = summary.name + "/" + rel;
+        w.local = local;
+        if (auto why = glob_rejects(rel, options.include, options.exclude)) {
+            w.skip = true;
+            w.reason = *why;
+        }
+        std::error_code ec;
+        summary.total_size += fs::file_size(local, ec) * !ec;
+        ++summary.files;
+        work.push_back(std::move(w));
+    }
+    for (const auto& [local, why] : snap.broken) {
+        work.push_back({local, true, false, why, {}, {}});
+        ++summary.files;
+    }
+}
+
+struct HubState {
+    std::optional<hub::HubConfig> config;
+    std::unique_ptr<hub::HttpClient> http;
+};
+
+const hub::HubConfig& hub_config(HubState& state, const ScanOptions& options) {
+    if (!state.config) {
+        state.config = hub::config_from_environment(
+            options.env ? options.env : [](const char* name) -> const char* {
+                return std::getenv(name);
+            });
+    }
+    return *state.config;
+}
+
+void expand_hub_target(const std::string& text, const ScanOptions& options, HubState& state,
+                       std::vector<Work>& work, ScanResult& result) {
+    const hub::HubConfig& config = hub_config(state, options);
+    std::string error;
+    auto target = hub::parse_target(text, config, error);
+    if (!target) {
+        work.push_back({text, true, false, "not a Hugging Face target: " + error, {}, {}});
+        ++result.target_errors;
+        return;
+    }
+    if (!options.revision.empty() && !target->revision_given) {
+        target->revision = options.revision;
+        target->revision_given = true;
+    }
+    RepoSummary summary;
+    summary.target = text;
+    summary.name = target->display();
+    summary.type = std::string(hub::type_plural(target->type));
+    summary.type.pop_back();
+    summary.repo_id = target->repo_id;
+    summary.revision = target->revision;
+    summary.web_url = config.endpoint + "/" + std::string(hub::type_prefix(target->type)) +
+                      target->repo_id;
+    auto fail = [&](std::string why) {
+        summary.error = why;
+        std::string shown = summary.name + (target->path.empty() ? "" : "/" + target->path);
+        work.push_back({shown, true, false, std::move(why), {}, {}});
+        ++result.target_errors;
+        result.repos.push_back(std::move(summary));
+    };
+    if (config.offline) {
+        auto snap = hub::find_cached(config.cache_dir, *target, error);
+        if (!snap) {
+            fail(config.offline_variable + " is set, so the Hub was not contacted, and " + error);
+            return;
+        }
+        const std::string revision = summary.revision;
+        add_snapshot(*snap, target->path, options, work, summary);
+        summary.revision = revision;
+        summary.target = text;
+        result.repos.push_back(std::move(summary));
+        return;
+    }
+    if (!state.http) {
+        hub::HttpOptions http_options;
+        http_options.user_agent = std::string("mscan/") + kVersion;
+        state.http = std::make_unique<hub::HttpClient>(http_options);
+    }
+    hub::HubClient client(config, *state.http);
+    const std::uint64_t before = state.http->requests();
+    const hub::RepoListing listing = client.list(*target);
+    summary.requests = state.http->requests() - before;
+    if (!listing.error.empty()) {
+        fail(listing.error);
+        return;
+    }
+    summary.commit = listing.commit;
+    summary.gated = listing.gated;
+    summary.is_private = listing.is_private;
+    summary.hub_status = listing.hub_status;
+    const std::string origin = hub::url_origin(config.endpoint);
+    for (const auto& file : listing.files) {
+        Work w;
+        w.path = summary.name + "/" + file.path;
+        w.remote = hub::RemoteFile{client.resolve_url(*target, listing.commit, file.path),
+                                   file.size, config.token, origin};
+        if (auto why = glob_rejects(file.path, options.include, options.exclude)) {
+            w.skip = true;
+            w.reason = *why;
+        }
+        ++summary.files;
+        summary.total_size += file.size;
+        work.push_back(std::move(w));
+    }
+    result.repos.push_back(std::move(summary));
+}
+
+void expand_cache_dir(const std::string& dir, const hub::CacheListing& cache,
+                      const ScanOptions& options, std::vector<Work>& work, ScanResult& result) {
+    for (const auto& snap : cache.snapshots) {
+        RepoSummary summary;
+        summary.target = dir;
+        add_snapshot(snap, "", options, work, summary);
+        result.repos.push_back(std::move(summary));
+    }
+    for (const auto& path : cache.other_files)
+        work.push_back({path, false, false, {}, {}, {}});
+    for (const auto& path : cache.other_paths)
+        collect(path, work, result.target_errors, options);
+}
+
+}  // namespace
+
+std::optional<std::string> glob_rejects(const std::string& relative,
+                                        const std::vector<std::string>& include,
+                                        const std::vector<std::string>& exclude) {
+    auto matches = [&](const std::string& pattern) {
+        const bool whole_path = pattern.find('/') != std::string::npos;
+        const std::string name = relative.substr(relative.rfind('/') + 1);
+        return ::fnmatch(pattern.c_str(), (whole_path ? relative : name).c_str(), 0) == 0;
+    };
+    for (const auto& pattern : exclude) {
+        if (matches(pattern)) return "excluded by --exclude '" + pattern + "'";
+    }
+    if (include.empty()) return std::nullopt;
+    for (const auto& pattern : include) {
+        if (matches(pattern)) return std::nullopt;
+    }
+    return std::string("not matched by any --include pattern");
+}
+
+namespace {
 
 }  // namespace
 
@@ -233,26 +441,62 @@ ScanResult scan(const ScanOptions& options, const RuleSet& rules) {
     const auto start = std::chrono::steady_clock::now();
     ScanResult result;
     std::vector<Work> work;
+    HubState hub_state;
     for (const auto& target : options.targets) {
         if (target == "-") {
-            work.push_back({"-", false, {}});
+            work.push_back({"-", false, false, {}, {}, {}});
+            continue;
+        }
+        if (hub::is_hub_target(target, hub_config(hub_state, options))) {
+            expand_hub_target(target, options, hub_state, work, result);
+            continue;
+        }
+        std::error_code ec;
+        if (fs::is_directory(target, ec)) {
+            if (auto cache = hub::read_cache_dir(target)) {
+                expand_cache_dir(target, *cache, options, work, result);
+                continue;
+            }
+        }
+        collect(target, work, result.target_errors, options);
+    }
+    if (options.hf_cache) {
+        const std::string& dir = hub_config(hub_state, options).cache_dir;
+        if (auto cache = hub::read_cache_dir(dir)) {
+            expand_cache_dir(dir, *cache, options, work, result);
         } else {
-            collect(target, work, result.target_errors);
+            work.push_back({dir.empty() ? std::string("(Hugging Face cache)") : dir, true, false,
+                            "no Hugging Face cache found there (set HF_HUB_CACHE or HF_HOME)", {},
+                            {}});
+            ++result.target_errors;
         }
     }
-    std::sort(work.begin(), work.end(),
-              [](const Work& a, const Work& b) { return a.path < b.path; });
+    std::stable_sort(work.begin(), work.end(),
+                     [](const Work& a, const Work& b) { return a.path < b.path; });
     work.erase(std::unique(work.begin(), work.end(),
                            [](const Work& a, const Work& b) { return a.path == b.path; }),
                work.end());
     result.files.resize(work.size());
+    const bool any_remote =
+        std::any_of(work.begin(), work.end(), [](const Work& w) { return w.remote.has_value(); });
     unsigned jobs = options.jobs ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
+    if (!options.jobs && any_remote) jobs = std::max(jobs, 8u);
     jobs =
         static_cast<unsigned>(std::min<std::size_t>(jobs, std::max<std::size_t>(1, work.size())));
     std::atomic<std::size_t> next{0};
+    std::mutex progress_mutex;
+    ScanProgress progress;
+    progress.files_total = work.size();
+    hub::HttpClient* http = hub_state.http.get();
     auto worker = [&] {
         for (std::size_t i = next++; i < work.size(); i = next++) {
-            result.files[i] = scan_path(work[i], rules);
+            result.files[i] = scan_path(work[i], rules, http, options.max_fetch);
+            if (options.progress) {
+                std::lock_guard guard(progress_mutex);
+                ++progress.files_done;
+                progress.fetched = http ? http->received() : 0;
+                options.progress(progress);
+            }
         }
     };
     if (jobs <= 1) {
@@ -263,6 +507,16 @@ ScanResult scan(const ScanOptions& options, const RuleSet& rules) {
             threads.emplace_back(worker);
         for (auto& t : threads)
             t.join();
+    }
+    // Per-repo totals: what its files cost to read.
+    for (auto& repo : result.repos) {
+        const std::string prefix = repo.name + "/";
+        for (const auto& f : result.files) {
+            if (f.remote && f.path.compare(0, prefix.size(), prefix) == 0) {
+                repo.fetched += f.fetched;
+                repo.requests += f.requests;
+            }
+        }
     }
     result.elapsed_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

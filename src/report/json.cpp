@@ -33,12 +33,18 @@ void write_json(std::ostream& out, const ScanResult& result, const RuleSet&,
     ordered_json errors = ordered_json::array();
     bool failed = false;
     for (const auto& file : result.files) {
-        files.push_back(
-            {{"path", file.path},
-             {"status", status_name(file.status)},
-             {"format", file.format.empty() ? ordered_json(nullptr) : ordered_json(file.format)},
-             {"size", file.size},
-             {"findings", file.findings.size()}});
+        ordered_json entry = {
+            {"path", file.path},
+            {"status", status_name(file.status)},
+            {"format", file.format.empty() ? ordered_json(nullptr) : ordered_json(file.format)},
+            {"size", file.size},
+            {"findings", file.findings.size()}};
+        if (file.remote) {
+            entry["fetched"] = file.fetched;
+            entry["requests"] = file.requests;
+        }
+        if (!file.local_path.empty()) entry["local_path"] = file.local_path;
+        files.push_back(std::move(entry));
         if (file.status == FileStatus::Skipped)
             skipped.push_back({{"path", file.path}, {"reason", file.reason}});
         if (file.status == FileStatus::Error)
@@ -80,6 +86,39 @@ void write_json(std::ostream& out, const ScanResult& result, const RuleSet&,
     doc["findings"] = findings;
     doc["skipped"] = skipped;
     doc["errors"] = errors;
+    if (!result.repos.empty()) {
+        ordered_json repos = ordered_json::array();
+        for (const auto& r : result.repos) {
+            ordered_json hub = nullptr;
+            if (r.hub_status.present) {
+                ordered_json issues = ordered_json::array();
+                for (const auto& [path, level] : r.hub_status.files_with_issues)
+                    issues.push_back({{"path", path}, {"level", level}});
+                hub = {{"scans_done", r.hub_status.scans_done}, {"files_with_issues", issues}};
+            }
+            auto text_or_null = [](const std::string& s) {
+                return s.empty() ? ordered_json(nullptr) : ordered_json(s);
+            };
+            repos.push_back({{"target", r.target},
+                             {"name", r.name},
+                             {"type", r.type},
+                             {"repo_id", r.repo_id},
+                             {"revision", text_or_null(r.revision)},
+                             {"commit", text_or_null(r.commit)},
+                             {"source", r.from_cache ? "cache" : "hub"},
+                             {"web_url", text_or_null(r.web_url)},
+                             {"local_path", text_or_null(r.local_path)},
+                             {"gated", text_or_null(r.gated)},
+                             {"private", r.is_private},
+                             {"hub_security_status", hub},
+                             {"error", text_or_null(r.error)},
+                             {"files", r.files},
+                             {"total_size", r.total_size},
+                             {"fetched", r.fetched},
+                             {"requests", r.requests}});
+        }
+        doc["repos"] = repos;
+    }
     out << doc.dump(2, ' ', false, ordered_json::error_handler_t::replace) << "\n";
 }
 

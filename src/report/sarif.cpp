@@ -48,6 +48,10 @@ std::string to_uri(const std::string& path) {
     std::string out;
     std::string p = path;
     if (!p.empty() && p.front() == '/') out = "file://";
+    if (p.rfind("hf://", 0) == 0) {  // a file on the Hugging Face Hub: an absolute hf: URI
+        out = "hf://";
+        p = p.substr(5);
+    }
     while (p.rfind("./", 0) == 0)
         p = p.substr(2);
     for (unsigned char c : p) {
@@ -157,6 +161,33 @@ void write_sarif(std::ostream& out, const ScanResult& result, const RuleSet& rul
                                            {"rules", rule_list}}}}},
                                        {"invocations", ordered_json::array({invocation})},
                                        {"results", results}}})}};
+    if (!result.repos.empty()) {
+        // Which commit of which Hugging Face repo was read, and the Hub's own verdict beside
+        // ours (labelled as the Hub's).
+        ordered_json provenance = ordered_json::array();
+        ordered_json repos = ordered_json::array();
+        for (const auto& r : result.repos) {
+            if (!r.commit.empty() && !r.web_url.empty()) {
+                ordered_json v = {{"repositoryUri", r.web_url}, {"revisionId", r.commit}};
+                if (!r.revision.empty()) v["branch"] = r.revision;
+                provenance.push_back(std::move(v));
+            }
+            ordered_json entry = {{"name", r.name}, {"commit", r.commit}, {"fetched", r.fetched},
+                                  {"totalSize", r.total_size}};
+            if (!r.error.empty()) entry["error"] = r.error;
+            if (r.hub_status.present) {
+                ordered_json issues = ordered_json::array();
+                for (const auto& [path, level] : r.hub_status.files_with_issues)
+                    issues.push_back({{"path", path}, {"level", level}});
+                entry["hubSecurityStatus"] = {{"scansDone", r.hub_status.scans_done},
+                                              {"filesWithIssues", issues}};
+            }
+            repos.push_back(std::move(entry));
+        }
+        auto& run = doc["runs"][0];
+        if (!provenance.empty()) run["versionControlProvenance"] = provenance;
+        run["properties"] = {{"huggingFaceRepos", repos}};
+    }
     out << doc.dump(2, ' ', false, ordered_json::error_handler_t::replace) << "\n";
 }
 

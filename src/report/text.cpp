@@ -1,4 +1,5 @@
 // Text report: findings grouped by file, worst first, then one summary line.
+#include <algorithm>
 #include <cstdio>
 #include <map>
 
@@ -51,6 +52,93 @@ std::string human_size(std::uint64_t n) {
         std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(n) / (1024.0 * 1024 * 1024));
     }
     return buf;
+}
+
+std::string percent(std::uint64_t part, std::uint64_t whole) {
+    if (whole == 0) return "-";
+    char buf[32];
+    const double p = 100.0 * static_cast<double>(part) / static_cast<double>(whole);
+    std::snprintf(buf, sizeof buf, p < 0.01 ? "%.4f%%" : p < 10 ? "%.2f%%" : "%.1f%%", p);
+    return buf;
+}
+
+std::string verdict(const FileResult& f) {
+    if (f.status == FileStatus::Error) return "ERROR: " + f.reason;
+    if (f.status == FileStatus::Skipped) return "skipped: " + f.reason;
+    if (f.findings.empty()) return "clean (" + f.format + ")";
+    Severity worst = f.findings.front().severity;
+    for (const auto& x : f.findings)
+        if (x.severity > worst) worst = x.severity;
+    return std::string(severity_label(worst)) + " (" + f.format + ", " +
+           std::to_string(f.findings.size()) + " finding" + (f.findings.size() == 1 ? "" : "s") +
+           ")";
+}
+
+/// One block per Hugging Face repo: what was read, at which commit, what it cost, each
+/// file's verdict, and the Hub's own scan status labelled as the Hub's.
+void write_repos(std::ostream& out, const ScanResult& result, const ReportOptions& opt) {
+    for (const auto& r : result.repos) {
+        out << (opt.color ? "\033[1m" : "") << r.name << (opt.color ? "\033[0m" : "") << "  ("
+            << r.type << (r.from_cache ? ", local cache" : "") << ")\n";
+        if (!r.error.empty()) {
+            out << "  not scanned: " << r.error << "\n\n";
+            continue;
+        }
+        out << "  commit " << r.commit;
+        if (!r.revision.empty() && r.revision != r.commit) out << " (" << r.revision << ")";
+        if (r.from_cache) out << ", snapshot " << r.local_path;
+        if (!r.gated.empty()) out << ", gated: " << r.gated;
+        if (r.is_private) out << ", private";
+        out << "\n";
+        if (!r.from_cache) {
+            out << "  The Hub's own scan (securityRepoStatus, not mscan's verdict): ";
+            if (!r.hub_status.present) {
+                out << "not reported\n";
+            } else {
+                out << (r.hub_status.scans_done ? "done" : "not finished");
+                if (r.hub_status.files_with_issues.empty()) {
+                    out << ", no file flagged\n";
+                } else {
+                    out << ", " << r.hub_status.files_with_issues.size() << " file(s) flagged:";
+                    std::size_t shown = 0;
+                    for (const auto& [path, level] : r.hub_status.files_with_issues) {
+                        if (shown++ == 10) {
+                            out << " ...";
+                            break;
+                        }
+                        out << " " << path << " (" << level << ")";
+                    }
+                    out << "\n";
+                }
+            }
+        }
+        const std::string prefix = r.name + "/";
+        std::size_t width = 4;
+        for (const auto& f : result.files) {
+            if (f.path.compare(0, prefix.size(), prefix) == 0)
+                width = std::max(width, f.path.size() - prefix.size());
+        }
+        width = std::min<std::size_t>(width, 60);
+        char line[512];
+        std::snprintf(line, sizeof line, "  %-*s %10s %10s  %s\n", static_cast<int>(width), "file",
+                      "size", r.from_cache ? "" : "fetched", "mscan verdict");
+        out << line;
+        for (const auto& f : result.files) {
+            if (f.path.compare(0, prefix.size(), prefix) != 0) continue;
+            std::snprintf(line, sizeof line, "  %-*s %10s %10s  ", static_cast<int>(width),
+                          f.path.substr(prefix.size()).c_str(), human_size(f.size).c_str(),
+                          r.from_cache ? "" : human_size(f.fetched).c_str());
+            out << line << verdict(f) << "\n";
+        }
+        out << "  " << r.files << " file" << (r.files == 1 ? "" : "s") << ", "
+            << human_size(r.total_size);
+        if (!r.from_cache) {
+            out << "; fetched " << human_size(r.fetched) << " (" << r.fetched << " bytes, "
+                << percent(r.fetched, r.total_size) << " of the repo) in " << r.requests
+                << " requests";
+        }
+        out << "\n\n";
+    }
 }
 
 }  // namespace
@@ -114,6 +202,7 @@ void write_text(std::ostream& out, const ScanResult& result, const RuleSet&,
         out << "\n";
     }
     if (opt.quiet) return;
+    write_repos(out, result, opt);
     const auto c = count_files(result);
     out << "Scanned " << c.scanned << " file" << (c.scanned == 1 ? "" : "s") << ", skipped "
         << c.skipped << ", errors " << c.errors << ". Findings: " << counts[Severity::Critical]

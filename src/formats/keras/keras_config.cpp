@@ -23,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "formats/json_depth.h"
 #include "formats/keras/marshal_reader.h"
 #include "formats/member_names.h"
 #include "mscan/limits.h"
@@ -163,31 +164,6 @@ std::string function_label(const std::string& layer, std::string_view field) {
 }
 
 /// JSON nesting depth of `text`, counted outside strings; stops counting past `cap`.
-int nesting_depth(std::string_view text, int cap) {
-    int depth = 0, deepest = 0;
-    bool in_string = false, escaped = false;
-    for (const char c : text) {
-        if (in_string) {
-            if (escaped)
-                escaped = false;
-            else if (c == '\\')
-                escaped = true;
-            else if (c == '"')
-                in_string = false;
-            continue;
-        }
-        if (c == '"') {
-            in_string = true;
-        } else if (c == '{' || c == '[') {
-            deepest = std::max(deepest, ++depth);
-            if (deepest > cap) return deepest;
-        } else if (c == '}' || c == ']') {
-            --depth;
-        }
-    }
-    return deepest;
-}
-
 class Walker {
   public:
     Walker(std::string_view label, const ParseContext& context)
@@ -457,7 +433,7 @@ void walk_config_json(std::string_view text, std::string_view label, const Parse
                                " MiB cap; not read");
         return;
     }
-    if (nesting_depth(text, limits::kJsonMaxDepth) > limits::kJsonMaxDepth) {
+    if (json_nesting_depth(text, limits::kJsonMaxDepth) > limits::kJsonMaxDepth) {
         context.anomaly_at(loc, "keras.malformed-config",
                            std::string(label) + ": JSON nested deeper than " +
                                std::to_string(limits::kJsonMaxDepth) + " levels; not read");

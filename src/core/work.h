@@ -1,0 +1,32 @@
+// One unit of scanning work: a local file, standard input, a file inside the Hugging Face
+// cache, a remote file, or a target that failed before any byte was read.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "hub/remote_source.h"
+
+namespace mscan {
+
+struct Work {
+    /// How results name it (a path, "-", hf://org/name/file).
+    std::string path;
+    /// Set: the target failed; `reason` says why.
+    bool error = false;
+    /// Set: listed but not read (excluded by a glob); `reason` says why.
+    bool skip = false;
+    std::string reason;
+    /// The local file to read when `path` is not one (a Hugging Face cache snapshot file).
+    std::string local;
+    /// A file on the Hub.
+    std::optional<hub::RemoteFile> remote;
+};
+
+/// Whether `relative` (a path inside a target) passes the include/exclude globs; the reason
+/// it does not otherwise.
+std::optional<std::string> glob_rejects(const std::string& relative,
+                                        const std::vector<std::string>& include,
+                                        const std::vector<std::string>& exclude);
+
+}  // namespace mscan

@@ -1,0 +1,406 @@
+// libcurl behind HttpClient. Redirects are followed here, not by libcurl, so that the token
+// is attached per hop (only to its own origin) and a https-to-http hop can be refused.
+#include "hub/http.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <thread>
+
+namespace mscan::hub {
+namespace {
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
+                          s.back() == '\n'))
+        s.remove_suffix(1);
+    return s;
+}
+
+struct Transfer {
+    HttpResponse* response;
+    std::size_t max_body;
+};
+
+std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
+    auto* t = static_cast<Transfer*>(user);
+    const std::size_t n = size * count;
+    const std::string_view line(data, n);
+    if (line.starts_with("HTTP/")) {
+        t->response->headers.clear();  // a new response (an interim 1xx came before)
+        return n;
+    }
+    const auto colon = line.find(':');
+    if (colon != std::string_view::npos && t->response->headers.size() < 256) {
+        t->response->headers.emplace_back(lower(trim(line.substr(0, colon))),
+                                          std::string(trim(line.substr(colon + 1))));
+    }
+    return n;
+}
+
+std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
+    auto* t = static_cast<Transfer*>(user);
+    const std::size_t n = size * count;
+    HttpResponse& r = *t->response;
+    r.received += n;
+    const std::size_t room = t->max_body - std::min(t->max_body, r.body.size());
+    if (n > room) {
+        r.body.append(data, room);
+        r.body_cut = true;
+        return 0;  // abandons the transfer (CURLE_WRITE_ERROR, recognised by body_cut)
+    }
+    r.body.append(data, n);
+    return n;
+}
+
+bool retryable_status(long status) {
+    return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 ||
+           status == 504;
+}
+
+bool retryable_transport(CURLcode rc) {
+    switch (rc) {
+        case CURLE_COULDNT_CONNECT:
+        case CURLE_OPERATION_TIMEDOUT:
+        case CURLE_SEND_ERROR:
+        case CURLE_RECV_ERROR:
+        case CURLE_PARTIAL_FILE:
+        case CURLE_GOT_NOTHING:
+        case CURLE_HTTP2:
+        case CURLE_HTTP2_STREAM:
+            return true;
+        default:
+            return false;
+    }
+}
+
+struct UrlHandle {
+    CURLU* u = curl_url();
+    ~UrlHandle() { curl_url_cleanup(u); }
+    std::string get(CURLUPart part, unsigned flags = 0) const {
+        char* out = nullptr;
+        if (curl_url_get(u, part, &out, flags) != CURLUE_OK || !out) return {};
+        std::string s(out);
+        curl_free(out);
+        return s;
+    }
+};
+
+}  // namespace
+
+std::optional<std::string> HttpResponse::header(std::string_view lower_name) const {
+    for (const auto& [name, value] : headers) {
+        if (name == lower_name) return value;
+    }
+    return std::nullopt;
+}
+
+std::string url_origin(const std::string& url) {
+    UrlHandle h;
+    if (!h.u || curl_url_set(h.u, CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return {};
+    const std::string scheme = lower(h.get(CURLUPART_SCHEME));
+    const std::string host = lower(h.get(CURLUPART_HOST));
+    const std::string port = h.get(CURLUPART_PORT, CURLU_DEFAULT_PORT);
+    if (scheme.empty() || host.empty()) return {};
+    return scheme + "://" + host + ":" + port;
+}
+
+std::string resolve_url(const std::string& base, const std::string& location) {
+    UrlHandle h;
+    if (!h.u || curl_url_set(h.u, CURLUPART_URL, base.c_str(), 0) != CURLUE_OK) return {};
+    if (curl_url_set(h.u, CURLUPART_URL, location.c_str(), 0) != CURLUE_OK) return {};
+    return h.get(CURLUPART_URL);
+}
+
+std::string url_quote(std::string_view text, bool keep_slash) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(text.size());
+    for (const char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' ||
+            (keep_slash && c == '/')) {
+            out += ch;
+        } else {
+            out += '%';
+            out += kHex[c >> 4];
+            out += kHex[c & 15];
+        }
+    }
+    return out;
+}
+
+std::optional<double> retry_after_seconds(const HttpResponse& response) {
+    auto number_after = [](std::string_view s, std::string_view key) -> std::optional<double> {
+        // key=digits, at the start or after ';' or ' '
+        for (std::size_t at = s.find(key); at != std::string_view::npos;
+             at = s.find(key, at + 1)) {
+            if (at > 0 && s[at - 1] != ';' && s[at - 1] != ' ' && s[at - 1] != ',') continue;
+            std::size_t i = at + key.size();
+            double v = 0;
+            std::size_t digits = 0;
+            while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])) && digits < 9) {
+                v = v * 10 + (s[i] - '0');
+                ++i;
+                ++digits;
+            }
+            if (digits) return v;
+        }
+        return std::nullopt;
+    };
+    if (const auto rl = response.header("ratelimit")) {
+        const auto r = number_after(*rl, "r=");
+        const auto t = number_after(*rl, "t=");
+        if (r && t && *r == 0) return *t + 1;
+    }
+    if (const auto ra = response.header("retry-after")) {
+        const std::string_view v = trim(*ra);
+        if (!v.empty() && v.size() < 10 &&
+            std::all_of(v.begin(), v.end(),
+                        [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+            return static_cast<double>(std::stoul(std::string(v)));
+        }
+    }
+    return std::nullopt;
+}
+
+std::string describe_failure(const HttpResponse& r) {
+    auto printable = [](std::string_view s) {
+        std::string out;
+        for (const char ch : s.substr(0, 300)) {
+            const auto c = static_cast<unsigned char>(ch);
+            out += (c >= 0x20 && c < 0x7f) ? ch : '?';
+        }
+        return out;
+    };
+    if (r.status == 0) {
+        return "no answer from the server (" + printable(r.error.empty() ? "unknown" : r.error) +
+               (r.attempts > 1 ? ", " + std::to_string(r.attempts) + " attempts" : "") + ")";
+    }
+    const std::string code = r.header("x-error-code").value_or("");
+    const std::string message = printable(r.header("x-error-message").value_or(""));
+    std::string why;
+    switch (r.status) {
+        case 401:
+            if (message.find("Invalid credentials") != std::string::npos) {
+                why = "the token was refused (invalid credentials); check HF_TOKEN or the token "
+                      "file";
+            } else if (code == "GatedRepo") {
+                why = "the repository is gated: a logged-in token that was granted access is "
+                      "needed (set HF_TOKEN, and ask for access on the repository's page)";
+            } else {
+                why = "the repository does not exist, or it is private and no valid token was "
+                      "sent (the Hub answers 401 for both); set HF_TOKEN if it is private";
+            }
+            break;
+        case 403:
+            if (code == "GatedRepo") {
+                why = "the repository is gated and this token has not been granted access; ask "
+                      "for access on the repository's page";
+            } else if (message.find("disabled") != std::string::npos) {
+                why = "the repository is disabled on the Hub";
+            } else {
+                why = "access forbidden";
+            }
+            break;
+        case 404:
+            if (code == "RevisionNotFound") {
+                why = "revision not found";
+            } else if (code == "EntryNotFound") {
+                why = "no such file or folder at this revision";
+            } else if (code == "RepoNotFound") {
+                why = "the repository does not exist, or this token cannot see it";
+            } else {
+                why = "not found";
+            }
+            break;
+        case 416:
+            why = "the server says the requested bytes are beyond the end of the file";
+            break;
+        case 429:
+            why = "rate-limited by the server after " + std::to_string(r.attempts) +
+                  " attempts; try again later (a token raises the Hub's limits)";
+            break;
+        default:
+            why = r.status >= 500 ? "server error after " + std::to_string(r.attempts) + " attempts"
+                                  : "unexpected answer";
+    }
+    std::string out = "HTTP " + std::to_string(r.status) + ": " + why;
+    if (!message.empty() && message.find("Invalid credentials") == std::string::npos) {
+        out += " (server: \"" + message + "\")";
+    }
+    return out;
+}
+
+struct HttpClient::Impl {
+    CURLSH* share = nullptr;
+    std::array<std::mutex, CURL_LOCK_DATA_LAST> locks;
+    std::mutex pool_mutex;
+    std::vector<CURL*> pool;
+
+    static void lock(CURL*, curl_lock_data data, curl_lock_access, void* user) {
+        auto* self = static_cast<Impl*>(user);
+        if (data >= 0 && data < CURL_LOCK_DATA_LAST) self->locks[data].lock();
+    }
+    static void unlock(CURL*, curl_lock_data data, void* user) {
+        auto* self = static_cast<Impl*>(user);
+        if (data >= 0 && data < CURL_LOCK_DATA_LAST) self->locks[data].unlock();
+    }
+
+    CURL* acquire() {
+        {
+            std::lock_guard guard(pool_mutex);
+            if (!pool.empty()) {
+                CURL* h = pool.back();
+                pool.pop_back();
+                return h;
+            }
+        }
+        return curl_easy_init();
+    }
+    void release(CURL* h) {
+        std::lock_guard guard(pool_mutex);
+        pool.push_back(h);
+    }
+};
+
+HttpClient::HttpClient(HttpOptions options) : impl_(new Impl), options_(std::move(options)) {
+    static std::once_flag global_init;
+    std::call_once(global_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    impl_->share = curl_share_init();
+    if (impl_->share) {
+        curl_share_setopt(impl_->share, CURLSHOPT_LOCKFUNC, &Impl::lock);
+        curl_share_setopt(impl_->share, CURLSHOPT_UNLOCKFUNC, &Impl::unlock);
+        curl_share_setopt(impl_->share, CURLSHOPT_USERDATA, impl_.get());
+        curl_share_setopt(impl_->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+        curl_share_setopt(impl_->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+        curl_share_setopt(impl_->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    }
+}
+
+HttpClient::~HttpClient() {
+    for (CURL* h : impl_->pool)
+        curl_easy_cleanup(h);
+    if (impl_->share) curl_share_cleanup(impl_->share);
+}
+
+HttpResponse HttpClient::attempt(const std::string& url, const HttpRequest& request) {
+    HttpResponse response;
+    response.url = url;
+    response.attempts = 1;
+    CURL* h = impl_->acquire();
+    if (!h) {
+        response.error = "cannot create an HTTP handle";
+        return response;
+    }
+    curl_easy_reset(h);
+    Transfer transfer{&response, request.max_body};
+    char errbuf[CURL_ERROR_SIZE] = {0};
+    curl_slist* headers = nullptr;
+    headers = curl_slist_append(headers, "Accept-Encoding: identity");
+    std::string auth;
+    if (!request.token.empty() && !request.token_origin.empty() &&
+        url_origin(url) == request.token_origin) {
+        auth = "Authorization: Bearer " + request.token;
+        headers = curl_slist_append(headers, auth.c_str());
+    }
+    for (const auto& extra : request.headers)
+        headers = curl_slist_append(headers, extra.c_str());
+    std::string range;
+    if (request.range) {
+        range = std::to_string(request.range->first) + "-" + std::to_string(request.range->second);
+    }
+    curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+    if (impl_->share) curl_easy_setopt(h, CURLOPT_SHARE, impl_->share);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, options_.stall_timeout_s);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, options_.user_agent.c_str());
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &transfer);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &transfer);
+    if (!range.empty()) curl_easy_setopt(h, CURLOPT_RANGE, range.c_str());
+    if (request.head) curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+
+    ++requests_;
+    const CURLcode rc = curl_easy_perform(h);
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    response.status = status;
+    received_ += response.received;
+    if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && response.body_cut)) {
+        response.error = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+        response.transient = retryable_transport(rc);
+        response.status = 0;  // no complete response to act on
+        response.headers.clear();
+    } else {
+        response.transient = retryable_status(status);
+    }
+    curl_slist_free_all(headers);
+    impl_->release(h);
+    return response;
+}
+
+HttpResponse HttpClient::fetch(const HttpRequest& request) {
+    std::string url = request.url;
+    int attempts = 0;
+    std::uint64_t received = 0;
+    for (int hop = 0;; ++hop) {
+        HttpResponse response;
+        for (int retry = 0;; ++retry) {
+            response = attempt(url, request);
+            attempts += response.attempts;
+            received += response.received;
+            if (!response.transient || retry >= options_.max_retries) break;
+            double wait = options_.backoff_s * std::pow(2.0, retry);
+            if (const auto said = retry_after_seconds(response)) wait = *said;
+            if (wait > options_.max_wait_s) break;
+            std::this_thread::sleep_for(std::chrono::duration<double>(wait));
+        }
+        response.attempts = attempts;
+        response.received = received;
+        const long s = response.status;
+        const bool redirect = s == 301 || s == 302 || s == 303 || s == 307 || s == 308;
+        if (!request.follow_redirects || !redirect) return response;
+        const auto location = response.header("location");
+        if (!location || location->empty()) {
+            response.error = "redirect " + std::to_string(s) + " without a Location header";
+            return response;
+        }
+        if (hop >= 10) {
+            response.error = "more than 10 redirects";
+            return response;
+        }
+        std::string next = resolve_url(url, *location);
+        if (next.empty()) {
+            response.error = "redirect to an unusable address: " + location->substr(0, 200);
+            return response;
+        }
+        if (url.starts_with("https:") && !next.starts_with("https:")) {
+            response.error = "refusing a redirect from https to a plain-http address";
+            return response;
+        }
+        url = std::move(next);
+    }
+}
+
+}  // namespace mscan::hub
