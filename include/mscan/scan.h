@@ -39,6 +39,8 @@ struct ScanOptions {
     std::string revision;
     /// Cap on bytes downloaded per remote file.
     std::uint64_t max_fetch = 0;  // 0: the default (limits::kRemoteDefaultMaxFetch)
+    /// Retries of a failed HTTP request (429, 5xx, dropped connection); negative: default.
+    int http_retries = -1;
     /// Also scan the whole local Hugging Face cache.
     bool hf_cache = false;
     /// Environment lookup for the Hub client (getenv when empty).

@@ -103,6 +103,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> include, exclude;
     std::string revision, max_fetch_text;
     bool hf_cache = false, no_progress = false;
+    int hf_retries = -1;
 
     app.add_option("targets", targets, "Files, directories (recursive), - for stdin")
         ->type_name("TARGET");
@@ -143,6 +144,10 @@ int main(int argc, char** argv) {
                    "Download at most SIZE per remote file (default 1G;\nK/M/G suffixes); a file "
                    "needing more is an error")
         ->type_name("SIZE");
+    app.add_option("--hf-retries", hf_retries,
+                   "Retries of a failed Hub request (429, 5xx, dropped\nconnection; default 4)")
+        ->type_name("N")
+        ->check(CLI::Range(0, 20).description(""));
     app.add_flag("--hf-cache", hf_cache, "Also scan the whole local Hugging Face cache");
     app.add_flag("--no-progress", no_progress, "No progress line on stderr for remote scans");
     app.add_flag("--show-skipped", show_skipped, "List files that are not a model format");
@@ -220,6 +225,7 @@ int main(int argc, char** argv) {
     options.revision = revision;
     options.max_fetch = max_fetch;
     options.hf_cache = hf_cache;
+    options.http_retries = hf_retries;
     // A progress line on a terminal for scans that download: files done, bytes fetched.
     const bool show_progress = !quiet && !no_progress && ::isatty(STDERR_FILENO);
     bool progress_shown = false;

@@ -191,8 +191,10 @@ void collect(const std::string& target, std::vector<Work>& work, std::uint64_t& 
                 w.path.clear();  // a link to something that is not a file
             }
             if (!w.path.empty() && !w.error) {
-                const std::string rel = fs::relative(entry.path(), target, e2).generic_string();
-                if (auto why = glob_rejects(e2 ? w.path : rel, options.include, options.exclude)) {
+                const std::string rel =
+                    entry.path().lexically_relative(fs::path(target)).generic_string();
+                if (auto why = glob_rejects(rel.empty() ? w.path : rel, options.include,
+                                            options.exclude)) {
                     w.skip = true;
                     w.reason = *why;
                 }
@@ -368,6 +370,7 @@ void expand_hub_target(const std::string& text, const ScanOptions& options, HubS
     if (!state.http) {
         hub::HttpOptions http_options;
         http_options.user_agent = std::string("mscan/") + kVersion;
+        if (options.http_retries >= 0) http_options.max_retries = options.http_retries;
         state.http = std::make_unique<hub::HttpClient>(http_options);
     }
     hub::HubClient client(config, *state.http);

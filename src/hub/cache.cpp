@@ -52,7 +52,7 @@ CacheSnapshot read_snapshot(const fs::path& repo_dir, const fs::path& snap_dir, 
         std::error_code e2;
         const fs::path p = it->path();
         if (it->is_directory(e2)) continue;
-        const std::string rel = fs::relative(p, snap_dir, e2).generic_string();
+        const std::string rel = p.lexically_relative(snap_dir).generic_string();
         if (it->is_symlink(e2)) {
             const fs::path target = fs::weakly_canonical(p, e2);
             if (e2 || !fs::exists(target, e2)) {
