@@ -40,16 +40,17 @@ constexpr const char* kExitHelp =
     "  mscan -j 8 ./checkpoints/\n"
     "  mscan --format sarif -o mscan.sarif --fail-on critical models/\n"
     "  cat model.pkl | mscan -\n"
-    "  mscan hf://org/name                  a Hugging Face repo, before downloading it\n"
+    "  mscan hf://org/name          a Hugging Face repo, before downloading\n"
     "  mscan hf://org/name@v1.0 --include '*.bin'\n"
     "  mscan https://huggingface.co/org/name/blob/main/model.pt\n"
-    "  mscan --hf-cache                     every model in the local Hugging Face cache\n"
+    "  mscan --hf-cache             every model in the local Hugging Face cache\n"
     "\n"
-    "Hugging Face targets: hf://[datasets/|spaces/]org/name[@REV][/path], or a Hub web\n"
-    "URL. Files are read with HTTP range requests (only the bytes a format needs). The\n"
-    "official clients' environment applies: HF_TOKEN (then HUGGING_FACE_HUB_TOKEN, then\n"
-    "the token file in HF_HOME), HF_ENDPOINT, HF_HUB_OFFLINE=1 (no request at all: the\n"
-    "local cache is scanned instead), HF_HUB_CACHE.\n";
+    "Hugging Face targets: hf://[datasets/|spaces/]org/name[@REV][/path] or a\n"
+    "Hub web URL. Files are read with HTTP range requests (only the bytes a\n"
+    "format needs). As in the official clients: HF_TOKEN (then\n"
+    "HUGGING_FACE_HUB_TOKEN, then the token file in HF_HOME), HF_ENDPOINT,\n"
+    "HF_HUB_OFFLINE=1 (no request at all; the local cache is read instead),\n"
+    "HF_HUB_CACHE. Details: docs/huggingface.md.\n";
 
 /// "512", "64K", "200M", "2G" (powers of 1024) → bytes.
 std::optional<std::uint64_t> parse_size(const std::string& text) {
@@ -105,7 +106,7 @@ int main(int argc, char** argv) {
     bool hf_cache = false, no_progress = false;
     int hf_retries = -1;
 
-    app.add_option("targets", targets, "Files, directories (recursive), - for stdin")
+    app.add_option("targets", targets, "Files, directories (recursive), - for stdin,\nhf://org/name[@REV][/path], Hub URLs")
         ->type_name("TARGET");
     std::string format_names;
     for (const auto& r : mscan::reporters())
@@ -129,7 +130,7 @@ int main(int argc, char** argv) {
     app.add_option("--allow", allow, "Allow a global: exact name or prefix.*")
         ->type_name("NAME")
         ->allow_extra_args(false);
-    app.add_option("-j,--jobs", jobs, "Files scanned in parallel (default: cores)")
+    app.add_option("-j,--jobs", jobs, "Files scanned in parallel (default: cores; at\nleast 8 for remote files)")
         ->type_name("N")
         ->check(CLI::Range(1u, 1024u).description(""));
     app.add_option("--include", include, "Only scan files matching GLOB (repeatable; no '/'\nin GLOB: matches the file name)")
