@@ -312,6 +312,9 @@ class FakeHub:
         self.tokens = {k: {"approved": set(v.get("approved", ())),
                            "private": set(v.get("private", ()))} for k, v in (tokens or {}).items()}
         self.signed_url_ttl = signed_url_ttl
+        # Seconds every request waits before it is answered (a network round trip, for the
+        # benchmark's parallelism figures; tests leave it at 0).
+        self.latency = 0.0
         self._repos: dict[tuple[str, str], Repo] = {}
         self._renamed: dict[tuple[str, str], Repo] = {}
         for r in repos:
@@ -522,6 +525,8 @@ class _Handler(BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         if n:
             self._body_in = self.rfile.read(n)
+        if self.hub.latency:
+            time.sleep(self.hub.latency)
         with self.hub._lock:
             self._faults = dict(self.hub._faults[self.listener])
         if self.hub.control and self.listener == "hub" and raw_path.startswith("/_fake/"):
