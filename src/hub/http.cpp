@@ -2,7 +2,7 @@
 // is attached per hop (only to its own origin) and a https-to-http hop can be refused.
 #include "hub/http.h"
 
-#include <curl/curl.h>
+#include "hub/curl_api.h"
 
 #include <algorithm>
 #include <array>
@@ -88,13 +88,15 @@ bool retryable_transport(CURLcode rc) {
 }
 
 struct UrlHandle {
-    CURLU* u = curl_url();
-    ~UrlHandle() { curl_url_cleanup(u); }
+    CURLU* u = curl_api().loaded ? curl_api().url() : nullptr;
+    ~UrlHandle() {
+        if (u) curl_api().url_cleanup(u);
+    }
     std::string get(CURLUPart part, unsigned flags = 0) const {
         char* out = nullptr;
-        if (curl_url_get(u, part, &out, flags) != CURLUE_OK || !out) return {};
+        if (curl_api().url_get(u, part, &out, flags) != CURLUE_OK || !out) return {};
         std::string s(out);
-        curl_free(out);
+        curl_api().free(out);
         return s;
     }
 };
@@ -110,7 +112,7 @@ std::optional<std::string> HttpResponse::header(std::string_view lower_name) con
 
 std::string url_origin(const std::string& url) {
     UrlHandle h;
-    if (!h.u || curl_url_set(h.u, CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return {};
+    if (!h.u || curl_api().url_set(h.u, CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return {};
     const std::string scheme = lower(h.get(CURLUPART_SCHEME));
     const std::string host = lower(h.get(CURLUPART_HOST));
     const std::string port = h.get(CURLUPART_PORT, CURLU_DEFAULT_PORT);
@@ -120,8 +122,8 @@ std::string url_origin(const std::string& url) {
 
 std::string resolve_url(const std::string& base, const std::string& location) {
     UrlHandle h;
-    if (!h.u || curl_url_set(h.u, CURLUPART_URL, base.c_str(), 0) != CURLUE_OK) return {};
-    if (curl_url_set(h.u, CURLUPART_URL, location.c_str(), 0) != CURLUE_OK) return {};
+    if (!h.u || curl_api().url_set(h.u, CURLUPART_URL, base.c_str(), 0) != CURLUE_OK) return {};
+    if (curl_api().url_set(h.u, CURLUPART_URL, location.c_str(), 0) != CURLUE_OK) return {};
     return h.get(CURLUPART_URL);
 }
 
@@ -269,7 +271,7 @@ struct HttpClient::Impl {
                 return h;
             }
         }
-        return curl_easy_init();
+        return curl_api().easy_init();
     }
     void release(CURL* h) {
         std::lock_guard guard(pool_mutex);
@@ -278,84 +280,88 @@ struct HttpClient::Impl {
 };
 
 HttpClient::HttpClient(HttpOptions options) : impl_(new Impl), options_(std::move(options)) {
-    static std::once_flag global_init;
-    std::call_once(global_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-    impl_->share = curl_share_init();
+    if (!curl_api().loaded) return;  // every request then fails with curl_api().error
+    impl_->share = curl_api().share_init();
     if (impl_->share) {
-        curl_share_setopt(impl_->share, CURLSHOPT_LOCKFUNC, &Impl::lock);
-        curl_share_setopt(impl_->share, CURLSHOPT_UNLOCKFUNC, &Impl::unlock);
-        curl_share_setopt(impl_->share, CURLSHOPT_USERDATA, impl_.get());
-        curl_share_setopt(impl_->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-        curl_share_setopt(impl_->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-        curl_share_setopt(impl_->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+        curl_api().share_setopt(impl_->share, CURLSHOPT_LOCKFUNC, &Impl::lock);
+        curl_api().share_setopt(impl_->share, CURLSHOPT_UNLOCKFUNC, &Impl::unlock);
+        curl_api().share_setopt(impl_->share, CURLSHOPT_USERDATA, impl_.get());
+        curl_api().share_setopt(impl_->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+        curl_api().share_setopt(impl_->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+        curl_api().share_setopt(impl_->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
     }
 }
 
 HttpClient::~HttpClient() {
     for (CURL* h : impl_->pool)
-        curl_easy_cleanup(h);
-    if (impl_->share) curl_share_cleanup(impl_->share);
+        curl_api().easy_cleanup(h);
+    if (impl_->share) curl_api().share_cleanup(impl_->share);
 }
 
 HttpResponse HttpClient::attempt(const std::string& url, const HttpRequest& request) {
     HttpResponse response;
     response.url = url;
     response.attempts = 1;
+    const CurlApi& api = curl_api();
+    if (!api.loaded) {
+        response.error = api.error;
+        return response;
+    }
     CURL* h = impl_->acquire();
     if (!h) {
         response.error = "cannot create an HTTP handle";
         return response;
     }
-    curl_easy_reset(h);
+    curl_api().easy_reset(h);
     Transfer transfer{&response, request.max_body};
     char errbuf[CURL_ERROR_SIZE] = {0};
     curl_slist* headers = nullptr;
-    headers = curl_slist_append(headers, "Accept-Encoding: identity");
+    headers = curl_api().slist_append(headers, "Accept-Encoding: identity");
     std::string auth;
     if (!request.token.empty() && !request.token_origin.empty() &&
         url_origin(url) == request.token_origin) {
         auth = "Authorization: Bearer " + request.token;
-        headers = curl_slist_append(headers, auth.c_str());
+        headers = curl_api().slist_append(headers, auth.c_str());
     }
     for (const auto& extra : request.headers)
-        headers = curl_slist_append(headers, extra.c_str());
+        headers = curl_api().slist_append(headers, extra.c_str());
     std::string range;
     if (request.range) {
         range = std::to_string(request.range->first) + "-" + std::to_string(request.range->second);
     }
-    curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-    if (impl_->share) curl_easy_setopt(h, CURLOPT_SHARE, impl_->share);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, options_.stall_timeout_s);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, options_.user_agent.c_str());
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &transfer);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &transfer);
-    if (!range.empty()) curl_easy_setopt(h, CURLOPT_RANGE, range.c_str());
-    if (request.head) curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    api.easy_setopt(h, CURLOPT_URL, url.c_str());
+    if (impl_->share) api.easy_setopt(h, CURLOPT_SHARE, impl_->share);
+    api.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    api.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    api.easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    api.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
+    api.easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    api.easy_setopt(h, CURLOPT_LOW_SPEED_TIME, options_.stall_timeout_s);
+    api.easy_setopt(h, CURLOPT_USERAGENT, options_.user_agent.c_str());
+    api.easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    api.easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    api.easy_setopt(h, CURLOPT_HEADERFUNCTION, &on_header);
+    api.easy_setopt(h, CURLOPT_HEADERDATA, &transfer);
+    api.easy_setopt(h, CURLOPT_WRITEFUNCTION, &on_body);
+    api.easy_setopt(h, CURLOPT_WRITEDATA, &transfer);
+    if (!range.empty()) api.easy_setopt(h, CURLOPT_RANGE, range.c_str());
+    if (request.head) api.easy_setopt(h, CURLOPT_NOBODY, 1L);
 
     ++requests_;
-    const CURLcode rc = curl_easy_perform(h);
+    const CURLcode rc = curl_api().easy_perform(h);
     long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_api().easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     response.status = status;
     received_ += response.received;
     if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && response.body_cut)) {
-        response.error = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+        response.error = errbuf[0] ? errbuf : curl_api().easy_strerror(rc);
         response.transient = retryable_transport(rc);
         response.status = 0;  // no complete response to act on
         response.headers.clear();
     } else {
         response.transient = retryable_status(status);
     }
-    curl_slist_free_all(headers);
+    curl_api().slist_free_all(headers);
     impl_->release(h);
     return response;
 }
