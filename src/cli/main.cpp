@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cctype>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <optional>
@@ -233,6 +234,13 @@ int main(int argc, char** argv) {
     if (show_progress) {
         options.progress = [&progress_shown](const mscan::ScanProgress& p) {
             if (p.fetched == 0 && !progress_shown) return;  // local files: fast, say nothing
+            // At most ten redraws a second, and always the last one.
+            static auto last = std::chrono::steady_clock::time_point();
+            const auto now = std::chrono::steady_clock::now();
+            if (progress_shown && p.files_done < p.files_total &&
+                now - last < std::chrono::milliseconds(100))
+                return;
+            last = now;
             progress_shown = true;
             std::fprintf(stderr, "\r\033[Kmscan: %llu/%llu files, %.1f MiB fetched",
                          static_cast<unsigned long long>(p.files_done),
