@@ -131,4 +131,40 @@ printf '\x80\x02}q\x00.' >"$tmp/clean/benign.pkl"
 scan clean "$tmp" clean
 check clean
 
+# Hugging Face targets: the fake Hub of tests/hub on loopback (never the internet), a private
+# repo that fails (an error in both reports), and a snapshot in a local cache.
+python3 "$MSCAN_SOURCE_DIR/tests/hub/fake_hub.py" --demo --ready-file "$tmp/hub.json" \
+    >"$tmp/hub.log" 2>&1 &
+hub_pid=$!
+trap 'kill "$hub_pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+for _ in $(seq 100); do
+    [[ -s $tmp/hub.json ]] && break
+    sleep 0.1
+done
+[[ -s $tmp/hub.json ]] || fail "the fake Hub did not start: $(cat "$tmp/hub.log")"
+endpoint=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["endpoint"])' \
+    "$tmp/hub.json")
+commit=1111111111111111111111111111111111111111
+snapshot=$tmp/hfhome/hub/models--org--cached/snapshots/$commit
+mkdir -p "$snapshot/extra" "$tmp/hfhome/hub/models--org--cached/blobs"
+printf '\x80\x02cos\nsystem\nX\x02\x00\x00\x00idq\x00\x85R.' \
+    >"$tmp/hfhome/hub/models--org--cached/blobs/$(printf 'a%.0s' {1..64})"
+ln -s "../../../blobs/$(printf 'a%.0s' {1..64})" "$snapshot/extra/payload.pkl"
+HF_ENDPOINT=$endpoint HF_HOME=$tmp/hfhome HF_TOKEN='' HUGGING_FACE_HUB_TOKEN='' \
+    scan hub "$tmp" --no-progress hf://org/big-torch hf://org/private "$tmp/hfhome/hub"
+check hub
+python3 - "$tmp/hub.json" "$tmp/hub.sarif" "$commit" <<'PY' || fail "hub reports lack the expected entries"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+names = [r["name"] for r in doc["repos"]]
+assert names == ["hf://org/big-torch", "hf://org/private", "hf://org/cached@" + sys.argv[3]], names
+assert doc["repos"][1]["error"] and doc["repos"][2]["source"] == "cache"
+assert any(f["location"]["path"] == "hf://org/big-torch/extra/payload.pkl" for f in doc["findings"])
+run = json.load(open(sys.argv[2]))["runs"][0]
+assert run["versionControlProvenance"][0]["revisionId"] == doc["repos"][0]["commit"]
+assert any(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] ==
+           "hf://org/big-torch/extra/payload.pkl" for r in run["results"])
+PY
+pass "hub: reports carry the repos, the commit, the remote finding and the failed repo"
+
 echo "# all $checks report validation checks passed"
