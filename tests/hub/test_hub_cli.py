@@ -155,6 +155,23 @@ class BigRepo(HubCase):
         self.assertEqual(run["properties"]["huggingFaceRepos"][0]["hubSecurityStatus"]["scansDone"], True)
 
 
+class OtherFormats(HubCase):
+    def test_hostile_keras_h5_and_benign_safetensors(self):
+        code, rep, p = self.run_mscan("hf://org/keras-h5")
+        self.assertEqual(code, 1, p.stderr)
+        files = self.files(rep)
+        h5 = files["hf://org/keras-h5/model.h5"]
+        self.assertEqual((h5["status"], h5["format"]), ("scanned", "hdf5"))
+        rules = self.rules_for(rep, "hf://org/keras-h5/model.h5")
+        self.assertIn(("keras-lambda-layer", "high"), rules)
+        self.assertIn("critical", {sev for _, sev in rules})
+        st = files["hf://org/keras-h5/weights.safetensors"]
+        self.assertEqual((st["status"], st["format"]), ("scanned", "safetensors"))
+        self.assertIn(self.worst(rep, "hf://org/keras-h5/weights.safetensors"), (None, "info"))
+        # The .h5 came from the CDN (an LFS file) in ranges.
+        self.assertTrue(HUB.fetched_ranges("model.h5", listener="cdn"))
+
+
 class Listing(HubCase):
     def test_pagination_lists_every_file_once(self):
         code, rep, p = self.run_mscan("hf://org/many-files")
