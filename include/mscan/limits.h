@@ -187,6 +187,8 @@ inline constexpr std::size_t kHubMaxApiBody = 64u << 20;
 /// Tree pages followed and files listed per repo.
 inline constexpr int kHubMaxPages = 10000;
 inline constexpr std::size_t kHubMaxFiles = 1'000'000;
+/// Total bytes of file paths kept from one listing (bounds memory against long hostile paths).
+inline constexpr std::size_t kHubMaxPathBytes = 256u << 20;
 /// A stored member checked against its CRC only when it is smaller than this in a remote
 /// file (checking a larger one would mean downloading it).
 inline constexpr std::uint64_t kRemoteCrcMaxBytes = 4u << 20;

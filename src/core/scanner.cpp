@@ -311,6 +311,7 @@ void add_snapshot(const hub::CacheSnapshot& snap, const std::string& under,
 
 struct HubState {
     std::optional<hub::HubConfig> config;
+    std::optional<hub::HubConfig> endpoint_only;
     std::unique_ptr<hub::HttpClient> http;
 };
 
@@ -322,6 +323,20 @@ const hub::HubConfig& hub_config(HubState& state, const ScanOptions& options) {
             });
     }
     return *state.config;
+}
+
+/// Only where the Hub is (to recognise its web URLs): no token is read for a local scan.
+const hub::HubConfig& hub_endpoint(HubState& state, const ScanOptions& options) {
+    if (state.config) return *state.config;
+    if (!state.endpoint_only) {
+        state.endpoint_only.emplace();
+        const char* ep = options.env ? options.env("HF_ENDPOINT") : std::getenv("HF_ENDPOINT");
+        hub::HubConfig full = hub::config_from_environment([&](const char* name) -> const char* {
+            return std::string_view(name) == "HF_ENDPOINT" ? ep : nullptr;
+        });
+        state.endpoint_only->endpoint = full.endpoint;
+    }
+    return *state.endpoint_only;
 }
 
 void expand_hub_target(const std::string& text, const ScanOptions& options, HubState& state,
@@ -450,7 +465,7 @@ ScanResult scan(const ScanOptions& options, const RuleSet& rules) {
             work.push_back({"-", false, false, {}, {}, {}});
             continue;
         }
-        if (hub::is_hub_target(target, hub_config(hub_state, options))) {
+        if (hub::is_hub_target(target, hub_endpoint(hub_state, options))) {
             expand_hub_target(target, options, hub_state, work, result);
             continue;
         }

@@ -86,16 +86,27 @@ bool is_commit(std::string_view s) {
            });
 }
 
-/// Splits "rev/rest/of/path" after an '@': a refs/pr/N (or refs/convert/NAME) revision keeps
-/// its slashes; any other revision ends at the first '/' ("%2F" may stand for a slash in it).
-void take_revision(const std::vector<std::string>& parts, std::size_t& i, std::string& rev) {
-    if (parts[i] == "refs" && i + 2 < parts.size() && (parts[i + 1] == "pr" ||
-                                                        parts[i + 1] == "convert")) {
+/// Takes the revision that starts at parts[i] into `t` (percent-decoded), moving `i` past it:
+/// a refs/pr/N (or refs/convert/NAME) revision keeps its slashes; any other revision ends at
+/// the first '/' ("%2F" may stand for a slash in it).
+bool take_revision(const std::vector<std::string>& parts, std::size_t& i, HubTarget& t,
+                   std::string& error) {
+    std::string rev;
+    if (parts[i] == "refs" && i + 2 < parts.size() &&
+        (parts[i + 1] == "pr" || parts[i + 1] == "convert")) {
         rev = parts[i] + "/" + parts[i + 1] + "/" + parts[i + 2];
         i += 3;
-        return;
+    } else {
+        rev = parts[i++];
     }
-    rev = parts[i++];
+    const auto decoded = percent_decode(rev);
+    if (!decoded) {
+        error = "bad %-escape in the revision";
+        return false;
+    }
+    t.revision = *decoded;
+    t.revision_given = true;
+    return true;
 }
 
 bool finish(HubTarget& t, const std::vector<std::string>& rest, std::string& error) {
@@ -164,15 +175,7 @@ std::optional<HubTarget> parse_hf_scheme(std::string_view rest, std::string& err
         rev_parts.insert(rev_parts.end(), parts.begin() + static_cast<std::ptrdiff_t>(i),
                          parts.end());
         std::size_t j = 0;
-        std::string rev;
-        take_revision(rev_parts, j, rev);
-        const auto decoded = percent_decode(rev);
-        if (!decoded) {
-            error = "bad %-escape in the revision";
-            return std::nullopt;
-        }
-        t.revision = *decoded;
-        t.revision_given = true;
+        if (!take_revision(rev_parts, j, t, error)) return std::nullopt;
         parts.assign(rev_parts.begin() + static_cast<std::ptrdiff_t>(j), rev_parts.end());
         i = 0;
     }
@@ -215,15 +218,7 @@ std::optional<HubTarget> parse_web_path(std::string_view path, std::string& erro
             error = "the URL names no revision";
             return std::nullopt;
         }
-        std::string rev;
-        take_revision(parts, i, rev);
-        const auto decoded = percent_decode(rev);
-        if (!decoded) {
-            error = "bad %-escape in the revision";
-            return std::nullopt;
-        }
-        t.revision = *decoded;
-        t.revision_given = true;
+        if (!take_revision(parts, i, t, error)) return std::nullopt;
     }
     std::vector<std::string> rest;
     for (; i < parts.size(); ++i) {
@@ -545,7 +540,11 @@ RepoListing HubClient::list(const HubTarget& target) {
                           (dir.empty() ? "" : "/" + url_quote(dir, true)) +
                           (recursive ? "?recursive=true" : "");
         for (int page = 0; !url.empty(); ++page) {
-            if (page >= limits::kHubMaxPages || entries.size() > limits::kHubMaxFiles) {
+            std::size_t path_bytes = 0;
+            for (const auto& e : entries)
+                path_bytes += e.path.size();
+            if (page >= limits::kHubMaxPages || entries.size() > limits::kHubMaxFiles ||
+                path_bytes > limits::kHubMaxPathBytes) {
                 out.error = "the listing of " + where + " has too many pages or files";
                 return false;
             }
