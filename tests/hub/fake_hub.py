@@ -68,6 +68,8 @@ Switches (thread-safe, settable while serving)
 * ``wrong_content_range``: ``"total"`` (or True) -> 206 whose Content-Range total is off by one;
   ``"start"`` -> 206 whose Content-Range names a range shifted by one byte.
 * ``drop_mid_body``: send the headers with the full Content-Length, half the body, then close.
+* ``single_use_urls`` (cdn): a signed CDN URL works once; its second use answers 403 "Request has
+  expired" (tests a client's re-resolution without waiting for a real expiry).
 * ``xet``: resolve answers for LFS files add ``X-Xet-Hash`` and a ``Link: <...>; rel="xet-auth",
   <...>; rel="xet-reconstruction-info"`` header; tree entries get ``xetHash``.
 
@@ -299,7 +301,7 @@ class _HubError(Exception):
         self.status, self.message, self.code, self.headers = status, message, code, headers or {}
 
 
-_FAULT_NAMES = ("ignore_range", "gzip", "wrong_content_range", "drop_mid_body", "xet")
+_FAULT_NAMES = ("ignore_range", "gzip", "wrong_content_range", "drop_mid_body", "xet", "single_use_urls")
 
 
 class FakeHub:
@@ -315,6 +317,8 @@ class FakeHub:
         # Seconds every request waits before it is answered (a network round trip, for the
         # benchmark's parallelism figures; tests leave it at 0).
         self.latency = 0.0
+        self._used_sigs: set = set()
+        self._nonce = 0
         self._repos: dict[tuple[str, str], Repo] = {}
         self._renamed: dict[tuple[str, str], Repo] = {}
         for r in repos:
@@ -439,8 +443,9 @@ class FakeHub:
         return (f"{self.endpoint}/{prefix}{repo_id}/resolve/{urllib.parse.quote(rev, safe='')}/"
                 f"{urllib.parse.quote(path)}")
 
-    def _sign(self, path: str, expires: int) -> str:
-        return hmac.new(_SECRET, f"{path}|{expires}".encode(), hashlib.sha256).hexdigest()[:32]
+    def _sign(self, path: str, expires: int, nonce: int = 0) -> str:
+        return hmac.new(_SECRET, f"{path}|{expires}|{nonce}".encode(),
+                        hashlib.sha256).hexdigest()[:32]
 
 
 class _Server(ThreadingHTTPServer):
@@ -1024,8 +1029,12 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(304, b"", hdr)
         cdn_path = f"/repos/{repo.type_plural}/{repo.repo_id}/{commit}/{qpath}"
         expires = int(time.time()) + int(self.hub.signed_url_ttl)
-        sig = self.hub._sign(cdn_path, expires)
-        loc = f"{self.hub.cdn}{cdn_path}?response-content-disposition=inline&expires={expires}&sig={sig}"
+        with self.hub._lock:
+            self.hub._nonce += 1
+            nonce = self.hub._nonce
+        sig = self.hub._sign(cdn_path, expires, nonce)
+        loc = (f"{self.hub.cdn}{cdn_path}?response-content-disposition=inline&expires={expires}"
+               f"&nonce={nonce}&sig={sig}")
         hdr["Location"] = loc
         self._send(302, f"Found. Redirecting to {loc}".encode(), hdr, "text/plain; charset=utf-8")
 
@@ -1072,14 +1081,24 @@ class _Handler(BaseHTTPRequestHandler):
         sig, expires = q.get("sig", [""])[0], q.get("expires", [""])[0]
         try:
             exp = int(expires)
+            nonce = int(q.get("nonce", ["0"])[0])
         except ValueError:
             exp = None
-        if exp is None or not hmac.compare_digest(sig, self.hub._sign(self._raw_path, exp)):
+        if exp is None or not hmac.compare_digest(sig, self.hub._sign(self._raw_path, exp, nonce)):
             self._entry["note"] = "bad-signature"
             raise _HubError(403, "Request signature does not match", "SignatureDoesNotMatch")
         if time.time() >= exp:
             self._entry["note"] = "expired"
             raise _HubError(403, "Request has expired", "AccessDenied")
+        if self._faults.get("single_use_urls"):
+            # Each signed URL works once: the second use looks like an expired URL, so a client
+            # must go back to the Hub for a fresh one (what happens after an hour on the CDN).
+            with self.hub._lock:
+                used = sig in self.hub._used_sigs
+                self.hub._used_sigs.add(sig)
+            if used:
+                self._entry["note"] = "expired"
+                raise _HubError(403, "Request has expired", "AccessDenied")
         repo_type, repo_id, commit, path = self._lookup_commit_file(segs[1:])
         repo = self.hub._repos.get((repo_type, repo_id))
         files = repo.files_at_commit(commit) if (repo and commit) else None

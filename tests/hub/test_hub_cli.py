@@ -327,6 +327,17 @@ class Failures(HubCase):
         self.assertEqual(code, 1, p.stdout + p.stderr)
         self.assertFalse(rep["errors"])
 
+    def test_an_expired_signed_url_is_resolved_again(self):
+        HUB.fault(listener="cdn", single_use_urls=True)
+        code, rep, p = self.run_mscan("hf://org/big-torch/pytorch_model.bin")
+        self.assertEqual(code, 0, p.stdout + p.stderr)
+        cdn = HUB.requests("cdn")
+        self.assertIn("expired", [r["note"] for r in cdn])
+        resolves = [r for r in HUB.requests("hub") if "/resolve/" in r["path"]]
+        # One resolve per expired URL, and never more than one retry per failed read.
+        expired = len([r for r in cdn if r["note"] == "expired"])
+        self.assertEqual(len(resolves), 1 + expired)
+
     def test_expired_signed_urls_are_errors(self):
         code, rep, p = self.run_mscan("hf://org/big-torch/pytorch_model.bin")
         self.assertEqual(code, 0)
