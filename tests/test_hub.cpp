@@ -1304,7 +1304,7 @@ void refused_or_clean(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("web URL path escapes cannot smuggle '..', '/' or control characters", "[.hub-bug]") {
+TEST_CASE("web URL path escapes cannot smuggle '..', '/' or control characters", "[hub]") {
     refused_or_clean("https://huggingface.co/org/name/blob/main/a%2F..%2F..%2Fx");
     refused_or_clean("https://huggingface.co/org/name/tree/main/a%2F..%2F..%2F..%2Fapi");
     refused_or_clean("https://huggingface.co/org/name/blob/main/%2Fetc%2Fpasswd");
@@ -1312,7 +1312,7 @@ TEST_CASE("web URL path escapes cannot smuggle '..', '/' or control characters",
     refused_or_clean("https://huggingface.co/org/name/blob/main/a%0Ab");
 }
 
-TEST_CASE("find_cached reads refs only inside the repo folder", "[.hub-bug]") {
+TEST_CASE("find_cached reads refs only inside the repo folder", "[hub]") {
     Cache cache;
     // A file outside the cache that holds a commit id the cache has a snapshot for.
     const fs::path outside = cache.tmp.path / "outside-ref";
@@ -1329,7 +1329,7 @@ TEST_CASE("find_cached reads refs only inside the repo folder", "[.hub-bug]") {
     CHECK_FALSE(parsed);
 }
 
-TEST_CASE("tree entries whose paths leave the repo are refused", "[.hub-bug]") {
+TEST_CASE("tree entries whose paths leave the repo are refused", "[hub]") {
     for (const char* path : {"../../evil.bin", "/abs.bin", "a/../../b.bin", "a//b", "./a"}) {
         std::vector<mscan::hub::RepoEntry> out;
         std::string error;

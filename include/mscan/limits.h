@@ -183,7 +183,10 @@ inline constexpr std::uint64_t kRemoteDefaultMaxFetch = std::uint64_t{1} << 30;
 /// up to this size; for larger ones the transfer is abandoned and the file is an error.
 inline constexpr std::size_t kRemoteWholeFileBytes = 16u << 20;
 /// Largest API response (repo info, one tree page) read.
-inline constexpr std::size_t kHubMaxApiBody = 64u << 20;
+inline constexpr std::size_t kHubMaxApiBody = 32u << 20;
+/// JSON values (counted before parsing) in one API response: a tree page holds about ten per
+/// file, repo info two per file; the cap bounds the parser's memory (~100 bytes a value).
+inline constexpr std::size_t kHubMaxJsonValues = 2'000'000;
 /// Tree pages followed and files listed per repo.
 inline constexpr int kHubMaxPages = 10000;
 inline constexpr std::size_t kHubMaxFiles = 1'000'000;

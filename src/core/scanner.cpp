@@ -349,6 +349,12 @@ void expand_hub_target(const std::string& text, const ScanOptions& options, HubS
         ++result.target_errors;
         return;
     }
+    if (!options.revision.empty() && !hub::valid_revision(options.revision)) {
+        work.push_back({text, true, false, "--revision '" + options.revision.substr(0, 200) +
+                                               "' is not a revision", {}, {}});
+        ++result.target_errors;
+        return;
+    }
     if (!options.revision.empty() && !target->revision_given) {
         target->revision = options.revision;
         target->revision_given = true;

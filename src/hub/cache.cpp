@@ -159,7 +159,19 @@ std::optional<CacheSnapshot> find_cached(const std::string& cache_dir, const Hub
                                return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
                            });
     if (!is_commit) {
-        std::ifstream in(repo / "refs" / target.revision, std::ios::binary);
+        // refs/<revision> must be a regular file inside refs/ (a revision is checked to have no
+        // '..' and no leading '/', and this checks what the file system says too).
+        const fs::path ref = repo / "refs" / target.revision;
+        const fs::path refs_dir = fs::weakly_canonical(repo / "refs", ec);
+        const fs::path ref_real = fs::weakly_canonical(ref, ec);
+        const auto rel = ref_real.lexically_relative(refs_dir);
+        if (!valid_revision(target.revision) || ec || rel.empty() || *rel.begin() == ".." ||
+            !fs::is_regular_file(ref_real, ec)) {
+            error = target.display() + ": revision '" + target.revision +
+                    "' is not in the local cache (" + repo.string() + ")";
+            return std::nullopt;
+        }
+        std::ifstream in(ref_real, std::ios::binary);
         std::string text(64, '\0');
         if (in) in.read(text.data(), static_cast<std::streamsize>(text.size()));
         text.resize(in ? text.size() : static_cast<std::size_t>(std::max<std::streamsize>(in.gcount(), 0)));
@@ -167,8 +179,8 @@ std::optional<CacheSnapshot> find_cached(const std::string& cache_dir, const Hub
             text.pop_back();
         commit = text;
     }
-    if (commit.empty() || !fs::is_directory(repo / "snapshots" / commit, ec) ||
-        commit.find('/') != std::string::npos || commit.find("..") != std::string::npos) {
+    if (commit.empty() || commit.find('/') != std::string::npos || commit.find("..") != std::string::npos ||
+        commit == "." || !fs::is_directory(repo / "snapshots" / commit, ec)) {
         error = target.display() + ": revision '" + target.revision +
                 "' is not in the local cache (" + repo.string() + ")";
         return std::nullopt;

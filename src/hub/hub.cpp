@@ -71,14 +71,18 @@ bool valid_name_part(std::string_view s) {
     });
 }
 
+}  // namespace
+
 bool valid_revision(std::string_view s) {
-    if (s.empty() || s.size() > 256) return false;
+    if (s.empty() || s.size() > 256 || s.front() == '/' || s.back() == '/') return false;
     for (const char c : s) {
         const auto u = static_cast<unsigned char>(c);
         if (u < 0x21 || u == 0x7f || c == '\\' || c == '?' || c == '#') return false;
     }
-    return s.find("..") == std::string_view::npos;
+    return s.find("..") == std::string_view::npos && s.find("//") == std::string_view::npos;
 }
+
+namespace {
 
 bool is_commit(std::string_view s) {
     return s.size() == 40 && std::all_of(s.begin(), s.end(), [](char c) {
@@ -112,12 +116,21 @@ bool take_revision(const std::vector<std::string>& parts, std::size_t& i, HubTar
 bool finish(HubTarget& t, const std::vector<std::string>& rest, std::string& error) {
     std::string path;
     for (const auto& part : rest) {
-        if (part.empty()) continue;  // a trailing or doubled slash
-        if (part == "." || part == "..") {
-            error = "a path inside a repository cannot contain '.' or '..'";
-            return false;
+        // A decoded web URL segment may hold '/' ("%2F"): its pieces are checked one by one.
+        for (const auto& piece : split(part, '/')) {
+            if (piece.empty()) continue;  // a trailing or doubled slash
+            if (piece == "." || piece == "..") {
+                error = "a path inside a repository cannot contain '.' or '..'";
+                return false;
+            }
+            if (std::any_of(piece.begin(), piece.end(), [](char c) {
+                    return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+                })) {
+                error = "a path inside a repository cannot contain control characters";
+                return false;
+            }
+            path += (path.empty() ? "" : "/") + piece;
         }
-        path += (path.empty() ? "" : "/") + part;
     }
     t.path = path;
     const auto slash = t.repo_id.find('/');
@@ -276,6 +289,28 @@ bool parse_json_bounded(std::string_view body, json& out, std::string& error) {
         error = "the answer nests JSON too deeply";
         return false;
     }
+    // Values are counted before parsing, so a body of a million empty objects cannot make the
+    // parser build gigabytes of tree: real listings are far below the cap.
+    std::size_t values = 0;
+    bool in_string = false, escaped = false;
+    for (const char c : body) {
+        if (in_string) {
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                in_string = false;
+            continue;
+        }
+        if (c == '"') in_string = true;
+        if (c == '{' || c == '[' || c == ',' || c == ':') ++values;
+    }
+    if (values > limits::kHubMaxJsonValues) {
+        error = "the answer holds more JSON values than a listing can (" +
+                std::to_string(limits::kHubMaxJsonValues) + ")";
+        return false;
+    }
     out = json::parse(body.begin(), body.end(), nullptr, false);
     if (out.is_discarded()) {
         error = "the answer is not valid JSON";
@@ -432,7 +467,19 @@ bool parse_repo_info(std::string_view body, RepoListing& out, std::string& error
     return true;
 }
 
-bool parse_tree_page(std::string_view body, std::vector<RepoEntry>& out, std::string& error) {
+/// A path the Hub could list: relative, no empty, '.' or '..' segments, nothing unprintable.
+bool safe_repo_path(std::string_view path) {
+    if (path.empty() || path.size() > 4096) return false;
+    for (const auto& piece : split(path, '/')) {
+        if (piece.empty() || piece == "." || piece == "..") return false;
+    }
+    return std::none_of(path.begin(), path.end(), [](char c) {
+        return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+    });
+}
+
+bool parse_tree_page(std::string_view body, std::vector<RepoEntry>& out, std::string& error,
+                     std::vector<std::string>* directories) {
     json j;
     if (!parse_json_bounded(body, j, error)) return false;
     if (!j.is_array()) {
@@ -450,16 +497,17 @@ bool parse_tree_page(std::string_view body, std::vector<RepoEntry>& out, std::st
             error = "a tree entry lacks its type or path";
             return false;
         }
-        if (*type == "directory") continue;
-        RepoEntry entry;
-        entry.path = path->get<std::string>();
-        if (entry.path.empty() || entry.path.size() > 4096 ||
-            std::any_of(entry.path.begin(), entry.path.end(), [](char c) {
-                return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-            })) {
-            error = "a tree entry has an empty, overlong or unprintable path";
+        if (!safe_repo_path(path->get_ref<const std::string&>())) {
+            error = "a tree entry's path is empty, absolute, overlong, unprintable, or has '.', "
+                    "'..' or empty parts: '" + clip(path->get_ref<const std::string&>()) + "'";
             return false;
         }
+        if (*type == "directory") {
+            if (directories) directories->push_back(path->get<std::string>());
+            continue;
+        }
+        RepoEntry entry;
+        entry.path = path->get<std::string>();
         const auto size = e.find("size");
         if (size == e.end() || !size->is_number_unsigned()) {
             error = "the tree entry '" + clip(entry.path) + "' has no size";
@@ -539,10 +587,8 @@ RepoListing HubClient::list(const HubTarget& target) {
         std::string url = api + "/tree/" + url_quote(out.commit, false) +
                           (dir.empty() ? "" : "/" + url_quote(dir, true)) +
                           (recursive ? "?recursive=true" : "");
+        std::size_t path_bytes = 0;
         for (int page = 0; !url.empty(); ++page) {
-            std::size_t path_bytes = 0;
-            for (const auto& e : entries)
-                path_bytes += e.path.size();
             if (page >= limits::kHubMaxPages || entries.size() > limits::kHubMaxFiles ||
                 path_bytes > limits::kHubMaxPathBytes) {
                 out.error = "the listing of " + where + " has too many pages or files";
@@ -556,21 +602,13 @@ RepoListing HubClient::list(const HubTarget& target) {
                 return false;
             }
             std::string error;
-            if (directories) {
-                // Non-recursive listing of a parent: also keep directory entries.
-                json j;
-                if (parse_json_bounded(r.body, j, error) && j.is_array()) {
-                    for (const auto& e : j) {
-                        if (e.is_object() && e.value("type", "") == "directory" &&
-                            e.contains("path") && e["path"].is_string())
-                            directories->push_back(e["path"].get<std::string>());
-                    }
-                }
-            }
-            if (!parse_tree_page(r.body, entries, error)) {
+            const std::size_t before = entries.size();
+            if (!parse_tree_page(r.body, entries, error, directories)) {
                 out.error = "the listing of " + where + " is unreadable: " + error;
                 return false;
             }
+            for (std::size_t k = before; k < entries.size(); ++k)
+                path_bytes += entries[k].path.size();
             const auto link = r.header("link");
             const auto next = link ? next_link(*link) : std::nullopt;
             url = next ? hub::resolve_url(r.url, *next) : std::string();

@@ -81,8 +81,13 @@ struct RepoListing {
 
 /// Parses a repo-info body (GET /api/models/{id}/revision/{rev}?securityStatus=true).
 bool parse_repo_info(std::string_view body, RepoListing& out, std::string& error);
-/// Appends a tree page's file entries (directories are skipped).
-bool parse_tree_page(std::string_view body, std::vector<RepoEntry>& out, std::string& error);
+/// Appends a tree page's file entries; directory paths go to `directories` when given. Entries
+/// whose paths could name something outside the repo ('..', absolute) fail the page.
+bool parse_tree_page(std::string_view body, std::vector<RepoEntry>& out, std::string& error,
+                     std::vector<std::string>* directories = nullptr);
+/// A revision mscan will put in a URL or look up in the cache: no '..', no leading, trailing
+/// or doubled '/', nothing unprintable.
+bool valid_revision(std::string_view revision);
 /// The rel="next" URL of a Link header, if any.
 std::optional<std::string> next_link(std::string_view link_header);
 
