@@ -18,7 +18,7 @@ PACKAGES=(
     build-essential g++ cmake make pkg-config
     clang libclang-rt-14-dev
     libcli11-dev nlohmann-json3-dev zlib1g-dev libzip-dev libspdlog-dev catch2
-    libcurl4-openssl-dev libarchive-dev
+    libcurl4-openssl-dev libarchive-dev libtomlplusplus-dev
     python3 python3-jsonschema nodejs npm ca-certificates
 )
 

@@ -33,8 +33,15 @@ struct Finding {
     Location location;
     /// How many identical findings (same rule, subject, evidence) were folded into this one.
     std::uint64_t occurrences = 1;
-    /// Stable hex fingerprint: rule, relative location chain, subject and evidence.
+    /// Stable hex fingerprint: rule, location chain (the file named by its path inside the
+    /// scanned target, so the same file scanned from another folder or machine matches),
+    /// stream, subject and evidence.
     std::string fingerprint;
+    /// Accepted findings stay in JSON and SARIF but fail nothing: "config" (a [[suppress]]
+    /// entry of the configuration file) or "baseline" (in the --baseline file); empty if not.
+    std::string suppressed;
+    /// Why it was accepted (the suppression's reason, or which baseline file).
+    std::string justification;
 };
 
 }  // namespace mscan

@@ -33,6 +33,8 @@ struct Rule {
     bool unknown = false;
     /// File the rule came from ("<builtin>/name.json" for embedded rules).
     std::string origin;
+    /// False when a configuration file disables it: it then produces no finding.
+    bool enabled = true;
 };
 
 /// A validated, indexed set of rules plus the allowlist.
@@ -47,6 +49,9 @@ class RuleSet {
     void load_text(std::string_view text, const std::string& origin);
     /// Adds an allowlist entry: an exact name, or "prefix.*" for everything under a prefix.
     void allow(const std::string& entry);
+    /// Changes a rule's severity and/or turns it off (a configuration file's [rule.<id>]).
+    /// Throws RuleError for an unknown id.
+    void configure(const std::string& id, std::optional<Severity> severity, bool enabled);
     /// Checks cross-rule invariants (an unknown rule and an anomaly fallback exist). Throws.
     void validate() const;
 

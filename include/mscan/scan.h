@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -119,12 +120,14 @@ struct ScanResult {
 };
 
 /// Scans one source already opened (used for standard input, tests and fuzzing).
-FileResult scan_source(Source& source, const std::string& display_path, const RuleSet& rules);
+/// `fingerprint_name` names the file in fingerprints (default: display_path).
+FileResult scan_source(Source& source, const std::string& display_path, const RuleSet& rules,
+                       std::string_view fingerprint_name = {});
 
 /// Scans every target. Never throws for bad input; unreadable paths become Error results.
 ScanResult scan(const ScanOptions& options, const RuleSet& rules);
 
-/// Worst severity among all findings, if any.
+/// Worst severity among all findings not suppressed or baselined, if any.
 std::optional<Severity> worst_severity(const ScanResult& result);
 
 /// Counts of files by status.

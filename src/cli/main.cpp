@@ -9,9 +9,12 @@
 #include <cstdio>
 #include <optional>
 #include <fstream>
+#include <filesystem>
 #include <iostream>
+#include <map>
 #include <sstream>
 
+#include "config/config.h"
 #include "mscan/report.h"
 #include "mscan/rules.h"
 #include "mscan/scan.h"
@@ -158,6 +161,23 @@ int main(int argc, char** argv) {
     app.add_flag("--no-color", no_color, "No colour (also when NO_COLOR is set or not a TTY)");
     app.add_flag("--no-timing", no_timing, "No elapsed time in the text summary");
     app.add_flag("--list-rules", show_list, "List the rules (with --rules applied) and exit");
+    std::string config_path, baseline_path, write_baseline_path;
+    bool no_config = false, show_config = false;
+    app.add_option("--config", config_path,
+                   "Read settings from FILE (default: mscan.toml,\n.mscan.toml or [tool.mscan] in "
+                   "pyproject.toml,\nhere or in a parent folder)")
+        ->type_name("FILE");
+    app.add_flag("--no-config", no_config, "Ignore configuration files");
+    app.add_flag("--show-config", show_config,
+                 "Print the settings in effect and where each one\ncame from, and exit");
+    app.add_option("--baseline", baseline_path,
+                   "Accept the findings listed in FILE: only new ones\nfail the run (they stay "
+                   "in JSON/SARIF, marked)")
+        ->type_name("FILE");
+    app.add_option("--write-baseline", write_baseline_path,
+                   "Write the findings of this scan to FILE as a\nbaseline, and exit 0 (2 on "
+                   "scan errors)")
+        ->type_name("FILE");
     app.add_flag("--version", show_version, "Print the version and exit");
 
     try {
@@ -177,6 +197,59 @@ int main(int argc, char** argv) {
         return kUsage;
     }
 
+    // The configuration file sets defaults; an option given on the command line wins (lists:
+    // --include/--exclude replace the file's, --allow and --rules add to them).
+    if (no_config && !config_path.empty()) {
+        std::cerr << "mscan: --config and --no-config cannot be combined\n";
+        return kUsage;
+    }
+    mscan::Config config;
+    try {
+        const std::string path = no_config ? std::string()
+                                 : config_path.empty() ? mscan::find_config(".")
+                                                       : config_path;
+        if (!path.empty()) config = mscan::load_config(path);
+    } catch (const mscan::ConfigError& e) {
+        std::cerr << "mscan: configuration error: " << e.what() << "\n";
+        return kUsage;
+    }
+    std::map<std::string, std::string> origin;  // setting -> where its value came from
+    auto from_file = [&](const char* option, const char* key, auto& target, const auto& value) {
+        if (app.count(option)) {
+            origin[key] = option;
+        } else if (value) {
+            target = *value;
+            origin[key] = config.origins[key];
+        } else {
+            origin[key] = "default";
+        }
+    };
+    from_file("--fail-on", "fail-on", fail_on, config.fail_on);
+    from_file("--format", "format", format, config.format);
+    from_file("--jobs", "jobs", jobs, config.jobs);
+    from_file("--revision", "revision", revision, config.revision);
+    from_file("--hf-max-fetch", "hf-max-fetch", max_fetch_text, config.hf_max_fetch);
+    from_file("--hf-retries", "hf-retries", hf_retries, config.hf_retries);
+    from_file("--baseline", "baseline", baseline_path,
+              config.baseline ? std::optional<std::string>(*config.baseline) : std::nullopt);
+    auto lists = [&](const char* option, const char* key, std::vector<std::string>& cli,
+                     const std::vector<std::string>& file, bool add) {
+        if (!file.empty() && (add || !app.count(option))) {
+            cli.insert(cli.begin(), file.begin(), file.end());
+            origin[key] = config.origins[key] + (app.count(option) ? " + " + std::string(option) : "");
+        } else {
+            origin[key] = app.count(option) ? option : "default";
+        }
+    };
+    lists("--include", "include", include, config.include, false);
+    lists("--exclude", "exclude", exclude, config.exclude, false);
+    lists("--allow", "allow", allow, config.allow, true);
+    lists("--rules", "rules", rule_dirs, config.rules, true);
+    if (!mscan::find_reporter(format)) {
+        std::cerr << "mscan: unknown format '" << format << "'\n";
+        return kUsage;
+    }
+
     mscan::RuleSet rules;
     try {
         rules = mscan::RuleSet::builtin();
@@ -190,6 +263,62 @@ int main(int argc, char** argv) {
     } catch (const mscan::RuleError& e) {
         std::cerr << "mscan: rules error: " << e.what() << "\n";
         return kUsage;
+    }
+    for (const auto& o : config.rule_overrides) {
+        try {
+            rules.configure(o.id, o.severity, o.enabled);
+        } catch (const mscan::RuleError& e) {
+            std::cerr << "mscan: configuration error: " << o.origin << ": 'rule." << o.id
+                      << "': " << e.what() << "\n";
+            return kUsage;
+        }
+    }
+    if (show_config) {
+        auto quote = [](const std::string& v) { return "\"" + v + "\""; };
+        auto list = [&](const std::vector<std::string>& v) {
+            std::string s = "[";
+            for (std::size_t i = 0; i < v.size(); ++i)
+                s += (i ? ", " : "") + quote(v[i]);
+            return s + "]";
+        };
+        auto line = [&](const std::string& key, const std::string& value) {
+            std::printf("%-30s # %s\n", (key + " = " + value).c_str(), origin[key].c_str());
+        };
+        std::printf("# configuration file: %s\n",
+                    config.file.empty() ? (no_config ? "none (--no-config)" : "none found")
+                                        : config.file.c_str());
+        line("fail-on", quote(fail_on));
+        line("format", quote(format));
+        line("jobs", jobs ? std::to_string(jobs) : std::string("0  (all cores)"));
+        line("rules", list(rule_dirs));
+        line("allow", list(allow));
+        line("include", list(include));
+        line("exclude", list(exclude));
+        line("revision", quote(revision.empty() ? "main" : revision));
+        line("hf-max-fetch", quote(max_fetch_text.empty() ? "1G" : max_fetch_text));
+        line("hf-retries", std::to_string(hf_retries < 0 ? 4 : hf_retries));
+        line("baseline", baseline_path.empty() ? "(none)" : quote(baseline_path));
+        for (const auto& o : config.rule_overrides) {
+            const mscan::Rule* r = rules.find(o.id);
+            std::printf("[rule.%s] severity = \"%s\", enabled = %s   # %s\n", o.id.c_str(),
+                        std::string(mscan::severity_name(r->severity)).c_str(),
+                        r->enabled ? "true" : "false", o.origin.c_str());
+        }
+        for (const auto& s : config.suppressions) {
+            std::printf("[[suppress]] rule = %s, path = %s, reason = %s   # %s\n",
+                        quote(s.rule).c_str(), quote(s.path).c_str(), quote(s.reason).c_str(),
+                        s.origin.c_str());
+        }
+        return kClean;
+    }
+    std::optional<mscan::Baseline> baseline;
+    if (!baseline_path.empty()) {
+        try {
+            baseline = mscan::load_baseline(baseline_path);
+        } catch (const mscan::ConfigError& e) {
+            std::cerr << "mscan: baseline error: " << e.what() << "\n";
+            return kUsage;
+        }
     }
     if (show_list) {
         list_rules(rules);
@@ -249,8 +378,22 @@ int main(int argc, char** argv) {
             std::fflush(stderr);
         };
     }
-    const mscan::ScanResult result = mscan::scan(options, rules);
+    mscan::ScanResult result = mscan::scan(options, rules);
     if (progress_shown) std::fprintf(stderr, "\r\033[K");
+    mscan::apply_suppressions(
+        result, config.suppressions,
+        config.file.empty() ? std::string()
+                            : std::filesystem::path(config.file).parent_path().string());
+    if (baseline) mscan::apply_baseline(result, *baseline);
+    if (!write_baseline_path.empty()) {
+        std::ofstream out(write_baseline_path, std::ios::binary | std::ios::trunc);
+        if (out) mscan::write_baseline(out, result);
+        out.close();
+        if (!out) {
+            std::cerr << "mscan: cannot write the baseline to " << write_baseline_path << "\n";
+            return kScanError;
+        }
+    }
 
     mscan::ReportOptions report;
     report.fail_on = fail_on == "never" ? std::nullopt : mscan::parse_severity(fail_on);
@@ -286,6 +429,16 @@ int main(int argc, char** argv) {
         if (file.status == mscan::FileStatus::Error && (format != "text" || !output.empty())) {
             std::cerr << "mscan: " << file.path << ": " << file.reason << "\n";
         }
+    }
+    if (!write_baseline_path.empty()) {
+        // Writing a baseline accepts what is there: only a scan that did not finish fails.
+        std::uint64_t n = 0;
+        for (const auto& f : result.files)
+            for (const auto& x : f.findings)
+                n += x.suppressed != "config";
+        std::cerr << "mscan: wrote " << n << " finding" << (n == 1 ? "" : "s") << " to the baseline "
+                  << write_baseline_path << "\n";
+        return counts.errors > 0 || write_error ? kScanError : kClean;
     }
     const auto worst = mscan::worst_severity(result);
     if (report.fail_on && worst && *worst >= *report.fail_on) return kFindings;

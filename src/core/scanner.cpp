@@ -38,7 +38,7 @@ std::string hex64(std::uint64_t v) {
 }
 
 /// FNV-1a over the parts, separated so that ("ab","c") and ("a","bc") differ.
-std::string fingerprint(const Finding& f) {
+std::string fingerprint(const Finding& f, std::string_view name) {
     std::uint64_t h = 1469598103934665603ull;
     auto mix = [&h](std::string_view s) {
         for (unsigned char c : s) {
@@ -49,8 +49,8 @@ std::string fingerprint(const Finding& f) {
         h *= 1099511628211ull;
     };
     mix(f.rule_id);
-    for (const auto& part : f.location.chain)
-        mix(part);
+    for (std::size_t i = 0; i < f.location.chain.size(); ++i)
+        mix(i == 0 && !name.empty() ? name : std::string_view(f.location.chain[i]));
     mix(f.location.stream);
     mix(f.subject);
     mix(f.evidence);
@@ -64,7 +64,7 @@ bool finding_order(const Finding& a, const Finding& b) {
                                                       b.rule_id, b.subject, b.evidence);
 }
 
-void tidy(std::vector<Finding>& findings) {
+void tidy(std::vector<Finding>& findings, std::string_view name) {
     // Fold identical findings (same rule, place, subject, evidence) into one with a count.
     std::map<
         std::tuple<std::string, std::vector<std::string>, std::string, std::string, std::string>,
@@ -100,13 +100,14 @@ void tidy(std::vector<Finding>& findings) {
         out.push_back(std::move(cap));
     }
     for (auto& f : out)
-        f.fingerprint = fingerprint(f);
+        f.fingerprint = fingerprint(f, name);
     findings = std::move(out);
 }
 
 }  // namespace
 
-FileResult scan_source(Source& source, const std::string& display_path, const RuleSet& rules) {
+FileResult scan_source(Source& source, const std::string& display_path, const RuleSet& rules,
+                       std::string_view fingerprint_name) {
     FileResult result;
     result.path = display_path;
     result.size = source.size();
@@ -146,7 +147,7 @@ FileResult scan_source(Source& source, const std::string& display_path, const Ru
     // tar reader checks this itself: the end record of a zip member is not the tar's own.)
     const std::string_view name = format->name;
     if (name != "zip" && name != "tar") zip::scan_appended(source, context, format->name);
-    tidy(findings);
+    tidy(findings, fingerprint_name.empty() ? std::string_view(display_path) : fingerprint_name);
     result.findings = std::move(findings);
     if (const std::string error = source.read_error(); !error.empty()) {
         // Bytes the parser needed never came: what was found stands, but the file was not
@@ -169,7 +170,9 @@ void collect(const std::string& target, std::vector<Work>& work, std::uint64_t& 
         return;
     }
     if (!fs::is_directory(status)) {
-        work.push_back({target, false, false, {}, {}, {}});
+        Work w{target, false, false, {}, {}, {}};
+        w.relative = fs::path(target).filename().string();
+        work.push_back(std::move(w));
         return;
     }
     std::vector<Work> found;
@@ -190,9 +193,10 @@ void collect(const std::string& target, std::vector<Work>& work, std::uint64_t& 
             } else if (entry.is_symlink(e2)) {
                 w.path.clear();  // a link to something that is not a file
             }
+            const std::string rel =
+                entry.path().lexically_relative(fs::path(target)).generic_string();
+            w.relative = rel;
             if (!w.path.empty() && !w.error) {
-                const std::string rel =
-                    entry.path().lexically_relative(fs::path(target)).generic_string();
                 if (auto why = glob_rejects(rel.empty() ? w.path : rel, options.include,
                                             options.exclude)) {
                     w.skip = true;
@@ -231,7 +235,7 @@ FileResult scan_path(const Work& w, const RuleSet& rules, hub::HttpClient* http,
         hub::RemoteLimits lim;
         if (max_fetch) lim.max_fetch = max_fetch;
         hub::RemoteSource source(*http, *w.remote, lim);
-        FileResult r = scan_source(source, w.path, rules);
+        FileResult r = scan_source(source, w.path, rules, w.relative);
         r.remote = true;
         r.fetched = source.fetched();
         r.requests = source.requests();
@@ -274,7 +278,7 @@ FileResult scan_path(const Work& w, const RuleSet& rules, hub::HttpClient* http,
         r.reason = "cannot open: " + error;
         return r;
     }
-    FileResult r = scan_source(*source, w.path, rules);
+    FileResult r = scan_source(*source, w.path, rules, w.relative);
     r.local_path = w.local;
     return r;
 }
@@ -551,7 +555,7 @@ std::optional<Severity> worst_severity(const ScanResult& result) {
     std::optional<Severity> worst;
     for (const auto& file : result.files) {
         for (const auto& f : file.findings) {
-            if (!worst || f.severity > *worst) worst = f.severity;
+            if (f.suppressed.empty() && (!worst || f.severity > *worst)) worst = f.severity;
         }
     }
     return worst;

@@ -21,6 +21,10 @@ struct Work {
     std::string local;
     /// A file on the Hub.
     std::optional<hub::RemoteFile> remote;
+    /// The file's name inside its target (relative path under a directory target, the file
+    /// name of a file target): what fingerprints use, so they do not depend on where the
+    /// target sits. Empty: `path`.
+    std::string relative = {};
 };
 
 /// Whether `relative` (a path inside a target) passes the include/exclude globs; the reason

@@ -27,6 +27,7 @@ void write_json(std::ostream& out, const ScanResult& result, const RuleSet&,
     doc["schema_version"] = kJsonSchemaVersion;
     doc["tool"] = {{"name", "mscan"}, {"version", kVersion}};
     ordered_json counts = {{"critical", 0}, {"high", 0}, {"medium", 0}, {"low", 0}, {"info", 0}};
+    ordered_json suppressed = {{"config", 0}, {"baseline", 0}};
     ordered_json files = ordered_json::array();
     ordered_json findings = ordered_json::array();
     ordered_json skipped = ordered_json::array();
@@ -51,8 +52,12 @@ void write_json(std::ostream& out, const ScanResult& result, const RuleSet&,
             errors.push_back({{"path", file.path}, {"reason", file.reason}});
         for (const auto& f : file.findings) {
             const std::string sev(severity_name(f.severity));
-            counts[sev] = counts[sev].get<std::uint64_t>() + 1;
-            if (opt.fail_on && f.severity >= *opt.fail_on) failed = true;
+            if (!f.suppressed.empty()) {
+                suppressed[f.suppressed] = suppressed[f.suppressed].get<std::uint64_t>() + 1;
+            } else {
+                counts[sev] = counts[sev].get<std::uint64_t>() + 1;
+                if (opt.fail_on && f.severity >= *opt.fail_on) failed = true;
+            }
             ordered_json loc = {{"path", file.path}, {"chain", f.location.chain}};
             loc["offset"] =
                 f.location.offset >= 0 ? ordered_json(f.location.offset) : ordered_json(nullptr);
@@ -69,7 +74,12 @@ void write_json(std::ostream& out, const ScanResult& result, const RuleSet&,
                                 {"why", f.why},
                                 {"location", loc},
                                 {"occurrences", f.occurrences},
-                                {"fingerprint", f.fingerprint}});
+                                {"fingerprint", f.fingerprint},
+                                {"suppressed", f.suppressed.empty()
+                                                   ? ordered_json(nullptr)
+                                                   : ordered_json({{"kind", f.suppressed},
+                                                                   {"justification",
+                                                                    f.justification}})}});
         }
     }
     const auto c = count_files(result);
@@ -78,6 +88,7 @@ void write_json(std::ostream& out, const ScanResult& result, const RuleSet&,
         {"files_skipped", c.skipped},
         {"files_errored", c.errors},
         {"findings", counts},
+        {"suppressed", suppressed},
         {"fail_on", opt.fail_on ? ordered_json(std::string(severity_name(*opt.fail_on)))
                                 : ordered_json("never")},
         {"failed", failed}};

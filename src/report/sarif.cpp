@@ -144,6 +144,12 @@ void write_sarif(std::ostream& out, const ScanResult& result, const RuleSet& rul
                   {"evidence", f.evidence},
                   {"occurrences", f.occurrences}}}};
             if (!rule_index.count(f.rule_id)) res.erase("ruleIndex");
+            if (!f.suppressed.empty()) {
+                // Accepted on review (configuration) or in the baseline: GitHub shows it as
+                // dismissed; it fails nothing.
+                res["suppressions"] = ordered_json::array(
+                    {{{"kind", "external"}, {"status", "accepted"}, {"justification", f.justification}}});
+            }
             results.push_back(std::move(res));
         }
     }

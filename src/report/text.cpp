@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <vector>
 
 #include "report/reporters.h"
 
@@ -165,30 +166,38 @@ void write_text(std::ostream& out, const ScanResult& result, const RuleSet&,
         return opt.color ? std::string(code) + text + "\033[0m" : text;
     };
     std::map<Severity, std::uint64_t> counts;
+    std::uint64_t suppressed = 0, baselined = 0;
     for (const auto& file : result.files) {
-        for (const auto& f : file.findings)
-            ++counts[f.severity];
+        // Accepted findings (configuration, baseline) are counted, and listed only with -v.
+        std::vector<const Finding*> shown;
+        for (const auto& f : file.findings) {
+            if (f.suppressed.empty()) {
+                ++counts[f.severity];
+            } else {
+                ++(f.suppressed == "baseline" ? baselined : suppressed);
+            }
+            if (f.suppressed.empty() || opt.verbose) shown.push_back(&f);
+        }
         if (file.status == FileStatus::Error) {
             out << paint("\033[1;35m", "ERROR") << "  " << file.path << ": " << file.reason << "\n";
-            continue;
-        }
-        if (file.status == FileStatus::Skipped) {
+            if (shown.empty()) continue;  // what was found before the error still shows
+        } else if (file.status == FileStatus::Skipped) {
             if (opt.show_skipped || opt.verbose) {
                 out << paint("\033[2m", "skipped") << "  " << file.path << ": " << file.reason
                     << "\n";
             }
             continue;
-        }
-        if (file.findings.empty()) {
+        } else if (shown.empty()) {
             if (opt.verbose) {
                 out << paint("\033[32m", "clean") << "  " << file.path << "  [" << file.format
                     << ", " << human_size(file.size) << "]\n";
             }
             continue;
         }
-        out << paint("\033[1m", file.path) << "  [" << file.format << ", " << human_size(file.size)
-            << "]\n";
-        for (const auto& f : file.findings) {
+        out << paint("\033[1m", file.path) << "  [" << (file.format.empty() ? "?" : file.format)
+            << ", " << human_size(file.size) << "]\n";
+        for (const Finding* fp : shown) {
+            const Finding& f = *fp;
             char label[16];
             std::snprintf(label, sizeof label, "%-8s", severity_label(f.severity));
             out << "  " << paint(severity_color(f.severity), label) << " " << f.rule_id << ": "
@@ -198,6 +207,8 @@ void write_text(std::ostream& out, const ScanResult& result, const RuleSet&,
             out << "\n";
             if (!f.evidence.empty()) out << "           evidence: " << f.evidence << "\n";
             if (!f.why.empty() && !opt.quiet) out << "           why: " << f.why << "\n";
+            if (!f.suppressed.empty())
+                out << "           accepted (" << f.suppressed << "): " << f.justification << "\n";
         }
         out << "\n";
     }
@@ -214,6 +225,12 @@ void write_text(std::ostream& out, const ScanResult& result, const RuleSet&,
         out << buf;
     }
     out << "\n";
+    if (suppressed || baselined) {
+        out << "(" << suppressed << " finding" << (suppressed == 1 ? "" : "s")
+            << " suppressed by the configuration and " << baselined
+            << " in the baseline were not counted; -v lists them, and JSON and SARIF carry "
+               "them.)\n";
+    }
     if (c.skipped && !opt.show_skipped && !opt.verbose) {
         out << "(" << c.skipped << " file" << (c.skipped == 1 ? " was" : "s were")
             << " not a model format; --show-skipped lists them.)\n";

@@ -301,6 +301,13 @@ const Rule* RuleSet::unknown_rule() const {
     return nullptr;
 }
 
+void RuleSet::configure(const std::string& id, std::optional<Severity> severity, bool enabled) {
+    const auto it = rules_.find(id);
+    if (it == rules_.end()) throw RuleError("no rule has the id '" + id + "' (mscan --list-rules)");
+    if (severity) it->second.severity = *severity;
+    it->second.enabled = enabled;
+}
+
 std::optional<Finding> RuleEngine::evaluate(const Operation& op) const {
     const Rule* rule = nullptr;
     std::string message;
@@ -323,7 +330,7 @@ std::optional<Finding> RuleEngine::evaluate(const Operation& op) const {
         }
         if (op.kind == OpKind::Import) message += " (imported, not called in the stream)";
     }
-    if (!rule) return std::nullopt;
+    if (!rule || !rule->enabled) return std::nullopt;
     Finding f;
     f.rule_id = rule->id;
     f.severity = rule->severity;
