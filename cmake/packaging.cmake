@@ -1,0 +1,64 @@
+# Install layout and the Debian package. Included from the top-level CMakeLists.txt.
+#
+#   cmake --install build [--prefix DIR]     default prefix /usr/local (CMAKE_INSTALL_PREFIX)
+#   scripts/build-deb.sh                     Release build in build-deb/ + cpack -> mscan_*.deb
+#
+# Paths follow GNUInstallDirs, so the package (prefix /usr) and a local install put every file
+# where Debian's man, bash-completion, zsh and fish look for it.
+include(GNUInstallDirs)
+
+install(TARGETS mscan RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(FILES ${PROJECT_SOURCE_DIR}/docs/mscan.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+
+# Shell completions, in each shell's vendor directory (bash-completion loads
+# completions/<command> on demand; Debian's zsh has vendor-completions in its default $fpath).
+install(FILES ${PROJECT_SOURCE_DIR}/completions/mscan.bash
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
+        RENAME mscan)
+install(FILES ${PROJECT_SOURCE_DIR}/completions/_mscan
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions)
+install(FILES ${PROJECT_SOURCE_DIR}/completions/mscan.fish
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/fish/vendor_completions.d)
+
+# Documentation: share/doc/mscan/ (CMAKE_INSTALL_DOCDIR is share/doc/<project name>).
+file(GLOB MSCAN_DOC_FILES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/*.md)
+install(FILES ${PROJECT_SOURCE_DIR}/README.md ${MSCAN_DOC_FILES}
+              ${PROJECT_SOURCE_DIR}/docs/json-schema.json
+        DESTINATION ${CMAKE_INSTALL_DOCDIR})
+
+# --- Debian package (CPack DEB) -------------------------------------------------------------
+set(MSCAN_DEB_MAINTAINER "mscan developers <mscan-dev@users.noreply.github.com>"
+    CACHE STRING "Maintainer field of the Debian package")
+
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGE_NAME mscan)
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGE_VENDOR "mscan developers")
+set(CPACK_PACKAGE_CONTACT ${MSCAN_DEB_MAINTAINER})
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
+    "static security scanner for machine-learning model files")
+set(CPACK_PACKAGE_HOMEPAGE_URL "https://github.com/mscan-dev/mscan")
+set(CPACK_STRIP_FILES ON)
+
+set(CPACK_DEBIAN_PACKAGE_MAINTAINER ${MSCAN_DEB_MAINTAINER})
+set(CPACK_DEBIAN_PACKAGE_SECTION utils)
+set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # mscan_<version>_<arch>.deb
+# The extended description; CPack puts CPACK_PACKAGE_DESCRIPTION_SUMMARY before it as the
+# synopsis line and indents it.
+set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
+    "mscan reads a model file the way the framework's loader would, without ever
+running it, and reports what loading it would do (import modules, call
+functions such as os.system, run Keras Lambda layers or TensorFlow PyFunc ops)
+as severity-ranked findings in text, JSON or SARIF, with exit codes made for
+CI gates. It reads pickle, PyTorch, joblib, NumPy, Keras/HDF5, safetensors,
+TensorFlow SavedModel and zip/tar/7z archives, and Hugging Face repositories
+(hf://org/name) before they are downloaded.")
+# Shared libraries the binary links are found by dpkg-shlibdeps (dpkg-dev). libcurl is not
+# among them: it is dlopen'ed for hf:// targets only (src/hub/curl_api.cpp), and the API it
+# needs (curl_url_*, CURLOPT_PROTOCOLS_STR) is curl 7.85's, so it is named here. CPack appends
+# the computed dependencies to this list.
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libcurl4 (>= 7.85.0)")
+
+include(CPack)
