@@ -131,6 +131,28 @@ printf '\x80\x02}q\x00.' >"$tmp/clean/benign.pkl"
 scan clean "$tmp" clean
 check clean
 
+# Accepted findings: one suppressed by a configuration file, the rest by a baseline. SARIF
+# carries them as `suppressions` (kind external, status accepted, with the justification).
+mkdir -p "$tmp/accepted/models"
+printf '\x80\x02cos\nsystem\nX\x02\x00\x00\x00idq\x00\x85R.' >"$tmp/accepted/models/a.pkl"
+printf '\x80\x02cmypkg\nFoo\n)R.' >"$tmp/accepted/models/b.pkl"
+printf '[[suppress]]\nrule = "unknown-global"\npath = "models/b.pkl"\nreason = "reviewed"\n' \
+    >"$tmp/accepted/mscan.toml"
+(cd "$tmp/accepted" && "$MSCAN" --write-baseline baseline.json models 2>/dev/null) ||
+    fail "mscan --write-baseline failed"
+scan accepted "$tmp/accepted" --baseline baseline.json models
+check accepted
+python3 - "$tmp/accepted.json" "$tmp/accepted.sarif" <<'PY' || fail "accepted findings are not marked"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+kinds = sorted(f["suppressed"]["kind"] for f in doc["findings"])
+assert kinds == ["baseline", "config"], kinds
+assert doc["summary"]["suppressed"] == {"config": 1, "baseline": 1}, doc["summary"]
+results = json.load(open(sys.argv[2]))["runs"][0]["results"]
+assert all(r["suppressions"][0]["status"] == "accepted" for r in results), results
+PY
+pass "accepted: suppressed and baselined findings are marked in JSON and SARIF"
+
 # Hugging Face targets: the fake Hub of tests/hub on loopback (never the internet), a private
 # repo that fails (an error in both reports), and a snapshot in a local cache.
 python3 "$MSCAN_SOURCE_DIR/tests/hub/fake_hub.py" --demo --ready-file "$tmp/hub.json" \
