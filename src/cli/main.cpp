@@ -264,6 +264,13 @@ int main(int argc, char** argv) {
         std::cerr << "mscan: rules error: " << e.what() << "\n";
         return kUsage;
     }
+    for (const auto& s : config.suppressions) {
+        if (s.rule != "*" && !rules.find(s.rule)) {
+            std::cerr << "mscan: configuration error: " << s.origin << ": 'suppress.rule': no rule "
+                      << "has the id '" << s.rule << "' (mscan --list-rules; \"*\" for any)\n";
+            return kUsage;
+        }
+    }
     for (const auto& o : config.rule_overrides) {
         try {
             rules.configure(o.id, o.severity, o.enabled);
@@ -312,7 +319,8 @@ int main(int argc, char** argv) {
         return kClean;
     }
     std::optional<mscan::Baseline> baseline;
-    if (!baseline_path.empty()) {
+    // Writing a baseline does not need the old one (it may not exist yet).
+    if (!baseline_path.empty() && write_baseline_path.empty()) {
         try {
             baseline = mscan::load_baseline(baseline_path);
         } catch (const mscan::ConfigError& e) {

@@ -106,6 +106,7 @@ class Discovery(ConfigCase):
             '[rule.no-such-rule]\nenabled = false\n': ("bad.toml:1", "no-such-rule"),
             '[[suppress]]\nrule = "x"\npath = "*"\n': ("bad.toml:1", "needs a reason"),
             '[[suppress]]\nrule = "x"\nreason = "r"\nwhen = "x"\n': ("bad.toml:4", "unknown key"),
+            '[[suppress]]\nrule = "proces-execution"\nreason = "r"\n': ("bad.toml:1", "no rule has the id"),
             'fail-on = [\n': ("bad.toml:", "not valid TOML"),
         }
         for text, (where, what) in cases.items():
@@ -209,6 +210,10 @@ class Baselines(ConfigCase):
         self.assertEqual(code, 4)
 
     def test_baseline_from_config_file(self):
+        self.write("proj/mscan.toml", 'baseline = "mscan-baseline.json"\n')
+        code, _, p = self.run_mscan("models", fmt=None)
+        self.assertEqual(code, 4)                      # configured, not written yet
+        self.assertIn("mscan-baseline.json", p.stderr)
         self.run_mscan("--write-baseline", os.path.join(self.tmp, "proj", "mscan-baseline.json"),
                        "models", fmt="text")
         self.write("proj/mscan.toml", 'baseline = "mscan-baseline.json"\n')
