@@ -245,6 +245,19 @@ int main(int argc, char** argv) {
     lists("--exclude", "exclude", exclude, config.exclude, false);
     lists("--allow", "allow", allow, config.allow, true);
     lists("--rules", "rules", rule_dirs, config.rules, true);
+    std::uint64_t max_fetch = 0;
+    if (!max_fetch_text.empty()) {
+        const auto parsed = parse_size(max_fetch_text);
+        if (!parsed || *parsed == 0) {
+            const std::string& from = origin["hf-max-fetch"];
+            std::cerr << "mscan: "
+                      << (from == "--hf-max-fetch" ? std::string("--hf-max-fetch")
+                                                   : "configuration error: " + from + ": 'hf-max-fetch'")
+                      << ": '" << max_fetch_text << "' is not a size (e.g. 200M, 2G, 65536)\n";
+            return kUsage;
+        }
+        max_fetch = *parsed;
+    }
     if (!mscan::find_reporter(format)) {
         std::cerr << "mscan: unknown format '" << format << "'\n";
         return kUsage;
@@ -331,16 +344,6 @@ int main(int argc, char** argv) {
     if (show_list) {
         list_rules(rules);
         return kClean;
-    }
-    std::uint64_t max_fetch = 0;
-    if (!max_fetch_text.empty()) {
-        const auto parsed = parse_size(max_fetch_text);
-        if (!parsed || *parsed == 0) {
-            std::cerr << "mscan: --hf-max-fetch: '" << max_fetch_text
-                      << "' is not a size (e.g. 200M, 2G, 65536)\n";
-            return kUsage;
-        }
-        max_fetch = *parsed;
     }
     for (const auto* list : {&include, &exclude}) {
         for (const auto& g : *list) {

@@ -108,6 +108,7 @@ class Discovery(ConfigCase):
             '[[suppress]]\nrule = "x"\nreason = "r"\nwhen = "x"\n': ("bad.toml:4", "unknown key"),
             '[[suppress]]\nrule = "proces-execution"\nreason = "r"\n': ("bad.toml:1", "no rule has the id"),
             'fail-on = [\n': ("bad.toml:", "not valid TOML"),
+            'hf-max-fetch = "12Q"\n': ("bad.toml:1", "'hf-max-fetch'"),
         }
         for text, (where, what) in cases.items():
             with self.subTest(text=text):
