@@ -7,11 +7,11 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <optional>
-#include <fstream>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "config/config.h"
@@ -72,10 +72,14 @@ std::optional<std::uint64_t> parse_size(const std::string& text) {
     if (!unit.empty() && unit.back() == 'B') unit.pop_back();
     if (!unit.empty() && unit.back() == 'I') unit.pop_back();
     int shift = 0;
-    if (unit == "K") shift = 10;
-    else if (unit == "M") shift = 20;
-    else if (unit == "G") shift = 30;
-    else if (!unit.empty()) return std::nullopt;
+    if (unit == "K")
+        shift = 10;
+    else if (unit == "M")
+        shift = 20;
+    else if (unit == "G")
+        shift = 30;
+    else if (!unit.empty())
+        return std::nullopt;
     if (shift && value > (UINT64_MAX >> shift)) return std::nullopt;
     return value << shift;
 }
@@ -110,7 +114,9 @@ int main(int argc, char** argv) {
     bool hf_cache = false, no_progress = false;
     int hf_retries = -1;
 
-    app.add_option("targets", targets, "Files, directories (recursive), - for stdin,\nhf://org/name[@REV][/path], Hub URLs")
+    app.add_option(
+           "targets", targets,
+           "Files, directories (recursive), - for stdin,\nhf://org/name[@REV][/path], Hub URLs")
         ->type_name("TARGET");
     std::string format_names;
     for (const auto& r : mscan::reporters())
@@ -134,16 +140,22 @@ int main(int argc, char** argv) {
     app.add_option("--allow", allow, "Allow a global: exact name or prefix.*")
         ->type_name("NAME")
         ->allow_extra_args(false);
-    app.add_option("-j,--jobs", jobs, "Files scanned in parallel (default: cores; at\nleast 8 for remote files)")
+    app.add_option("-j,--jobs", jobs,
+                   "Files scanned in parallel (default: cores; at\nleast 8 for remote files)")
         ->type_name("N")
         ->check(CLI::Range(1u, 1024u).description(""));
-    app.add_option("--include", include, "Only scan files matching GLOB (repeatable; no '/'\nin GLOB: matches the file name)")
+    app.add_option(
+           "--include", include,
+           "Only scan files matching GLOB (repeatable; no '/'\nin GLOB: matches the file name)")
         ->type_name("GLOB")
         ->allow_extra_args(false);
-    app.add_option("--exclude", exclude, "Skip files matching GLOB (repeatable; listed as\nskipped)")
+    app.add_option("--exclude", exclude,
+                   "Skip files matching GLOB (repeatable; listed as\nskipped)")
         ->type_name("GLOB")
         ->allow_extra_args(false);
-    app.add_option("--revision", revision, "Hugging Face revision for hf:// targets that name\nnone: branch, tag, commit or refs/pr/N")
+    app.add_option("--revision", revision,
+                   "Hugging Face revision for hf:// targets that name\nnone: branch, tag, commit "
+                   "or refs/pr/N")
         ->type_name("REV");
     app.add_option("--hf-max-fetch", max_fetch_text,
                    "Download at most SIZE per remote file (default 1G;\nK/M/G suffixes); a file "
@@ -205,7 +217,7 @@ int main(int argc, char** argv) {
     }
     mscan::Config config;
     try {
-        const std::string path = no_config ? std::string()
+        const std::string path = no_config             ? std::string()
                                  : config_path.empty() ? mscan::find_config(".")
                                                        : config_path;
         if (!path.empty()) config = mscan::load_config(path);
@@ -236,7 +248,8 @@ int main(int argc, char** argv) {
                      const std::vector<std::string>& file, bool add) {
         if (!file.empty() && (add || !app.count(option))) {
             cli.insert(cli.begin(), file.begin(), file.end());
-            origin[key] = config.origins[key] + (app.count(option) ? " + " + std::string(option) : "");
+            origin[key] =
+                config.origins[key] + (app.count(option) ? " + " + std::string(option) : "");
         } else {
             origin[key] = app.count(option) ? option : "default";
         }
@@ -251,8 +264,9 @@ int main(int argc, char** argv) {
         if (!parsed || *parsed == 0) {
             const std::string& from = origin["hf-max-fetch"];
             std::cerr << "mscan: "
-                      << (from == "--hf-max-fetch" ? std::string("--hf-max-fetch")
-                                                   : "configuration error: " + from + ": 'hf-max-fetch'")
+                      << (from == "--hf-max-fetch"
+                              ? std::string("--hf-max-fetch")
+                              : "configuration error: " + from + ": 'hf-max-fetch'")
                       << ": '" << max_fetch_text << "' is not a size (e.g. 200M, 2G, 65536)\n";
             return kUsage;
         }
@@ -391,10 +405,10 @@ int main(int argc, char** argv) {
     }
     mscan::ScanResult result = mscan::scan(options, rules);
     if (progress_shown) std::fprintf(stderr, "\r\033[K");
-    mscan::apply_suppressions(
-        result, config.suppressions,
-        config.file.empty() ? std::string()
-                            : std::filesystem::path(config.file).parent_path().string());
+    mscan::apply_suppressions(result, config.suppressions,
+                              config.file.empty()
+                                  ? std::string()
+                                  : std::filesystem::path(config.file).parent_path().string());
     if (baseline) mscan::apply_baseline(result, *baseline);
     if (!write_baseline_path.empty()) {
         std::ofstream out(write_baseline_path, std::ios::binary | std::ios::trunc);
@@ -447,8 +461,8 @@ int main(int argc, char** argv) {
         for (const auto& f : result.files)
             for (const auto& x : f.findings)
                 n += x.suppressed != "config";
-        std::cerr << "mscan: wrote " << n << " finding" << (n == 1 ? "" : "s") << " to the baseline "
-                  << write_baseline_path << "\n";
+        std::cerr << "mscan: wrote " << n << " finding" << (n == 1 ? "" : "s")
+                  << " to the baseline " << write_baseline_path << "\n";
         return counts.errors > 0 || write_error ? kScanError : kClean;
     }
     const auto worst = mscan::worst_severity(result);

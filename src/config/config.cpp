@@ -2,14 +2,14 @@
 // type is an error with its line, so a typo never silently leaves a default in place.
 #include "config/config.h"
 
+#include <toml++/toml.h>
 #include <algorithm>
 #include <filesystem>
-#include <tuple>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
-#include <nlohmann/json.hpp>
-#include <toml++/toml.h>
+#include <tuple>
 
 #include "core/work.h"
 #include "formats/json_depth.h"
@@ -88,7 +88,8 @@ std::string find_config(const std::string& start_dir) {
             if (fs::is_regular_file(dir / name, ec)) return (dir / name).string();
         }
         const fs::path pyproject = dir / "pyproject.toml";
-        if (fs::is_regular_file(pyproject, ec) && has_tool_mscan(pyproject)) return pyproject.string();
+        if (fs::is_regular_file(pyproject, ec) && has_tool_mscan(pyproject))
+            return pyproject.string();
         if (!dir.has_parent_path() || dir.parent_path() == dir) break;
         dir = dir.parent_path();
     }
@@ -105,8 +106,8 @@ Config load_config(const std::string& path) {
         doc = toml::parse_file(path);
     } catch (const toml::parse_error& e) {
         const auto& src = e.source();
-        throw ConfigError(path + ":" + std::to_string(src.begin.line) + ": not valid TOML: " +
-                          std::string(e.description()));
+        throw ConfigError(path + ":" + std::to_string(src.begin.line) +
+                          ": not valid TOML: " + std::string(e.description()));
     } catch (const std::exception& e) {
         throw ConfigError(path + ": cannot be read: " + e.what());
     }
@@ -207,7 +208,8 @@ Config load_config(const std::string& path) {
                         fail(path, sv, full + "." + skey, "must be a non-empty string");
                     (skey == "rule" ? s.rule : skey == "path" ? s.path : s.reason) = str->get();
                 }
-                if (s.rule.empty()) fail(path, item, full, "a suppression needs a rule (an id or \"*\")");
+                if (s.rule.empty())
+                    fail(path, item, full, "a suppression needs a rule (an id or \"*\")");
                 if (s.reason.empty())
                     fail(path, item, full, "a suppression needs a reason (it is shown in reports)");
                 if (s.path.empty()) s.path = "*";
@@ -309,9 +311,10 @@ void write_baseline(std::ostream& out, const ScanResult& result) {
                         b["path"].get_ref<const std::string&>());
     });
     ordered_json doc = {{"mscan_baseline", 1},
-                        {"note", "Findings accepted on review; mscan --baseline FILE reports only "
-                                 "findings not listed here. Fingerprints do not depend on the "
-                                 "folder the scan ran from."},
+                        {"note",
+                         "Findings accepted on review; mscan --baseline FILE reports only "
+                         "findings not listed here. Fingerprints do not depend on the "
+                         "folder the scan ran from."},
                         {"findings", entries}};
     out << doc.dump(2, ' ', false, ordered_json::error_handler_t::replace) << "\n";
 }

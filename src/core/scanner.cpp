@@ -18,13 +18,13 @@
 
 #include "core/work.h"
 #include "formats/registry.h"
+#include "formats/zip/zip_format.h"
 #include "hub/cache.h"
 #include "hub/hub.h"
 #include "hub/remote_source.h"
-#include "mscan/version.h"
-#include "formats/zip/zip_format.h"
 #include "mscan/limits.h"
 #include "mscan/scan.h"
+#include "mscan/version.h"
 
 namespace mscan {
 namespace {
@@ -165,12 +165,12 @@ void collect(const std::string& target, std::vector<Work>& work, std::uint64_t& 
     std::error_code ec;
     const auto status = fs::status(target, ec);
     if (ec || !fs::exists(status)) {
-        work.push_back({target, true, false, ec ? ec.message() : "no such file or directory", {}, {}});
+        work.push_back(Work::failed(target, ec ? ec.message() : "no such file or directory"));
         ++target_errors;
         return;
     }
     if (!fs::is_directory(status)) {
-        Work w{target, false, false, {}, {}, {}};
+        Work w = Work::file(target);
         w.relative = fs::path(target).filename().string();
         work.push_back(std::move(w));
         return;
@@ -208,7 +208,7 @@ void collect(const std::string& target, std::vector<Work>& work, std::uint64_t& 
         it.increment(ec);
     }
     if (ec) {
-        found.push_back({target, true, false, "cannot walk directory: " + ec.message(), {}, {}});
+        found.push_back(Work::failed(target, "cannot walk directory: " + ec.message()));
     }
     work.insert(work.end(), found.begin(), found.end());
 }
@@ -287,8 +287,7 @@ FileResult scan_path(const Work& w, const RuleSet& rules, hub::HttpClient* http,
 void add_snapshot(const hub::CacheSnapshot& snap, const std::string& under,
                   const ScanOptions& options, std::vector<Work>& work, RepoSummary& summary) {
     summary.name = snap.display();
-    summary.type = std::string(hub::type_plural(snap.type));
-    summary.type.pop_back();
+    summary.type = hub::type_name(snap.type);
     summary.repo_id = snap.repo_id;
     summary.commit = snap.commit;
     summary.from_cache = true;
@@ -308,7 +307,7 @@ void add_snapshot(const hub::CacheSnapshot& snap, const std::string& under,
         work.push_back(std::move(w));
     }
     for (const auto& [local, why] : snap.broken) {
-        work.push_back({local, true, false, why, {}, {}});
+        work.push_back(Work::failed(local, why));
         ++summary.files;
     }
 }
@@ -322,9 +321,8 @@ struct HubState {
 const hub::HubConfig& hub_config(HubState& state, const ScanOptions& options) {
     if (!state.config) {
         state.config = hub::config_from_environment(
-            options.env ? options.env : [](const char* name) -> const char* {
-                return std::getenv(name);
-            });
+            options.env ? options.env
+                        : [](const char* name) -> const char* { return std::getenv(name); });
     }
     return *state.config;
 }
@@ -349,13 +347,13 @@ void expand_hub_target(const std::string& text, const ScanOptions& options, HubS
     std::string error;
     auto target = hub::parse_target(text, config, error);
     if (!target) {
-        work.push_back({text, true, false, "not a Hugging Face target: " + error, {}, {}});
+        work.push_back(Work::failed(text, "not a Hugging Face target: " + error));
         ++result.target_errors;
         return;
     }
     if (!options.revision.empty() && !hub::valid_revision(options.revision)) {
-        work.push_back({text, true, false, "--revision '" + options.revision.substr(0, 200) +
-                                               "' is not a revision", {}, {}});
+        work.push_back(Work::failed(
+            text, "--revision '" + options.revision.substr(0, 200) + "' is not a revision"));
         ++result.target_errors;
         return;
     }
@@ -366,16 +364,14 @@ void expand_hub_target(const std::string& text, const ScanOptions& options, HubS
     RepoSummary summary;
     summary.target = text;
     summary.name = target->display();
-    summary.type = std::string(hub::type_plural(target->type));
-    summary.type.pop_back();
+    summary.type = hub::type_name(target->type);
     summary.repo_id = target->repo_id;
     summary.revision = target->revision;
-    summary.web_url = config.endpoint + "/" + std::string(hub::type_prefix(target->type)) +
-                      target->repo_id;
+    summary.web_url = hub::web_url(config, *target);
     auto fail = [&](std::string why) {
         summary.error = why;
         std::string shown = summary.name + (target->path.empty() ? "" : "/" + target->path);
-        work.push_back({shown, true, false, std::move(why), {}, {}});
+        work.push_back(Work::failed(shown, std::move(why)));
         ++result.target_errors;
         result.repos.push_back(std::move(summary));
     };
@@ -436,7 +432,7 @@ void expand_cache_dir(const std::string& dir, const hub::CacheListing& cache,
         result.repos.push_back(std::move(summary));
     }
     for (const auto& path : cache.other_files)
-        work.push_back({path, false, false, {}, {}, {}});
+        work.push_back(Work::file(path));
     for (const auto& path : cache.other_paths)
         collect(path, work, result.target_errors, options);
 }
@@ -461,9 +457,7 @@ std::optional<std::string> glob_rejects(const std::string& relative,
     return std::string("not matched by any --include pattern");
 }
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 ScanResult scan(const ScanOptions& options, const RuleSet& rules) {
     const auto start = std::chrono::steady_clock::now();
@@ -472,7 +466,7 @@ ScanResult scan(const ScanOptions& options, const RuleSet& rules) {
     HubState hub_state;
     for (const auto& target : options.targets) {
         if (target == "-") {
-            work.push_back({"-", false, false, {}, {}, {}});
+            work.push_back(Work::file("-"));
             continue;
         }
         if (hub::is_hub_target(target, hub_endpoint(hub_state, options))) {
@@ -493,9 +487,9 @@ ScanResult scan(const ScanOptions& options, const RuleSet& rules) {
         if (auto cache = hub::read_cache_dir(dir)) {
             expand_cache_dir(dir, *cache, options, work, result);
         } else {
-            work.push_back({dir.empty() ? std::string("(Hugging Face cache)") : dir, true, false,
-                            "no Hugging Face cache found there (set HF_HUB_CACHE or HF_HOME)", {},
-                            {}});
+            work.push_back(
+                Work::failed(dir.empty() ? std::string("(Hugging Face cache)") : dir,
+                             "no Hugging Face cache found there (set HF_HUB_CACHE or HF_HOME)"));
             ++result.target_errors;
         }
     }

@@ -25,6 +25,21 @@ struct Work {
     /// name of a file target): what fingerprints use, so they do not depend on where the
     /// target sits. Empty: `path`.
     std::string relative = {};
+
+    /// A file (or standard input) to read as it is named.
+    static Work file(std::string path) {
+        Work w;
+        w.path = std::move(path);
+        return w;
+    }
+    /// A target or entry that failed before any byte was read.
+    static Work failed(std::string path, std::string reason) {
+        Work w;
+        w.path = std::move(path);
+        w.error = true;
+        w.reason = std::move(reason);
+        return w;
+    }
 };
 
 /// Whether `relative` (a path inside a target) passes the include/exclude globs; the reason

@@ -16,14 +16,16 @@ namespace fs = std::filesystem;
 
 /// "models--org--name" → (type, "org/name").
 std::optional<std::pair<RepoType, std::string>> repo_folder_name(const std::string& name) {
-    static const std::pair<const char*, RepoType> kinds[] = {
-        {"models--", RepoType::Model}, {"datasets--", RepoType::Dataset}, {"spaces--", RepoType::Space}};
+    static const std::pair<const char*, RepoType> kinds[] = {{"models--", RepoType::Model},
+                                                             {"datasets--", RepoType::Dataset},
+                                                             {"spaces--", RepoType::Space}};
     for (const auto& [prefix, type] : kinds) {
         const std::string p = prefix;
         if (name.size() <= p.size() || name.compare(0, p.size(), p) != 0) continue;
         std::string rest = name.substr(p.size());
         const auto sep = rest.find("--");
-        std::string id = sep == std::string::npos ? rest : rest.substr(0, sep) + "/" + rest.substr(sep + 2);
+        std::string id =
+            sep == std::string::npos ? rest : rest.substr(0, sep) + "/" + rest.substr(sep + 2);
         if (id.empty() || id.find("--") != std::string::npos) return std::nullopt;
         return std::make_pair(type, id);
     }
@@ -35,15 +37,16 @@ bool is_repo_folder(const fs::path& dir) {
     return repo_folder_name(dir.filename().string()) && fs::is_directory(dir / "snapshots", ec);
 }
 
-CacheSnapshot read_snapshot(const fs::path& repo_dir, const fs::path& snap_dir, RepoType type,
-                            const std::string& id, std::set<std::string>* linked_blobs) {
+CacheSnapshot read_snapshot(const fs::path& snap_dir, RepoType type, const std::string& id,
+                            std::set<std::string>* linked_blobs) {
     CacheSnapshot s;
     s.type = type;
     s.repo_id = id;
     s.commit = snap_dir.filename().string();
     s.dir = snap_dir.string();
     std::error_code ec;
-    fs::recursive_directory_iterator it(snap_dir, fs::directory_options::skip_permission_denied, ec);
+    fs::recursive_directory_iterator it(snap_dir, fs::directory_options::skip_permission_denied,
+                                        ec);
     for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
         if (it.depth() > limits::kMaxDirectoryDepth) {
             it.disable_recursion_pending();
@@ -56,7 +59,8 @@ CacheSnapshot read_snapshot(const fs::path& repo_dir, const fs::path& snap_dir, 
         if (it->is_symlink(e2)) {
             const fs::path target = fs::weakly_canonical(p, e2);
             if (e2 || !fs::exists(target, e2)) {
-                s.broken.emplace_back(p.string(), "broken link: its blob is missing from the cache");
+                s.broken.emplace_back(p.string(),
+                                      "broken link: its blob is missing from the cache");
                 continue;
             }
             if (linked_blobs) linked_blobs->insert(target.string());
@@ -65,7 +69,6 @@ CacheSnapshot read_snapshot(const fs::path& repo_dir, const fs::path& snap_dir, 
     }
     if (ec) s.broken.emplace_back(snap_dir.string(), "cannot walk the snapshot: " + ec.message());
     std::sort(s.files.begin(), s.files.end());
-    (void)repo_dir;
     return s;
 }
 
@@ -75,25 +78,22 @@ void read_repo(const fs::path& repo_dir, CacheListing& out) {
     std::set<std::string> linked;
     std::error_code ec;
     std::vector<fs::path> snaps;
-    for (fs::directory_iterator it(repo_dir / "snapshots", ec); !ec && it != fs::directory_iterator();
-         it.increment(ec)) {
+    for (fs::directory_iterator it(repo_dir / "snapshots", ec);
+         !ec && it != fs::directory_iterator(); it.increment(ec)) {
         std::error_code e2;
         if (it->is_directory(e2)) snaps.push_back(it->path());
     }
     std::sort(snaps.begin(), snaps.end());
     for (const auto& snap : snaps)
-        out.snapshots.push_back(read_snapshot(repo_dir, snap, name->first, name->second, &linked));
-    // Blobs no snapshot links to (an interrupted download, a snapshot deleted by hand) and
-    // anything else that is not refs/ or .no_exist/ markers: scanned under their own paths.
-    for (const char* sub : {"blobs"}) {
-        for (fs::recursive_directory_iterator it(repo_dir / sub, ec);
-             !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-            std::error_code e2;
-            if (!it->is_regular_file(e2)) continue;
-            const fs::path canon = fs::weakly_canonical(it->path(), e2);
-            if (!linked.count(canon.string())) out.other_files.push_back(it->path().string());
-        }
-        ec.clear();
+        out.snapshots.push_back(read_snapshot(snap, name->first, name->second, &linked));
+    // Blobs no snapshot links to (an interrupted download, a snapshot deleted by hand) are
+    // scanned under their own paths; refs/ and .no_exist/ hold only commit ids and markers.
+    for (fs::recursive_directory_iterator it(repo_dir / "blobs", ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        std::error_code e2;
+        if (!it->is_regular_file(e2)) continue;
+        const fs::path canon = fs::weakly_canonical(it->path(), e2);
+        if (!linked.count(canon.string())) out.other_files.push_back(it->path().string());
     }
 }
 
@@ -111,10 +111,11 @@ std::optional<CacheListing> read_cache_dir(const std::string& dir_text) {
     if (d.filename().empty()) d = d.parent_path();
     CacheListing out;
     // A snapshot folder: <repo>/snapshots/<commit>.
-    if (d.parent_path().filename() == "snapshots" && is_repo_folder(d.parent_path().parent_path())) {
+    if (d.parent_path().filename() == "snapshots" &&
+        is_repo_folder(d.parent_path().parent_path())) {
         const fs::path repo = d.parent_path().parent_path();
         const auto name = repo_folder_name(repo.filename().string());
-        out.snapshots.push_back(read_snapshot(repo, d, name->first, name->second, nullptr));
+        out.snapshots.push_back(read_snapshot(d, name->first, name->second, nullptr));
         return out;
     }
     if (is_repo_folder(d)) {
@@ -124,7 +125,8 @@ std::optional<CacheListing> read_cache_dir(const std::string& dir_text) {
     // A cache root: at least one repo folder among its entries.
     bool any = false;
     std::vector<fs::path> entries;
-    for (fs::directory_iterator it(d, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    for (fs::directory_iterator it(d, ec); !ec && it != fs::directory_iterator();
+         it.increment(ec)) {
         entries.push_back(it->path());
         if (entries.size() > 100000) break;
     }
@@ -154,10 +156,10 @@ std::optional<CacheSnapshot> find_cached(const std::string& cache_dir, const Hub
         return std::nullopt;
     }
     std::string commit = target.revision;
-    const bool is_commit = commit.size() == 40 &&
-                           std::all_of(commit.begin(), commit.end(), [](char c) {
-                               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-                           });
+    const bool is_commit =
+        commit.size() == 40 && std::all_of(commit.begin(), commit.end(), [](char c) {
+            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+        });
     if (!is_commit) {
         // refs/<revision> must be a regular file inside refs/ (a revision is checked to have no
         // '..' and no leading '/', and this checks what the file system says too).
@@ -174,19 +176,21 @@ std::optional<CacheSnapshot> find_cached(const std::string& cache_dir, const Hub
         std::ifstream in(ref_real, std::ios::binary);
         std::string text(64, '\0');
         if (in) in.read(text.data(), static_cast<std::streamsize>(text.size()));
-        text.resize(in ? text.size() : static_cast<std::size_t>(std::max<std::streamsize>(in.gcount(), 0)));
+        text.resize(in ? text.size()
+                       : static_cast<std::size_t>(std::max<std::streamsize>(in.gcount(), 0)));
         while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
             text.pop_back();
         commit = text;
     }
-    if (commit.empty() || commit.find('/') != std::string::npos || commit.find("..") != std::string::npos ||
-        commit == "." || !fs::is_directory(repo / "snapshots" / commit, ec)) {
+    if (commit.empty() || commit.find('/') != std::string::npos ||
+        commit.find("..") != std::string::npos || commit == "." ||
+        !fs::is_directory(repo / "snapshots" / commit, ec)) {
         error = target.display() + ": revision '" + target.revision +
                 "' is not in the local cache (" + repo.string() + ")";
         return std::nullopt;
     }
     const auto name = repo_folder_name(folder);
-    return read_snapshot(repo, repo / "snapshots" / commit, name ? name->first : target.type,
+    return read_snapshot(repo / "snapshots" / commit, name ? name->first : target.type,
                          target.repo_id, nullptr);
 }
 

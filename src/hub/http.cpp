@@ -4,6 +4,9 @@
 
 #include "hub/curl_api.h"
 
+#include "formats/member_names.h"
+#include "hub/text.h"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -13,22 +16,6 @@
 
 namespace mscan::hub {
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
-                          s.back() == '\n'))
-        s.remove_suffix(1);
-    return s;
-}
 
 struct Transfer {
     HttpResponse* response;
@@ -148,8 +135,7 @@ std::string url_quote(std::string_view text, bool keep_slash) {
 std::optional<double> retry_after_seconds(const HttpResponse& response) {
     auto number_after = [](std::string_view s, std::string_view key) -> std::optional<double> {
         // key=digits, at the start or after ';' or ' '
-        for (std::size_t at = s.find(key); at != std::string_view::npos;
-             at = s.find(key, at + 1)) {
+        for (std::size_t at = s.find(key); at != std::string_view::npos; at = s.find(key, at + 1)) {
             if (at > 0 && s[at - 1] != ';' && s[at - 1] != ' ' && s[at - 1] != ',') continue;
             std::size_t i = at + key.size();
             double v = 0;
@@ -170,9 +156,9 @@ std::optional<double> retry_after_seconds(const HttpResponse& response) {
     }
     if (const auto ra = response.header("retry-after")) {
         const std::string_view v = trim(*ra);
-        if (!v.empty() && v.size() < 10 &&
-            std::all_of(v.begin(), v.end(),
-                        [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+        if (!v.empty() && v.size() < 10 && std::all_of(v.begin(), v.end(), [](char c) {
+                return std::isdigit(static_cast<unsigned char>(c));
+            })) {
             return static_cast<double>(std::stoul(std::string(v)));
         }
     }
@@ -180,14 +166,6 @@ std::optional<double> retry_after_seconds(const HttpResponse& response) {
 }
 
 std::string describe_failure(const HttpResponse& r) {
-    auto printable = [](std::string_view s) {
-        std::string out;
-        for (const char ch : s.substr(0, 300)) {
-            const auto c = static_cast<unsigned char>(ch);
-            out += (c >= 0x20 && c < 0x7f) ? ch : '?';
-        }
-        return out;
-    };
     if (r.status == 0) {
         return "no answer from the server (" + printable(r.error.empty() ? "unknown" : r.error) +
                (r.attempts > 1 ? ", " + std::to_string(r.attempts) + " attempts" : "") + ")";
@@ -198,20 +176,24 @@ std::string describe_failure(const HttpResponse& r) {
     switch (r.status) {
         case 401:
             if (message.find("Invalid credentials") != std::string::npos) {
-                why = "the token was refused (invalid credentials); check HF_TOKEN or the token "
-                      "file";
+                why =
+                    "the token was refused (invalid credentials); check HF_TOKEN or the token "
+                    "file";
             } else if (code == "GatedRepo") {
-                why = "the repository is gated: a logged-in token that was granted access is "
-                      "needed (set HF_TOKEN, and ask for access on the repository's page)";
+                why =
+                    "the repository is gated: a logged-in token that was granted access is "
+                    "needed (set HF_TOKEN, and ask for access on the repository's page)";
             } else {
-                why = "the repository does not exist, or it is private and no valid token was "
-                      "sent (the Hub answers 401 for both); set HF_TOKEN if it is private";
+                why =
+                    "the repository does not exist, or it is private and no valid token was "
+                    "sent (the Hub answers 401 for both); set HF_TOKEN if it is private";
             }
             break;
         case 403:
             if (code == "GatedRepo") {
-                why = "the repository is gated and this token has not been granted access; ask "
-                      "for access on the repository's page";
+                why =
+                    "the repository is gated and this token has not been granted access; ask "
+                    "for access on the repository's page";
             } else if (message.find("disabled") != std::string::npos) {
                 why = "the repository is disabled on the Hub";
             } else {

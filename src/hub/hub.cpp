@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "formats/json_depth.h"
+#include "formats/member_names.h"
+#include "hub/text.h"
 #include "mscan/limits.h"
 
 namespace mscan::hub {
@@ -15,25 +17,10 @@ namespace {
 
 using nlohmann::json;
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
 bool truthy(const char* v) {
     if (!v) return false;
     const std::string s = lower(v);
     return s == "1" || s == "on" || s == "yes" || s == "true";
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-        s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-        s.remove_suffix(1);
-    return s;
 }
 
 std::vector<std::string> split(std::string_view s, char sep) {
@@ -134,10 +121,9 @@ bool finish(HubTarget& t, const std::vector<std::string>& rest, std::string& err
     }
     t.path = path;
     const auto slash = t.repo_id.find('/');
-    const bool ok = slash == std::string::npos
-                        ? valid_name_part(t.repo_id)
-                        : valid_name_part(t.repo_id.substr(0, slash)) &&
-                              valid_name_part(t.repo_id.substr(slash + 1));
+    const bool ok = slash == std::string::npos ? valid_name_part(t.repo_id)
+                                               : valid_name_part(t.repo_id.substr(0, slash)) &&
+                                                     valid_name_part(t.repo_id.substr(slash + 1));
     if (!ok) {
         error = "'" + t.repo_id.substr(0, 200) +
                 "' is not a repository id (org/name: letters, digits, '-', '_', '.')";
@@ -154,7 +140,8 @@ std::optional<HubTarget> parse_hf_scheme(std::string_view rest, std::string& err
     HubTarget t;
     auto parts = split(rest, '/');
     std::size_t i = 0;
-    if (!parts.empty() && (parts[0] == "datasets" || parts[0] == "spaces" || parts[0] == "models")) {
+    if (!parts.empty() &&
+        (parts[0] == "datasets" || parts[0] == "spaces" || parts[0] == "models")) {
         t.type = parts[0] == "datasets" ? RepoType::Dataset
                  : parts[0] == "spaces" ? RepoType::Space
                                         : RepoType::Model;
@@ -192,9 +179,10 @@ std::optional<HubTarget> parse_hf_scheme(std::string_view rest, std::string& err
         parts.assign(rev_parts.begin() + static_cast<std::ptrdiff_t>(j), rev_parts.end());
         i = 0;
     }
-    if (!finish(t, std::vector<std::string>(parts.begin() + static_cast<std::ptrdiff_t>(i),
-                                            parts.end()),
-                error))
+    if (!finish(
+            t,
+            std::vector<std::string>(parts.begin() + static_cast<std::ptrdiff_t>(i), parts.end()),
+            error))
         return std::nullopt;
     return t;
 }
@@ -291,22 +279,7 @@ bool parse_json_bounded(std::string_view body, json& out, std::string& error) {
     }
     // Values are counted before parsing, so a body of a million empty objects cannot make the
     // parser build gigabytes of tree: real listings are far below the cap.
-    std::size_t values = 0;
-    bool in_string = false, escaped = false;
-    for (const char c : body) {
-        if (in_string) {
-            if (escaped)
-                escaped = false;
-            else if (c == '\\')
-                escaped = true;
-            else if (c == '"')
-                in_string = false;
-            continue;
-        }
-        if (c == '"') in_string = true;
-        if (c == '{' || c == '[' || c == ',' || c == ':') ++values;
-    }
-    if (values > limits::kHubMaxJsonValues) {
+    if (json_value_count(body, limits::kHubMaxJsonValues) > limits::kHubMaxJsonValues) {
         error = "the answer holds more JSON values than a listing can (" +
                 std::to_string(limits::kHubMaxJsonValues) + ")";
         return false;
@@ -317,15 +290,6 @@ bool parse_json_bounded(std::string_view body, json& out, std::string& error) {
         return false;
     }
     return true;
-}
-
-std::string clip(std::string_view s) {
-    std::string out;
-    for (const char ch : s.substr(0, 200)) {
-        const auto c = static_cast<unsigned char>(ch);
-        out += (c >= 0x20 && c < 0x7f) ? ch : '?';
-    }
-    return out;
 }
 
 }  // namespace
@@ -352,6 +316,12 @@ std::string_view type_prefix(RepoType type) {
             break;
     }
     return "";
+}
+
+std::string type_name(RepoType type) {
+    std::string plural(type_plural(type));
+    plural.pop_back();
+    return plural;
 }
 
 std::string HubTarget::display() const {
@@ -445,8 +415,10 @@ bool parse_repo_info(std::string_view body, RepoListing& out, std::string& error
         return false;
     }
     out.commit = sha->get<std::string>();
-    if (const auto g = j.find("gated"); g != j.end() && g->is_string()) out.gated = clip(g->get<std::string>());
-    if (const auto p = j.find("private"); p != j.end() && p->is_boolean()) out.is_private = p->get<bool>();
+    if (const auto g = j.find("gated"); g != j.end() && g->is_string())
+        out.gated = printable(g->get<std::string>());
+    if (const auto p = j.find("private"); p != j.end() && p->is_boolean())
+        out.is_private = p->get<bool>();
     if (const auto s = j.find("securityRepoStatus"); s != j.end() && s->is_object()) {
         out.hub_status.present = true;
         if (const auto d = s->find("scansDone"); d != s->end() && d->is_boolean())
@@ -458,9 +430,10 @@ bool parse_repo_info(std::string_view body, RepoListing& out, std::string& error
                 const auto p = item.find("path");
                 const auto l = item.find("level");
                 if (p == item.end() || !p->is_string()) continue;
-                out.hub_status.files_with_issues.emplace_back(
-                    clip(p->get<std::string>()),
-                    l != item.end() && l->is_string() ? clip(l->get<std::string>()) : "unknown");
+                out.hub_status.files_with_issues.emplace_back(printable(p->get<std::string>()),
+                                                              l != item.end() && l->is_string()
+                                                                  ? printable(l->get<std::string>())
+                                                                  : "unknown");
             }
         }
     }
@@ -473,9 +446,8 @@ bool safe_repo_path(std::string_view path) {
     for (const auto& piece : split(path, '/')) {
         if (piece.empty() || piece == "." || piece == "..") return false;
     }
-    return std::none_of(path.begin(), path.end(), [](char c) {
-        return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-    });
+    return std::none_of(path.begin(), path.end(),
+                        [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
 
 bool parse_tree_page(std::string_view body, std::vector<RepoEntry>& out, std::string& error,
@@ -498,8 +470,10 @@ bool parse_tree_page(std::string_view body, std::vector<RepoEntry>& out, std::st
             return false;
         }
         if (!safe_repo_path(path->get_ref<const std::string&>())) {
-            error = "a tree entry's path is empty, absolute, overlong, unprintable, or has '.', "
-                    "'..' or empty parts: '" + clip(path->get_ref<const std::string&>()) + "'";
+            error =
+                "a tree entry's path is empty, absolute, overlong, unprintable, or has '.', "
+                "'..' or empty parts: '" +
+                printable(path->get_ref<const std::string&>()) + "'";
             return false;
         }
         if (*type == "directory") {
@@ -510,7 +484,7 @@ bool parse_tree_page(std::string_view body, std::vector<RepoEntry>& out, std::st
         entry.path = path->get<std::string>();
         const auto size = e.find("size");
         if (size == e.end() || !size->is_number_unsigned()) {
-            error = "the tree entry '" + clip(entry.path) + "' has no size";
+            error = "the tree entry '" + printable(entry.path) + "' has no size";
             return false;
         }
         entry.size = size->get<std::uint64_t>();
@@ -529,8 +503,8 @@ std::optional<std::string> next_link(std::string_view header) {
         const auto close = header.find('>', open);
         if (close == std::string_view::npos) break;
         const auto next = header.find('<', close);
-        const std::string_view params =
-            header.substr(close + 1, next == std::string_view::npos ? header.npos : next - close - 1);
+        const std::string_view params = header.substr(
+            close + 1, next == std::string_view::npos ? header.npos : next - close - 1);
         const std::string p = lower(params);
         if (p.find("rel=\"next\"") != std::string::npos || p.find("rel=next") != std::string::npos)
             return std::string(header.substr(open + 1, close - open - 1));
@@ -555,8 +529,8 @@ std::string HubClient::resolve_url(const HubTarget& target, std::string_view com
            "/resolve/" + url_quote(commit, false) + "/" + url_quote(path, true);
 }
 
-std::string HubClient::web_url(const HubTarget& target) const {
-    return config_.endpoint + "/" + std::string(type_prefix(target.type)) + target.repo_id;
+std::string web_url(const HubConfig& config, const HubTarget& target) {
+    return config.endpoint + "/" + std::string(type_prefix(target.type)) + target.repo_id;
 }
 
 RepoListing HubClient::list(const HubTarget& target) {
@@ -596,8 +570,9 @@ RepoListing HubClient::list(const HubTarget& target) {
             }
             const HttpResponse r = get(url);
             if (r.status != 200 || r.body_cut) {
-                out.error = "cannot list " + where + (dir.empty() ? "" : " '" + clip(dir) + "'") +
-                            " at " + out.commit + ": " +
+                out.error = "cannot list " + where +
+                            (dir.empty() ? "" : " '" + printable(dir) + "'") + " at " + out.commit +
+                            ": " +
                             (r.body_cut ? std::string("a page is too large") : describe_failure(r));
                 return false;
             }
@@ -633,16 +608,17 @@ RepoListing HubClient::list(const HubTarget& target) {
                    directories.end()) {
             if (!list_dir(target.path, true, entries, nullptr)) return out;
         } else {
-            out.error = "'" + clip(target.path) + "' is not a file or folder of " + where +
+            out.error = "'" + printable(target.path) + "' is not a file or folder of " + where +
                         " at " + out.commit;
             return out;
         }
     }
     std::sort(entries.begin(), entries.end(),
               [](const RepoEntry& a, const RepoEntry& b) { return a.path < b.path; });
-    entries.erase(std::unique(entries.begin(), entries.end(),
-                              [](const RepoEntry& a, const RepoEntry& b) { return a.path == b.path; }),
-                  entries.end());
+    entries.erase(
+        std::unique(entries.begin(), entries.end(),
+                    [](const RepoEntry& a, const RepoEntry& b) { return a.path == b.path; }),
+        entries.end());
     out.files = std::move(entries);
     return out;
 }

@@ -20,6 +20,8 @@ enum class RepoType { Model, Dataset, Space };
 std::string_view type_plural(RepoType type);
 /// "", "datasets/", "spaces/" (web, resolve and hf:// paths).
 std::string_view type_prefix(RepoType type);
+/// "model", "dataset", "space" (reports).
+std::string type_name(RepoType type);
 
 struct HubConfig {
     /// Base URL, no trailing slash (HF_ENDPOINT, default https://huggingface.co).
@@ -91,6 +93,9 @@ bool valid_revision(std::string_view revision);
 /// The rel="next" URL of a Link header, if any.
 std::optional<std::string> next_link(std::string_view link_header);
 
+/// The repo's page on the Hub (for reports and SARIF provenance).
+std::string web_url(const HubConfig& config, const HubTarget& target);
+
 class HubClient {
   public:
     HubClient(HubConfig config, HttpClient& http) : config_(std::move(config)), http_(http) {}
@@ -100,8 +105,7 @@ class HubClient {
     /// Where a file's bytes are asked for, at a commit.
     std::string resolve_url(const HubTarget& target, std::string_view commit,
                             std::string_view path) const;
-    /// The repo's page on the Hub (for reports and SARIF provenance).
-    std::string web_url(const HubTarget& target) const;
+    std::string web_url(const HubTarget& target) const { return hub::web_url(config_, target); }
     const HubConfig& config() const { return config_; }
     HttpClient& http() { return http_; }
 

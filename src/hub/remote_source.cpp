@@ -58,14 +58,14 @@ bool RemoteSource::fetch(std::uint64_t start, std::uint64_t n, std::vector<std::
         request.token = file_.token;
         request.token_origin = file_.token_origin;
         // Room for the whole body when a small file may come back whole (a 200).
-        request.max_body = static_cast<std::size_t>(
-            file_.size <= limits::kRemoteWholeFileBytes ? std::max<std::uint64_t>(n, file_.size)
+        request.max_body = static_cast<std::size_t>(file_.size <= limits::kRemoteWholeFileBytes
+                                                        ? std::max<std::uint64_t>(n, file_.size)
                                                         : n);
         HttpResponse r = client_.fetch(request);
         fetched_ += r.received;
         requests_ += static_cast<std::uint64_t>(std::max(r.attempts, 1));
-        if (via_direct && pass == 0 && (r.status == 401 || r.status == 403 || r.status == 404 ||
-                                        r.status == 410)) {
+        if (via_direct && pass == 0 &&
+            (r.status == 401 || r.status == 403 || r.status == 404 || r.status == 410)) {
             direct_.clear();  // a signed address that expired: resolve again, once
             continue;
         }
@@ -99,8 +99,9 @@ bool RemoteSource::fetch(std::uint64_t start, std::uint64_t n, std::vector<std::
             range->total != file_.size || r.body.size() != n || r.body_cut) {
             error_ = "the server answered a range request for bytes " + std::to_string(start) +
                      "-" + std::to_string(start + n - 1) + " of " + std::to_string(file_.size) +
-                     " with Content-Range '" + r.header("content-range").value_or("").substr(0, 80) +
-                     "' and " + std::to_string(r.body.size()) +
+                     " with Content-Range '" +
+                     r.header("content-range").value_or("").substr(0, 80) + "' and " +
+                     std::to_string(r.body.size()) +
                      " bytes; the file may have changed, so it was NOT scanned";
             return false;
         }
@@ -147,8 +148,8 @@ std::span<const std::uint8_t> RemoteSource::view(std::uint64_t offset, std::size
     for (const auto& b : blocks_)
         adjacent = adjacent || (b.start <= offset && offset <= b.end());
     const std::uint64_t ahead = (adjacent || len >= 512) ? limits_.block : limits_.probe;
-    const std::uint64_t end = std::min<std::uint64_t>(
-        file_.size, std::max<std::uint64_t>(offset + len, offset + ahead));
+    const std::uint64_t end =
+        std::min<std::uint64_t>(file_.size, std::max<std::uint64_t>(offset + len, offset + ahead));
     // Assemble [offset, end) from cached blocks, downloading only the gaps between them.
     Block built;
     built.start = offset;

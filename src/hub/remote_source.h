@@ -4,8 +4,8 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
 #include <list>
+#include <string>
 #include <vector>
 
 #include "hub/http.h"
@@ -60,7 +60,7 @@ class RemoteSource final : public Source {
     HttpClient& client_;
     RemoteFile file_;
     RemoteLimits limits_;
-    std::string direct_;  // the address the last range came from (a signed CDN URL)
+    std::string direct_;       // the address the last range came from (a signed CDN URL)
     std::list<Block> blocks_;  // a list: a block stays put while others come and go
     std::uint64_t clock_ = 0;
     std::uint64_t fetched_ = 0;

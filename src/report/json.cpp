@@ -65,21 +65,21 @@ void write_json(std::ostream& out, const ScanResult& result, const RuleSet&,
                 f.location.index >= 0 ? ordered_json(f.location.index) : ordered_json(nullptr);
             loc["stream"] =
                 f.location.stream.empty() ? ordered_json(nullptr) : ordered_json(f.location.stream);
-            findings.push_back({{"rule_id", f.rule_id},
-                                {"severity", sev},
-                                {"title", f.title},
-                                {"message", f.message},
-                                {"subject", f.subject},
-                                {"evidence", f.evidence},
-                                {"why", f.why},
-                                {"location", loc},
-                                {"occurrences", f.occurrences},
-                                {"fingerprint", f.fingerprint},
-                                {"suppressed", f.suppressed.empty()
-                                                   ? ordered_json(nullptr)
-                                                   : ordered_json({{"kind", f.suppressed},
-                                                                   {"justification",
-                                                                    f.justification}})}});
+            findings.push_back(
+                {{"rule_id", f.rule_id},
+                 {"severity", sev},
+                 {"title", f.title},
+                 {"message", f.message},
+                 {"subject", f.subject},
+                 {"evidence", f.evidence},
+                 {"why", f.why},
+                 {"location", loc},
+                 {"occurrences", f.occurrences},
+                 {"fingerprint", f.fingerprint},
+                 {"suppressed", f.suppressed.empty()
+                                    ? ordered_json(nullptr)
+                                    : ordered_json({{"kind", f.suppressed},
+                                                    {"justification", f.justification}})}});
         }
     }
     const auto c = count_files(result);

@@ -147,8 +147,9 @@ void write_sarif(std::ostream& out, const ScanResult& result, const RuleSet& rul
             if (!f.suppressed.empty()) {
                 // Accepted on review (configuration) or in the baseline: GitHub shows it as
                 // dismissed; it fails nothing.
-                res["suppressions"] = ordered_json::array(
-                    {{{"kind", "external"}, {"status", "accepted"}, {"justification", f.justification}}});
+                res["suppressions"] = ordered_json::array({{{"kind", "external"},
+                                                            {"status", "accepted"},
+                                                            {"justification", f.justification}}});
             }
             results.push_back(std::move(res));
         }
@@ -178,7 +179,9 @@ void write_sarif(std::ostream& out, const ScanResult& result, const RuleSet& rul
                 if (!r.revision.empty()) v["branch"] = r.revision;
                 provenance.push_back(std::move(v));
             }
-            ordered_json entry = {{"name", r.name}, {"commit", r.commit}, {"fetched", r.fetched},
+            ordered_json entry = {{"name", r.name},
+                                  {"commit", r.commit},
+                                  {"fetched", r.fetched},
                                   {"totalSize", r.total_size}};
             if (!r.error.empty()) entry["error"] = r.error;
             if (r.hub_status.present) {
