@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "mscan/finding.h"
+#include "mscan/neighbours.h"
 #include "mscan/rules.h"
 #include "mscan/source.h"
 
@@ -120,9 +121,11 @@ struct ScanResult {
 };
 
 /// Scans one source already opened (used for standard input, tests and fuzzing).
-/// `fingerprint_name` names the file in fingerprints (default: display_path).
+/// `fingerprint_name` names the file in fingerprints (default: display_path); `neighbours`,
+/// when known, are the files beside it (for formats that name other files).
 FileResult scan_source(Source& source, const std::string& display_path, const RuleSet& rules,
-                       std::string_view fingerprint_name = {});
+                       std::string_view fingerprint_name = {},
+                       const Neighbours* neighbours = nullptr);
 
 /// Scans every target. Never throws for bad input; unreadable paths become Error results.
 ScanResult scan(const ScanOptions& options, const RuleSet& rules);

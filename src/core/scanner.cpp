@@ -107,7 +107,7 @@ void tidy(std::vector<Finding>& findings, std::string_view name) {
 }  // namespace
 
 FileResult scan_source(Source& source, const std::string& display_path, const RuleSet& rules,
-                       std::string_view fingerprint_name) {
+                       std::string_view fingerprint_name, const Neighbours* neighbours) {
     FileResult result;
     result.path = display_path;
     result.size = source.size();
@@ -141,7 +141,8 @@ FileResult scan_source(Source& source, const std::string& display_path, const Ru
         if (auto f = engine.evaluate(op)) findings.push_back(std::move(*f));
     };
     ScanBudget budget;
-    const ParseContext context(sink, base, budget);
+    ParseContext context(sink, base, budget);
+    context.set_neighbours(neighbours);
     format->parse(source, context);
     // A file read as one format may also end with a zip archive (a polyglot): scan both. (The
     // tar reader checks this itself: the end record of a zip member is not the tar's own.)
@@ -235,7 +236,12 @@ FileResult scan_path(const Work& w, const RuleSet& rules, hub::HttpClient* http,
         hub::RemoteLimits lim;
         if (max_fetch) lim.max_fetch = max_fetch;
         hub::RemoteSource source(*http, *w.remote, lim);
-        FileResult r = scan_source(source, w.path, rules, w.relative);
+        std::unique_ptr<Neighbours> neighbours;
+        if (w.listing) {
+            const auto slash = w.path.rfind('/');
+            neighbours = listed_neighbours(w.listing, w.folder, w.path.substr(0, slash + 1));
+        }
+        FileResult r = scan_source(source, w.path, rules, w.relative, neighbours.get());
         r.remote = true;
         r.fetched = source.fetched();
         r.requests = source.requests();
@@ -278,7 +284,8 @@ FileResult scan_path(const Work& w, const RuleSet& rules, hub::HttpClient* http,
         r.reason = "cannot open: " + error;
         return r;
     }
-    FileResult r = scan_source(*source, w.path, rules, w.relative);
+    const auto neighbours = local_neighbours(local);
+    FileResult r = scan_source(*source, w.path, rules, w.relative, neighbours.get());
     r.local_path = w.local;
     return r;
 }
@@ -407,9 +414,20 @@ void expand_hub_target(const std::string& text, const ScanOptions& options, HubS
     summary.is_private = listing.is_private;
     summary.hub_status = listing.hub_status;
     const std::string origin = hub::url_origin(config.endpoint);
+    // The listing of a folder target covers every file under it, so a file's neighbours can
+    // be looked up in it; a single-file target's listing does not (they stay unknown).
+    std::shared_ptr<Listing> all;
+    if (!listing.single_file) {
+        all = std::make_shared<Listing>();
+        for (const auto& file : listing.files)
+            all->emplace(file.path, file.size);
+    }
     for (const auto& file : listing.files) {
         Work w;
         w.path = summary.name + "/" + file.path;
+        w.listing = all;
+        if (const auto slash = file.path.rfind('/'); slash != std::string::npos)
+            w.folder = file.path.substr(0, slash);
         w.remote = hub::RemoteFile{client.resolve_url(*target, listing.commit, file.path),
                                    file.size, config.token, origin};
         if (auto why = glob_rejects(file.path, options.include, options.exclude)) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "hub/remote_source.h"
+#include "mscan/neighbours.h"
 
 namespace mscan {
 
@@ -25,6 +26,10 @@ struct Work {
     /// name of a file target): what fingerprints use, so they do not depend on where the
     /// target sits. Empty: `path`.
     std::string relative = {};
+    /// A remote file: the repo listing its neighbours are looked up in (null when the listing
+    /// does not cover its folder, as for a single-file target), and its folder in the repo.
+    std::shared_ptr<const Listing> listing = {};
+    std::string folder = {};
 
     /// A file (or standard input) to read as it is named.
     static Work file(std::string path) {

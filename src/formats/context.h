@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "mscan/neighbours.h"
 #include "mscan/operation.h"
 #include "mscan/source.h"
 
@@ -34,6 +35,10 @@ class ParseContext {
     ScanBudget& budget() const { return budget_; }
     /// 0 for the file itself, 1 for a member of it, ...
     int depth() const { return depth_; }
+    /// The files beside the scanned file, or nullptr when they cannot be known (a member of
+    /// an archive, standard input, a test or fuzz input).
+    const Neighbours* neighbours() const { return neighbours_; }
+    void set_neighbours(const Neighbours* neighbours) { neighbours_ = neighbours; }
 
     void emit(Operation&& op) const { sink_(std::move(op)); }
     /// Reports an anomaly located in this object (at `offset`, -1 for the object as a whole).
@@ -62,6 +67,7 @@ class ParseContext {
     Location base_;
     ScanBudget& budget_;
     int depth_;
+    const Neighbours* neighbours_ = nullptr;
 };
 
 }  // namespace mscan

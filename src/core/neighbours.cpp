@@ -1,0 +1,80 @@
+// Neighbours of a local file (its folder on disk) and of a file in a listing (a Hub repo).
+#include "mscan/neighbours.h"
+
+#include <filesystem>
+#include <system_error>
+
+namespace mscan {
+namespace {
+
+namespace fs = std::filesystem;
+
+class LocalNeighbours final : public Neighbours {
+  public:
+    explicit LocalNeighbours(fs::path folder) : folder_(std::move(folder)) {}
+    std::optional<std::uint64_t> file_size(std::string_view relative) const override {
+        if (!stays_inside(relative)) return std::nullopt;
+        std::error_code ec;
+        const fs::path p = folder_ / fs::path(std::string(relative));
+        if (!fs::is_regular_file(p, ec) || ec) return std::nullopt;
+        const auto size = fs::file_size(p, ec);
+        if (ec) return std::nullopt;
+        return size;
+    }
+    std::string describe() const override {
+        return folder_.empty() ? std::string("./") : folder_.generic_string() + "/";
+    }
+
+  private:
+    fs::path folder_;
+};
+
+class ListedNeighbours final : public Neighbours {
+  public:
+    ListedNeighbours(std::shared_ptr<const Listing> files, std::string folder, std::string name)
+        : files_(std::move(files)), folder_(std::move(folder)), name_(std::move(name)) {}
+    std::optional<std::uint64_t> file_size(std::string_view relative) const override {
+        if (!files_ || !stays_inside(relative)) return std::nullopt;
+        std::string key = folder_;
+        if (!key.empty()) key += '/';
+        // A listing names files without "./" parts.
+        while (relative.substr(0, 2) == "./")
+            relative.remove_prefix(2);
+        key += relative;
+        const auto it = files_->find(key);
+        if (it == files_->end()) return std::nullopt;
+        return it->second;
+    }
+    std::string describe() const override { return name_; }
+
+  private:
+    std::shared_ptr<const Listing> files_;
+    std::string folder_;
+    std::string name_;
+};
+
+}  // namespace
+
+bool stays_inside(std::string_view relative) {
+    if (relative.empty() || relative.front() == '/' || relative.front() == '\\') return false;
+    if (relative.size() >= 2 && relative[1] == ':') return false;  // C:..., a drive letter
+    std::size_t start = 0;
+    while (start <= relative.size()) {
+        std::size_t end = relative.find_first_of("/\\", start);
+        if (end == std::string_view::npos) end = relative.size();
+        if (relative.substr(start, end - start) == "..") return false;
+        start = end + 1;
+    }
+    return true;
+}
+
+std::unique_ptr<Neighbours> local_neighbours(const std::string& path) {
+    return std::make_unique<LocalNeighbours>(fs::path(path).parent_path());
+}
+
+std::unique_ptr<Neighbours> listed_neighbours(std::shared_ptr<const Listing> files,
+                                              std::string folder, std::string name) {
+    return std::make_unique<ListedNeighbours>(std::move(files), std::move(folder), std::move(name));
+}
+
+}  // namespace mscan
