@@ -21,6 +21,11 @@
                  attributes, model_weights group) with one 2 GiB float32 dataset whose storage
                  is a hole in a sparse file. Only the superblock, the root object header and
                  the config may be read. Needs Debian's python3-h5py.
+    model.gguf   a GGUF v3 shaped like Meta-Llama-3-8B-Instruct Q4_K_M (~4.9 GB): the real
+                 metadata keys, tokenizer.ggml.tokens (128,256 strings), token_type (int32
+                 array), tokenizer.ggml.merges (280,147 strings), the Llama 3 chat template,
+                 291 tensor infos (Q4_K/Q6_K/F32); the tensor data is a hole in a sparse file.
+                 Only the header, metadata and tensor infos (~7 MB) may be read.
     small/       1,000 small pickles (a few hundred bytes to a few KB), protocols 0-5, plain
                  builtin data only (no globals), to measure per-file overhead.
 
@@ -261,6 +266,86 @@ def write_dense(out, target_bytes: int | None = None, count: int | None = None,
     framer.buf += STOP
     framer.commit()
     return i
+
+
+# --------------------------------------------------------------------------------------------
+# model.gguf
+
+
+def write_gguf(path: str) -> int:
+    """A GGUF v3 file laid out as llama.cpp's convert + quantize write Llama-3-8B-Instruct
+    Q4_K_M: metadata (with the real vocabulary and merge counts; the strings are synthetic but
+    of realistic lengths), 291 tensor infos back to back at alignment 32, then the data as a
+    hole. Returns the size."""
+    le = struct.pack
+    parts = []
+
+    def gstr(v):
+        b = v.encode("utf-8")
+        return le("<Q", len(b)) + b
+
+    def kv(key, vtype, payload):
+        parts.append(gstr(key) + le("<I", vtype) + payload)
+
+    vocab, merges = 128256, 280147
+    template_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                 "data", "templates", "benign", "llama3.jinja")
+    with open(template_path, encoding="utf-8") as fh:
+        chat_template = fh.read()
+    kv("general.architecture", 8, gstr("llama"))
+    kv("general.name", 8, gstr("Meta-Llama-3-8B-Instruct"))
+    for key, value in (("llama.block_count", 32), ("llama.context_length", 8192),
+                       ("llama.embedding_length", 4096), ("llama.feed_forward_length", 14336),
+                       ("llama.attention.head_count", 32), ("llama.attention.head_count_kv", 8)):
+        kv(key, 4, le("<I", value))
+    kv("llama.rope.freq_base", 6, le("<f", 500000.0))
+    kv("llama.attention.layer_norm_rms_epsilon", 6, le("<f", 1e-5))
+    kv("general.file_type", 4, le("<I", 15))
+    kv("llama.vocab_size", 4, le("<I", vocab))
+    kv("llama.rope.dimension_count", 4, le("<I", 128))
+    kv("tokenizer.ggml.model", 8, gstr("gpt2"))
+    kv("tokenizer.ggml.pre", 8, gstr("llama-bpe"))
+    rng = random.Random(8)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    tokens = [("\u0120" if i % 3 == 0 else "") + "".join(rng.choice(letters)
+              for _ in range(1 + i % 9)) for i in range(vocab)]
+    kv("tokenizer.ggml.tokens", 9,
+       le("<IQ", 8, vocab) + b"".join(gstr(t) for t in tokens))
+    kv("tokenizer.ggml.token_type", 9,
+       le("<IQ", 5, vocab) + b"".join(le("<i", 1 if i < 128000 else 3) for i in range(vocab)))
+    kv("tokenizer.ggml.merges", 9,
+       le("<IQ", 8, merges) + b"".join(gstr(tokens[i % 5000] + " " + tokens[(i * 7) % 9000])
+                                       for i in range(merges)))
+    kv("tokenizer.ggml.bos_token_id", 4, le("<I", 128000))
+    kv("tokenizer.ggml.eos_token_id", 4, le("<I", 128009))
+    kv("tokenizer.chat_template", 8, gstr(chat_template))
+    kv("general.quantization_version", 4, le("<I", 2))
+    # ggml type id -> (block elements, block bytes)
+    q4k, q6k, f32 = (12, 256, 144), (14, 256, 210), (0, 1, 4)
+    tensors = [("token_embd.weight", [4096, vocab], q4k)]
+    for i in range(32):
+        b = f"blk.{i}."
+        tensors += [(b + "attn_norm.weight", [4096], f32), (b + "attn_q.weight", [4096, 4096], q4k),
+                    (b + "attn_k.weight", [4096, 1024], q4k), (b + "attn_v.weight", [4096, 1024], q6k),
+                    (b + "attn_output.weight", [4096, 4096], q4k), (b + "ffn_norm.weight", [4096], f32),
+                    (b + "ffn_gate.weight", [4096, 14336], q4k), (b + "ffn_up.weight", [4096, 14336], q4k),
+                    (b + "ffn_down.weight", [14336, 4096], q6k)]
+    tensors += [("output_norm.weight", [4096], f32), ("output.weight", [4096, vocab], q6k)]
+    assert len(tensors) == 291
+    infos, offset = [], 0
+    for name, dims, (gtype, block, size) in tensors:
+        n = dims[0] // block * size
+        for d in dims[1:]:
+            n *= d
+        infos.append(gstr(name) + le("<I", len(dims)) + b"".join(le("<Q", d) for d in dims)
+                     + le("<IQ", gtype, offset))
+        offset += (n + 31) // 32 * 32
+    head = b"GGUF" + le("<IQQ", 3, len(tensors), len(parts)) + b"".join(parts) + b"".join(infos)
+    head += b"\0" * (-len(head) % 32)
+    with open(path, "wb") as fh:
+        fh.write(head)
+        fh.truncate(len(head) + offset)
+    return len(head) + offset
 
 
 # --------------------------------------------------------------------------------------------
@@ -551,7 +636,7 @@ def selftest() -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "out"))
-    ap.add_argument("--only", default="dense,objects,payload,small,torchzip,joblibz,safetensors,kerash5", help="comma list of inputs to make")
+    ap.add_argument("--only", default="dense,objects,payload,small,torchzip,joblibz,safetensors,kerash5,gguf", help="comma list of inputs to make")
     ap.add_argument("--dense-mb", type=int, default=200, help="dense.pkl and objects.pkl size, MiB (default 200)")
     ap.add_argument("--payload-mb", type=int, default=1100, help="payload.pkl size, MiB (default 1100)")
     ap.add_argument("--small-count", type=int, default=1000)
@@ -640,6 +725,18 @@ def main() -> None:
             os.replace(path + ".tmp", path)
             record("model.safetensors", params, size)
             print(f"model.safetensors: {size:,} bytes ({time.time() - t:.1f}s)")
+
+    if "gguf" in wanted:
+        path = os.path.join(args.out, "model.gguf")
+        params = {"version": 1, "model": "llama3-8b-q4_k_m"}
+        if up_to_date("model.gguf", params, size_of(path)):
+            print(f"model.gguf: up to date ({size_of(path):,} bytes)")
+        else:
+            t = time.time()
+            size = write_gguf(path + ".tmp")
+            os.replace(path + ".tmp", path)
+            record("model.gguf", params, size)
+            print(f"model.gguf: {size:,} bytes ({time.time() - t:.1f}s)")
 
     if "kerash5" in wanted:
         path = os.path.join(args.out, "model.h5")

@@ -9,7 +9,7 @@
 #   bench/run.sh --no-build      # reuse build-bench/mscan as it is
 #   MSCAN=build/mscan bench/run.sh --no-build   # benchmark another binary
 #   bench/run.sh dense           # only some inputs: dense, objects, payload, small, torchzip,
-#                                # joblibz, safetensors, kerash5
+#                                # joblibz, safetensors, kerash5, gguf
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -23,12 +23,12 @@ inputs=()
 for arg in "$@"; do
     case $arg in
         --no-build) build=0 ;;
-        dense|objects|payload|small|torchzip|joblibz|safetensors|kerash5) inputs+=("$arg") ;;
+        dense|objects|payload|small|torchzip|joblibz|safetensors|kerash5|gguf) inputs+=("$arg") ;;
         -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) echo "run.sh: unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
-[[ ${#inputs[@]} -gt 0 ]] || inputs=(dense objects payload small torchzip joblibz safetensors kerash5)
+[[ ${#inputs[@]} -gt 0 ]] || inputs=(dense objects payload small torchzip joblibz safetensors kerash5 gguf)
 
 # Debian's interpreter: its packages (python3-h5py) are the ones apt installs.
 PYTHON=python3
@@ -91,6 +91,7 @@ for name in "${inputs[@]}"; do
         joblibz) path=$OUT/joblib.z ;;
         safetensors) path=$OUT/model.safetensors ;;
         kerash5) path=$OUT/model.h5 ;;
+        gguf) path=$OUT/model.gguf ;;
         payload) path=$OUT/payload.pkl ;;
         small) path=$OUT/small ;;
     esac
@@ -124,6 +125,10 @@ for name in "${inputs[@]}"; do
             } else if (name == "torchzip") {
                 tp = sprintf("%.0f GB/s", mbps / 1000)
                 t = sprintf("%s < 50 ms; %s RSS < 32 MB", verdict(best < 0.05), verdict(rss < 32))
+            } else if (name == "gguf") {
+                tp = sprintf("%.0f GB/s", mbps / 1000)
+                t = sprintf("%s < 20 ms; %s RSS < 48 MB (metadata ~7 MB)", verdict(best < 0.02),
+                            verdict(rss < 48))
             } else if (name == "safetensors" || name == "kerash5") {
                 tp = sprintf("%.0f GB/s", mbps / 1000)
                 t = sprintf("%s < 20 ms; %s RSS < 32 MB", verdict(best < 0.02), verdict(rss < 32))

@@ -1063,8 +1063,9 @@ GGUF_HEADER = b"GGUF\x03\x00\x00\x00"
 
 
 @sample("torch", "anomaly", "gguf_member.pt",
-        "benign torch zip plus archive/extra/weights.gguf: a GGUF header and a "
-        "few bytes (a format mscan recognises but does not read yet)", [UNSUPPORTED])
+        "benign torch zip plus archive/extra/weights.gguf: a GGUF header whose metadata count "
+        "(the bytes of a text) is far larger than the member, read as GGUF",
+        ["gguf-oversized"])
 def _():
     gguf = GGUF_HEADER + b"\x00" * 8 + b"mscan-sample: not a complete GGUF file" + b"\x00" * 16
     entries = torch_entries()

@@ -33,6 +33,17 @@ PAYLOAD = b"\x80\x02cposix\nsystem\n\x8c" + bytes([len(_CMD)]) + _CMD + b"\x85R.
 BENIGN = b"\x80\x02]q\x00."
 
 
+def _gguf_member():
+    """A minimal GGUF v3 file: no tensors, one key, a hostile chat template (never rendered)."""
+    key = b"tokenizer.chat_template"
+    text = b"{{ cycler.__init__.__globals__.os.popen('echo mscan-sample').read() }}"
+    return (b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + struct.pack("<Q", len(key)) + key
+            + struct.pack("<IQ", 8, len(text)) + text)
+
+
+GGUF_MEMBER = _gguf_member()
+
+
 def zip_bytes(members, compression=zipfile.ZIP_STORED):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
@@ -169,9 +180,14 @@ SAMPLES = [
      lambda: zip_bytes([("../../evil.pkl", PAYLOAD)])),
     ("absolute_path.zip", "anomaly", "a member named /tmp/model.pkl",
      ["archive-unsafe-path"], [], lambda: zip_bytes([("/tmp/model.pkl", BENIGN)])),
-    ("gguf_member.zip", "anomaly", "a member that is a GGUF file, which mscan cannot read yet",
-     ["unsupported-member"], [],
-     lambda: zip_bytes([("model.gguf", b"GGUF\x03\x00\x00\x00" + bytes(120))])),
+    ("gguf_member.zip", "hostile",
+     "a member that is a GGUF file whose chat template reaches os.popen through "
+     "cycler.__init__.__globals__ (read as GGUF)",
+     ["chat-template-injection"], [], lambda: zip_bytes([("model.gguf", GGUF_MEMBER)])),
+    ("ggjt_member.zip", "anomaly",
+     "a member that is a GGJT v3 file (llama.cpp's format before GGUF), which mscan cannot "
+     "read", ["unsupported-member"], [],
+     lambda: zip_bytes([("ggml-model-q4_0.bin", b"tjgg\x03\x00\x00\x00" + bytes(120))])),
     ("nested_hostile.zip", "hostile", "a zip in a zip whose torch layout carries the payload",
      ["process-execution"], [], lambda: nested(1, PAYLOAD)),
     ("nested_too_deep.zip", "hostile", "12 nested zips with a payload at the bottom",

@@ -9,8 +9,8 @@
 # mscan is found as $MSCAN, else `mscan` on PATH (install it first: the hook does not build it).
 # mscan decides by content what a model file is; a file that is not one is skipped, and a commit
 # with no model file in it passes (mscan's exit code 3 becomes 0). Exit codes: 0 pass, 1
-# findings at or above --fail-on, 2 a file could not be scanned (e.g. GGUF, which mscan
-# recognises but does not read yet), 4 usage error.
+# findings at or above --fail-on, 2 a file could not be scanned (unreadable, or a format mscan
+# recognises but does not read, such as llama.cpp's pre-GGUF GGJT), 4 usage error.
 set -uo pipefail
 
 mscan_bin=${MSCAN:-mscan}

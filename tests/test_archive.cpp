@@ -271,13 +271,13 @@ TEST_CASE("the compression ratio limit stops streams, 7z members and sparse hole
 }
 
 TEST_CASE("7z: members are scanned, a recognised unread format is reported from its head") {
-    Bytes gguf = {'G', 'G', 'U', 'F', 3, 0, 0, 0};
-    gguf.resize(1u << 20, 7);
+    Bytes ggjt = {'t', 'j', 'g', 'g', 3, 0, 0, 0};  // llama.cpp's GGJT v3, before GGUF
+    ggjt.resize(1u << 20, 7);
     const Bytes sevenz = write_archive(archive_write_set_format_7zip, nullptr,
-                                       {{"a/model.pkl", os_system("7")}, {"w.gguf", gguf}});
+                                       {{"a/model.pkl", os_system("7")}, {"w.bin", ggjt}});
     const auto r = scan(sevenz, "m.7z");
     CHECK(find(r, "os.system", {"m.7z", "a/model.pkl"}));
-    CHECK(find(r, "container.unsupported-member", {"m.7z", "w.gguf"}));
+    CHECK(find(r, "container.unsupported-member", {"m.7z", "w.bin"}));
 }
 
 TEST_CASE("tar header check") {

@@ -45,7 +45,8 @@ json findings_json(const mscan::FileResult& r) {
 /// Sample groups (the manifest's "group" field) whose parsers exist.
 const std::set<std::string> kCheckedGroups = {"torch",       "torchscript", "numpy",
                                               "legacy",      "archive",     "compressed",
-                                              "safetensors", "keras",       "savedmodel"};
+                                              "safetensors", "keras",       "savedmodel",
+                                              "onnx",        "gguf",        "code"};
 
 TEST_CASE("golden corpus: every sample gives its expected findings") {
     const auto manifest_path = kRoot / "samples" / "manifest.json";
@@ -69,7 +70,9 @@ TEST_CASE("golden corpus: every sample gives its expected findings") {
         std::string error;
         auto source = mscan::MmapSource::open((kRoot / rel).string(), error);
         REQUIRE(source);
-        const auto result = mscan::scan_source(*source, rel, rules);
+        // The files beside the sample, as a user's scan of it sees them (ONNX external data).
+        const auto neighbours = mscan::local_neighbours((kRoot / rel).string());
+        const auto result = mscan::scan_source(*source, rel, rules, {}, neighbours.get());
         CHECK(result.status == mscan::FileStatus::Scanned);
 
         std::set<std::string> ids;

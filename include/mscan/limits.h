@@ -160,12 +160,71 @@ inline constexpr std::size_t kSavedModelMaxKeptString = 200;
 /// savedmodel.malformed anomalies reported per file; the first ones carry the information.
 inline constexpr int kSavedModelMaxAnomalies = 8;
 
+// --- ONNX (src/formats/onnx/) ---
+/// Nodes read from one ONNX model (every graph, subgraph and function together); the largest
+/// exported transformers have a few hundred thousand.
+inline constexpr std::uint64_t kOnnxMaxNodes = std::uint64_t{1} << 22;
+/// Tensors checked in one model (initializers, sparse parts and attribute tensors together).
+inline constexpr std::uint64_t kOnnxMaxTensors = std::uint64_t{1} << 22;
+/// Graphs walked in one model: the main graph, subgraphs in attributes, functions and
+/// training graphs together. Nesting depth is bounded by kProtobufMaxDepth.
+inline constexpr std::uint64_t kOnnxMaxGraphs = std::uint64_t{1} << 16;
+/// Model-local functions and opset_import domains remembered (to resolve nodes against them).
+inline constexpr std::size_t kOnnxMaxFunctions = 65536;
+/// Distinct operator domains tracked for the custom-domain report.
+inline constexpr std::size_t kOnnxMaxDomains = 1024;
+/// Distinct external data files looked up beside the model (their sizes are remembered).
+inline constexpr std::size_t kOnnxMaxExternalFiles = 4096;
+/// Characters kept of one name, location or attribute value for evidence.
+inline constexpr std::size_t kOnnxMaxKeptString = 200;
+/// Anomalies of one code reported per model; the first ones carry the information.
+inline constexpr int kOnnxMaxAnomaliesPerCode = 8;
+
 // --- safetensors (src/formats/safetensors/) ---
 /// The format's own cap on the JSON header (safetensors refuses larger headers).
 inline constexpr std::uint64_t kSafetensorsMaxHeader = 100'000'000;
 /// Anomalies of one code reported per file; the rest are counted in one last anomaly, so a
 /// header of a million bad tensors gives bounded output.
 inline constexpr std::uint64_t kSafetensorsMaxAnomaliesPerCode = 8;
+
+// --- configs that name code (src/formats/hfconfig/) ---
+/// Largest config.json / tokenizer_config.json / MANIFEST.json read (real ones are at most a
+/// few MB; a tokenizer config with every added token spelled out reaches ~20 MB).
+inline constexpr std::uint64_t kHfConfigMaxBytes = std::uint64_t{64} << 20;
+/// JSON values kept from the parts of one config that are checked (auto_map, chat_template,
+/// TorchServe's model, modules.json entries); the rest of the file is only parsed.
+inline constexpr std::size_t kHfConfigMaxValues = 100'000;
+
+// --- GGUF (src/formats/gguf/) and Jinja templates (src/formats/template/) ---
+/// Tensor infos read from one GGUF file (real models have at most a few thousand; each kept
+/// info costs about 200 bytes, so this bounds memory to ~50 MB while any real file is read
+/// whole).
+inline constexpr std::uint64_t kGgufMaxTensors = std::uint64_t{1} << 18;
+/// Metadata keys read from one GGUF file (real files have a few dozen).
+inline constexpr std::uint64_t kGgufMaxKeys = std::uint64_t{1} << 20;
+/// Longest metadata key kept (the GGUF spec caps keys at 65,535 bytes).
+inline constexpr std::uint64_t kGgufMaxKeyBytes = 65535;
+/// Bytes of metadata keys kept per file for the duplicate check (real files: a few KB).
+inline constexpr std::uint64_t kGgufMaxKeptBytes = std::uint64_t{16} << 20;
+/// Nesting of GGUF arrays of arrays followed (llama.cpp itself refuses any nesting).
+inline constexpr int kGgufMaxArrayDepth = 16;
+/// Anomalies of one code reported per GGUF file; the rest are counted in one last anomaly.
+inline constexpr std::uint64_t kGgufMaxAnomaliesPerCode = 8;
+/// Bytes of metadata strings checked as Jinja templates in one GGUF file, all together (the
+/// check takes up to ~0.7 s per MiB of hostile template).
+inline constexpr std::uint64_t kGgufMaxTemplateBytes = std::uint64_t{4} << 20;
+/// Longest template checked; real chat templates are under 50 KB. Past it only the start is
+/// checked (and that is a finding). The check holds one tag's tokens at a time, about 80
+/// bytes per token, so this also bounds its memory (~80 MB for a 1 MiB tag of one-byte tokens).
+inline constexpr std::size_t kTemplateMaxBytes = 1u << 20;
+/// Issues reported per template; the first ones carry the information.
+inline constexpr std::size_t kTemplateMaxIssues = 64;
+
+// --- Hydra / NeMo YAML configs (src/formats/hydra/) ---
+/// Largest YAML config read (a NeMo model_config.yaml is a few KB).
+inline constexpr std::uint64_t kHydraMaxBytes = std::uint64_t{16} << 20;
+/// Target keys reported from one config.
+inline constexpr std::size_t kHydraMaxTargets = 10'000;
 
 // --- Hugging Face Hub (src/hub/) ---
 /// Bytes asked for at least, per range request (a format's first look fits in one).

@@ -23,14 +23,21 @@ class Neighbours {
     virtual std::optional<std::uint64_t> file_size(std::string_view relative) const = 0;
     /// Where the folder is, for messages ("models/onnx/", "hf://org/name").
     virtual std::string describe() const = 0;
+    /// When `relative` names an existing file that is reached through a symbolic link
+    /// resolving outside the folder (or outside the tree the folder belongs to, for a Hugging
+    /// Face cache snapshot, whose files all link into its blobs/): where it really is. Empty
+    /// otherwise, and always for a listing (a Hub repo has no links).
+    virtual std::string outside_target(std::string_view /*relative*/) const { return {}; }
 };
 
 /// Whether `relative` stays inside the folder it is relative to: not empty, not absolute (no
 /// leading '/' or '\\', no drive letter), no ".." component (with either separator).
 bool stays_inside(std::string_view relative);
 
-/// The folder holding the local file `path`.
-std::unique_ptr<Neighbours> local_neighbours(const std::string& path);
+/// The folder holding the local file `path`. Links may resolve anywhere under `root` (empty:
+/// the folder itself); the scanner passes the repo's folder for a file of the Hugging Face
+/// cache.
+std::unique_ptr<Neighbours> local_neighbours(const std::string& path, const std::string& root = {});
 
 /// Every file of a listing (a Hugging Face repo) by its path, with its size; shared by the
 /// neighbours of all its files.

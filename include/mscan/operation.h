@@ -38,6 +38,10 @@ struct Operation {
     /// Human-readable evidence: the call with constant arguments, or the anomaly details.
     std::string evidence;
     Location location;
+    /// Import/Call: report it only when a deny rule names it, never as an unknown global. For
+    /// names inside a framework whose own classes a config builds (a NeMo config's
+    /// nemo.collections... targets), where only the known-dangerous ones matter.
+    bool only_if_denied = false;
 };
 
 /// Receives operations as a parser produces them.

@@ -11,7 +11,8 @@ namespace fs = std::filesystem;
 
 class LocalNeighbours final : public Neighbours {
   public:
-    explicit LocalNeighbours(fs::path folder) : folder_(std::move(folder)) {}
+    LocalNeighbours(fs::path folder, fs::path root)
+        : folder_(std::move(folder)), root_(std::move(root)) {}
     std::optional<std::uint64_t> file_size(std::string_view relative) const override {
         if (!stays_inside(relative)) return std::nullopt;
         std::error_code ec;
@@ -24,9 +25,26 @@ class LocalNeighbours final : public Neighbours {
     std::string describe() const override {
         return folder_.empty() ? std::string("./") : folder_.generic_string() + "/";
     }
+    std::string outside_target(std::string_view relative) const override {
+        if (!stays_inside(relative)) return {};
+        std::error_code ec;
+        const fs::path p = folder_ / fs::path(std::string(relative));
+        if (!fs::exists(p, ec)) return {};
+        const fs::path real = fs::canonical(p, ec);
+        if (ec) return {};
+        const fs::path base =
+            fs::canonical(root_.empty() ? (folder_.empty() ? "." : folder_) : root_, ec);
+        if (ec) return {};
+        // Inside when `base` is a prefix of `real`, component by component.
+        auto r = real.begin();
+        for (auto b = base.begin(); b != base.end(); ++b, ++r)
+            if (r == real.end() || *r != *b) return real.generic_string();
+        return {};
+    }
 
   private:
     fs::path folder_;
+    fs::path root_;
 };
 
 class ListedNeighbours final : public Neighbours {
@@ -68,8 +86,8 @@ bool stays_inside(std::string_view relative) {
     return true;
 }
 
-std::unique_ptr<Neighbours> local_neighbours(const std::string& path) {
-    return std::make_unique<LocalNeighbours>(fs::path(path).parent_path());
+std::unique_ptr<Neighbours> local_neighbours(const std::string& path, const std::string& root) {
+    return std::make_unique<LocalNeighbours>(fs::path(path).parent_path(), fs::path(root));
 }
 
 std::unique_ptr<Neighbours> listed_neighbours(std::shared_ptr<const Listing> files,

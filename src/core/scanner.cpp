@@ -147,7 +147,8 @@ FileResult scan_source(Source& source, const std::string& display_path, const Ru
     // A file read as one format may also end with a zip archive (a polyglot): scan both. (The
     // tar reader checks this itself: the end record of a zip member is not the tar's own.)
     const std::string_view name = format->name;
-    if (name != "zip" && name != "tar") zip::scan_appended(source, context, format->name);
+    if (name != "zip" && name != "tar" && name != "executable")
+        zip::scan_appended(source, context, format->name);
     tidy(findings, fingerprint_name.empty() ? std::string_view(display_path) : fingerprint_name);
     result.findings = std::move(findings);
     if (const std::string error = source.read_error(); !error.empty()) {
@@ -284,7 +285,14 @@ FileResult scan_path(const Work& w, const RuleSet& rules, hub::HttpClient* http,
         r.reason = "cannot open: " + error;
         return r;
     }
-    const auto neighbours = local_neighbours(local);
+    // A file of the Hugging Face cache links into its repo folder's blobs/: links may resolve
+    // anywhere in that folder (models--org--name/), not only in the snapshot.
+    std::string root;
+    if (!w.local.empty()) {
+        if (const auto at = w.local.rfind("/snapshots/"); at != std::string::npos)
+            root = w.local.substr(0, at);
+    }
+    const auto neighbours = local_neighbours(local, root);
     FileResult r = scan_source(*source, w.path, rules, w.relative, neighbours.get());
     r.local_path = w.local;
     return r;

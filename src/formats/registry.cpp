@@ -8,8 +8,13 @@
 
 #include "formats/archive/archive_format.h"
 #include "formats/compress/zlib_format.h"
+#include "formats/gguf/gguf_format.h"
+#include "formats/hfconfig/hf_config.h"
+#include "formats/hydra/hydra_config.h"
 #include "formats/keras/keras_format.h"
+#include "formats/native/executable_format.h"
 #include "formats/numpy/npy_format.h"
+#include "formats/onnx/onnx_format.h"
 #include "formats/pickle/pickle_format.h"
 #include "formats/safetensors/safetensors_format.h"
 #include "formats/savedmodel/savedmodel_format.h"
@@ -19,10 +24,18 @@ namespace mscan {
 namespace {
 
 constexpr std::array kFormats = {
+    Format{"gguf",
+           "GGUF (llama.cpp): header, metadata and tensor infos are checked, chat templates "
+           "in metadata are checked for template injection; tensor data is never read",
+           gguf::detect, gguf::parse, nullptr},
     Format{"zip",
            "zip archive: PyTorch checkpoint (torch.save >= 1.6), TorchScript, .npz or any other; "
            "members are scanned by their own format",
            zip::detect, zip::parse, nullptr},
+    Format{"executable",
+           "native executable or shared library (ELF, PE, Mach-O, Actually Portable Executable "
+           "such as llamafile); a zip archive at its end is scanned too",
+           native::detect, native::parse, nullptr},
     Format{"npy", "NumPy .npy array (format 1.0-3.0); object arrays carry a pickle", numpy::detect,
            numpy::parse, numpy::head_suffices},
     Format{"7z", "7z archive; members are scanned by their own format", archive::detect_7z,
@@ -45,6 +58,18 @@ constexpr std::array kFormats = {
            "HDF5 file: a Keras .h5 model (model_config and training_config attributes) or "
            "weights; a user block before it is scanned too",
            keras::detect_hdf5, keras::parse_hdf5, nullptr},
+    Format{"code-config",
+           "a config that makes the loader run code shipped with the model: transformers "
+           "auto_map / custom_pipelines (trust_remote_code), sentence-transformers modules.json, "
+           "TorchServe MANIFEST.json",
+           hfconfig::detect, hfconfig::parse, nullptr},
+    Format{"jinja-template",
+           "a Jinja chat template file (chat_template.jinja), rendered by chat front ends",
+           hfconfig::detect_template, hfconfig::parse_template, nullptr},
+    Format{"hydra-yaml",
+           "a YAML config whose _target_/target/cls keys name classes to instantiate (Hydra, "
+           "NeMo's model_config.yaml)",
+           hydra::detect, hydra::parse, nullptr},
     Format{"keras-json", "Keras model config as JSON (a .keras archive's config.json)",
            keras::detect_json, keras::parse_json, nullptr},
     Format{"safetensors", "safetensors file: the JSON header is checked; tensor data is never read",
@@ -57,6 +82,10 @@ constexpr std::array kFormats = {
     Format{"keras-metadata",
            "Keras metadata of a tf.keras SavedModel (keras_metadata.pb): each object's config",
            savedmodel::detect_keras_metadata, savedmodel::parse_keras_metadata, nullptr},
+    Format{"onnx",
+           "ONNX model (ModelProto): graphs, subgraphs and functions, operator domains, external "
+           "data and tensor sizes",
+           onnx::detect, onnx::parse, nullptr},
     Format{"pickle", "Python pickle stream (protocols 0-5), possibly several back to back",
            pickle::detect, pickle::parse, nullptr},
     Format{"zlib", "a zlib stream (joblib .z compression) holding a format mscan reads",
@@ -89,7 +118,19 @@ const char* unsupported_container(Source& source) {
                std::equal(magic.begin(), magic.end(), head.begin(),
                           [](char a, std::uint8_t b) { return static_cast<std::uint8_t>(a) == b; });
     };
-    if (starts("GGUF")) return "GGUF file";
+    // llama.cpp's formats before GGUF (2023 .bin files): a little-endian magic, then a version
+    // (GGMF 1, GGJT 1-3) or, for unversioned GGML, the vocabulary size. (GGUF has its reader.)
+    auto u32_at = [&head](std::size_t at) -> std::uint32_t {
+        if (head.size() < at + 4) return 0;
+        return static_cast<std::uint32_t>(head[at]) |
+               static_cast<std::uint32_t>(head[at + 1]) << 8 |
+               static_cast<std::uint32_t>(head[at + 2]) << 16 |
+               static_cast<std::uint32_t>(head[at + 3]) << 24;
+    };
+    const std::uint32_t version = u32_at(4);
+    if ((starts("tjgg") && version >= 1 && version <= 3) || (starts("fmgg") && version == 1) ||
+        (starts("lmgg") && version >= 1 && version <= (1u << 24)))
+        return "GGML/GGJT file (llama.cpp's format before GGUF)";
     return nullptr;
 }
 

@@ -318,7 +318,7 @@ std::optional<Finding> RuleEngine::evaluate(const Operation& op) const {
         const char* verb = op.kind == OpKind::Call ? "calls" : "imports";
         rule = rules_.deny_rule(op.name, op.aliases);
         if (!rule) {
-            if (rules_.allowed(op.name)) return std::nullopt;
+            if (rules_.allowed(op.name) || op.only_if_denied) return std::nullopt;
             rule = rules_.unknown_rule();
         }
         message = std::string("Loading ") + verb + " " + op.name;

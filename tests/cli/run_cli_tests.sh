@@ -155,11 +155,22 @@ expect_exit 1 -- does-not-exist.pkl hostile.pkl
 expect_exit 3 -- textonly
 expect_exit 3 -- empty
 expect_exit 3 -- notes.txt
-# A model format this version cannot read (a GGUF file named .pt) is an error, never skipped
-# or mistaken for a pickle, so it cannot pass a CI gate unseen.
+# A GGUF file named .pt is read as GGUF (by its magic, never mistaken for a pickle): cut short
+# in its header, it is a malformed-GGUF finding that fails the gate.
 printf 'GGUF\003\000\000\000\000\000\000\000' > checkpoint.pt
-expect_exit 2 -- checkpoint.pt benign.pkl
+expect_exit 1 -- checkpoint.pt benign.pkl
+expect_output_contains "gguf-malformed"
+# A GGUF chat template that reaches Python internals fails the gate and shows the expression.
+expect_exit 1 -- "$MSCAN_SOURCE_DIR/samples/gguf/hostile/cycler_globals.gguf"
+expect_output_contains "chat-template-injection"
+expect_output_contains "cycler.__init__.__globals__.os.popen('echo mscan-sample').read()"
+# A model format this version cannot read (llama.cpp's GGJT, before GGUF) is an error, never
+# skipped or mistaken for a pickle, so it cannot pass a CI gate unseen.
+printf 'tjgg\003\000\000\000\000\000\000\000' > ggml-model.pt
+expect_exit 2 -- ggml-model.pt benign.pkl
 expect_output_contains "NOT scanned"
+# An ordinary GGUF with a tool-calling template passes.
+expect_exit 0 -- "$MSCAN_SOURCE_DIR/samples/gguf/benign/llama31_tools_v3.gguf"
 # An HDF5 file whose superblock cannot be read is read as far as it goes: "could not
 # verify" is a finding that fails the gate.
 printf '\211HDF\r\n\032\n\000\000\000\000' > broken.h5
@@ -329,6 +340,39 @@ cp "$T/hostile/pyfunc/saved_model.pb" graph.bin
 expect_exit 1 -- graph.bin
 expect_output_contains "[savedmodel,"
 
+# --- ONNX -----------------------------------------------------------------------------------
+
+echo "# onnx"
+O=$MSCAN_SOURCE_DIR/samples/onnx
+# A model folder with its external data file beside it passes (the .data file is not a model).
+expect_exit 0 -- "$O/benign/external_data"
+expect_output_lacks "onnx-external-data"
+expect_exit 0 -- "$O/benign/external_data/model.onnx"
+# A location that climbs out of the folder fails the gate and is named.
+expect_exit 1 -- "$O/hostile/external_traversal"
+expect_output_contains "onnx-external-data-traversal"
+expect_output_contains "../../../../etc/passwd"
+# The same model copied away from its data file: the file is missing.
+mkdir -p onnx_moved
+cp "$O/benign/external_data/model.onnx" onnx_moved/
+expect_exit 1 -- onnx_moved/model.onnx
+expect_output_contains "onnx-external-data-missing"
+# Its data file a symbolic link out of the folder: traversal, naming where the link goes; a link
+# that stays inside the folder is fine.
+mkdir -p onnx_linked onnx_linked_inside/real
+cp "$O/benign/external_data/model.onnx" onnx_linked/
+cp "$O/benign/external_data/model.onnx.data" outside.data
+ln -s "$PWD/outside.data" onnx_linked/model.onnx.data
+expect_exit 1 -- onnx_linked/model.onnx
+expect_output_contains "onnx-external-data-traversal"
+expect_output_contains "a symbolic link to $(realpath outside.data)"
+cp "$O/benign/external_data/model.onnx" onnx_linked_inside/
+cp "$O/benign/external_data/model.onnx.data" onnx_linked_inside/real/
+ln -s real/model.onnx.data onnx_linked_inside/model.onnx.data
+expect_exit 0 -- onnx_linked_inside/model.onnx
+expect_exit 1 -- --fail-on critical "$O/hostile/pythonop_os_system.onnx"
+expect_output_contains "os.system"
+
 # --- deterministic output -------------------------------------------------------------------
 
 echo "# determinism"
@@ -382,6 +426,22 @@ expect_exit 1 --env NO_COLOR=1 -- hostile.pkl
 expect_no_escape
 expect_exit 1 -- --no-color hostile.pkl
 expect_no_escape
+# Code shipped beside weights: a trust_remote_code folder names its modules and whether each is
+# there; a Python file that starts like "import os" or "class X:" is not taken for a pickle.
+expect_exit 1 -- --no-config "$MSCAN_SOURCE_DIR/samples/code/transformers/remote_code"
+expect_output_contains "hf-remote-code"
+expect_output_contains "modeling_demo.py (present, "
+expect_output_contains "tokenization_demo.py (NOT in "
+pass "a trust_remote_code folder: every auto_map module, present or not"
+printf 'import os\nimport torch\n' >imports.py
+printf 'class Model:\n    pass\n' >classdef.py
+expect_exit 3 -- --no-config imports.py classdef.py
+expect_output_contains "skipped 2"
+pass "Python source starting with import/class is skipped, not read as a pickle"
+expect_exit 1 -- --no-config "$MSCAN_SOURCE_DIR/samples/code/nemo/hostile_config.nemo"
+expect_output_contains "_target_: os.system"
+pass "a .nemo whose model_config.yaml names os.system as a Hydra target"
+
 # On a terminal (script(1) gives mscan a pty), colour is on unless NO_COLOR or --no-color.
 # tty_run [NAME=VALUE...] -- ARGS...: like run, on a pseudo-terminal.
 tty_run() {

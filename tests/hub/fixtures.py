@@ -377,6 +377,23 @@ def renamed_repo() -> Repo:
                 renamed_from="org/old-name")
 
 
+def remote_code_repo() -> Repo:
+    """A trust_remote_code model: config.json's auto_map names modeling_demo.py (in the repo)
+    and configuration_demo.py (not in it); the same layout again under sub/."""
+    py = FileSpec(data=b"class DemoModel:\n    pass\n")
+    config = _json({"model_type": "demo", "auto_map": {
+        "AutoConfig": "configuration_demo.DemoConfig",
+        "AutoModel": "modeling_demo.DemoModel"}})
+    return Repo("org/remote-code", revisions={"main": {
+        "config.json": config,
+        "modeling_demo.py": py,
+        "sub/config.json": config,
+        "sub/configuration_demo.py": py,
+        ".gitattributes": GITATTRIBUTES,
+    }})
+
+
 def all_repos() -> list[Repo]:
     return [big_torch_repo(), h5_repo(), many_files_repo(), gated_repo(), private_repo(),
-            disabled_repo(), dataset_repo(), space_repo(), revisions_repo(), renamed_repo()]
+            disabled_repo(), dataset_repo(), space_repo(), revisions_repo(), renamed_repo(),
+            remote_code_repo()]

@@ -172,6 +172,32 @@ class OtherFormats(HubCase):
         self.assertTrue(HUB.fetched_ranges("model.h5", listener="cdn"))
 
 
+class RemoteCode(HubCase):
+    def evidence(self, report, path):
+        return sorted(f["evidence"] for f in report["findings"]
+                      if f["location"]["path"] == path and f["rule_id"] == "hf-remote-code")
+
+    def test_auto_map_modules_are_looked_up_in_the_listing(self):
+        code, rep, p = self.run_mscan("hf://org/remote-code")
+        self.assertEqual(code, 1, p.stderr)
+        top = self.evidence(rep, "hf://org/remote-code/config.json")
+        self.assertEqual(len(top), 2, top)
+        self.assertIn("configuration_demo.py (NOT in hf://org/remote-code/", top[0])
+        self.assertIn("modeling_demo.py (present, 26 bytes)", top[1])
+        sub = self.evidence(rep, "hf://org/remote-code/sub/config.json")
+        self.assertIn("configuration_demo.py (present, 26 bytes)", sub[0])
+        self.assertIn("modeling_demo.py (NOT in hf://org/remote-code/sub/", sub[1])
+        # The .py files are listed and skipped: mscan does not judge Python source.
+        self.assertEqual(self.files(rep)["hf://org/remote-code/modeling_demo.py"]["status"],
+                         "skipped")
+
+    def test_a_single_file_target_does_not_guess(self):
+        code, rep, p = self.run_mscan("hf://org/remote-code/config.json")
+        self.assertEqual(code, 1, p.stderr)
+        for ev in self.evidence(rep, "hf://org/remote-code/config.json"):
+            self.assertIn("could not check whether it is there", ev)
+
+
 class Listing(HubCase):
     def test_pagination_lists_every_file_once(self):
         code, rep, p = self.run_mscan("hf://org/many-files")

@@ -168,6 +168,10 @@ class Machine {
     /// Opcodes executed in the current stream and whether it named a global (for probes).
     std::uint64_t stream_opcodes() const { return stream_opcodes_; }
     bool saw_global() const { return saw_global_; }
+    /// A global whose module and name are both valid dotted names (or an extension code): one
+    /// the loader can actually import. Text that happens to start with 'c' or 'i' ("class X:",
+    /// "import os") reads as a GLOBAL/INST opcode with names no import accepts.
+    bool saw_valid_global() const { return saw_valid_global_; }
 
   private:
     // ---- reporting ----
@@ -449,6 +453,7 @@ class Machine {
     bool truncated_ = false;
     std::string truncated_detail_;
     bool saw_global_ = false;
+    bool saw_valid_global_ = false;
     std::uint64_t stream_opcodes_ = 0;
     std::uint64_t emitted_ = 0;
     std::map<std::string, int> anomaly_counts_;
@@ -464,7 +469,9 @@ class Machine {
 
 Value Machine::make_global(std::string_view module_in, std::string_view name_in) {
     saw_global_ = true;
-    if (!is_dotted_name(module_in) || !is_dotted_name(name_in)) {
+    const bool valid = is_dotted_name(module_in) && is_dotted_name(name_in);
+    saw_valid_global_ = saw_valid_global_ || valid;
+    if (!valid) {
         anomaly("pickle.unresolved-global",
                 "global operand is not a valid name: module " +
                     render(text_value(Kind::Str, module_in, module_in.size()), 80) + ", name " +
@@ -1634,6 +1641,7 @@ bool Machine::step() {
                 code = *v;
             }
             saw_global_ = true;
+            saw_valid_global_ = true;
             anomaly("pickle.extension-code",
                     std::string(opcode_name(op_)) + " fetches extension code " +
                         std::to_string(code) +
@@ -1872,8 +1880,11 @@ bool looks_like_pickle(Source& source, bool extension_suggests_pickle) {
     const StreamEnd end = probe.run_stream("");
     if (end == StreamEnd::Stop) return probe.stream_opcodes() >= 2;
     if (end == StreamEnd::Truncated) {
-        return probe.saw_global();  // a cut-off protocol 0/1 stream that names no global is not
-                                    // taken for a pickle (digits and text parse as opcodes)
+        // A cut-off protocol 0/1 stream is taken for a pickle only when it names a global the
+        // loader could import: digits and text parse as opcodes, and a source file starting
+        // "import os" or "class X:" reads as INST/GLOBAL with names no import accepts (the
+        // loader would fail on that first opcode, before anything ran).
+        return probe.saw_valid_global();
     }
     return false;
 }

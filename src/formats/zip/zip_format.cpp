@@ -266,6 +266,16 @@ void parse(Source& source, const ParseContext& context) {
     parse_directory(source, context, *dir);
 }
 
+bool scan_payload(Source& source, const ParseContext& context) {
+    if (!find_end_record(source)) return false;
+    std::string error;
+    auto dir = read_directory(source, error);
+    if (!dir || dir->entries.empty()) return false;
+    std::erase_if(dir->issues, [](const Issue& issue) { return issue.code == "zip.leading-data"; });
+    parse_directory(source, context, *dir);
+    return true;
+}
+
 void scan_appended(Source& source, const ParseContext& context, std::string_view format) {
     if (!find_end_record(source)) return;
     std::string error;

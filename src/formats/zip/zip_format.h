@@ -20,5 +20,9 @@ void parse(Source& source, const ParseContext& context);
 /// For a file read as another format (`format`): if a zip archive is also appended to it, the
 /// file is a polyglot; reports that and scans the archive too.
 void scan_appended(Source& source, const ParseContext& context, std::string_view format);
+/// For a program that carries a zip archive at its end as its payload (a llamafile, a
+/// self-extracting archive): scans the archive, if there is a readable one, without reporting
+/// the program before it as leading data. Returns whether there was one.
+bool scan_payload(Source& source, const ParseContext& context);
 
 }  // namespace mscan::zip
