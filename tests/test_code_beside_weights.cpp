@@ -14,6 +14,7 @@
 #include "formats/hydra/hydra_config.h"
 #include "formats/native/executable_format.h"
 #include "formats/registry.h"
+#include "mscan/limits.h"
 #include "mscan/neighbours.h"
 #include "mscan/rules.h"
 #include "mscan/scan.h"
@@ -223,6 +224,25 @@ TEST_CASE("config detection", "[code]") {
     const mscan::Format* format = mscan::detect_format(keras, "model.json");
     REQUIRE(format);
     CHECK(std::string(format->name) == "code-config");
+}
+
+TEST_CASE("a config padded past the size cap is reported, not skipped", "[code]") {
+    std::string text = R"({"auto_map": {"AutoModel": "m.M"}, "pad": ")";
+    text.append(static_cast<std::size_t>(mscan::limits::kHfConfigMaxBytes), ' ');
+    text += "\"}";
+    auto source = source_of(text);
+    const auto rules = mscan::RuleSet::builtin();
+    const auto result = mscan::scan_source(source, "config.json", rules);
+    CHECK(result.format == "code-config");
+    REQUIRE(result.findings.size() == 1);
+    CHECK(result.findings[0].rule_id == "scan-limit-exceeded");
+    CHECK(result.findings[0].evidence.find("NOT checked") != std::string::npos);
+    // A large JSON file without any of the keys is still not a config.
+    std::string plain = "{\"data\": \"";
+    plain.append(static_cast<std::size_t>(mscan::limits::kHfConfigMaxBytes), 'x');
+    plain += "\"}";
+    auto other = source_of(plain);
+    CHECK(mscan::scan_source(other, "data.json", rules).status == mscan::FileStatus::Skipped);
 }
 
 TEST_CASE("native executables are recognised by their headers", "[code]") {

@@ -311,11 +311,31 @@ bool looks_like_config(std::string_view text) {
                        [&](std::string_view k) { return text.find(k) != std::string_view::npos; });
 }
 
+/// A JSON object over the size cap that holds one of the keys anywhere in its first
+/// limits::kKerasMaxConfigBytes (read in overlapping windows, as the Keras detector reads):
+/// padding a config past the cap must not make it pass unchecked.
+bool oversized_config(Source& source) {
+    const std::uint64_t end = std::min<std::uint64_t>(source.size(), limits::kKerasMaxConfigBytes);
+    constexpr std::size_t kWindow = 1u << 20;
+    for (std::uint64_t at = 0; at < end;) {
+        const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(kWindow, end - at));
+        const auto text = as_text(source.view(at, n));
+        if (text.empty()) return false;
+        for (const auto key : kDetectKeys)
+            if (text.find(key) != std::string_view::npos) return true;
+        if (at + text.size() >= end) break;
+        at += text.size() > 32 ? text.size() - 32 : text.size();
+    }
+    return false;
+}
+
 bool detect(Source& source, std::string_view /*extension*/) {
-    if (source.size() < 2 || source.size() > limits::kHfConfigMaxBytes) return false;
+    if (source.size() < 2) return false;
     const auto head = as_text(source.view(0, std::min<std::uint64_t>(source.size(), 64)));
     const auto first = head.find_first_not_of(" \t\r\n");
     if (first == std::string_view::npos || (head[first] != '{' && head[first] != '[')) return false;
+    if (source.size() > limits::kHfConfigMaxBytes)
+        return head[first] == '{' && oversized_config(source);
     const auto bytes = source.view(0, static_cast<std::size_t>(source.size()));
     return looks_like_config(as_text(bytes));
 }
@@ -360,6 +380,16 @@ void parse_template(Source& source, const ParseContext& context) {
 }
 
 void parse(Source& source, const ParseContext& context) {
+    if (source.size() > limits::kHfConfigMaxBytes) {
+        context.anomaly("limit.exceeded",
+                        "a JSON config of " + std::to_string(source.size()) +
+                            " bytes names auto_map, custom_pipelines, chat_template or a "
+                            "TorchServe manifest but is over the " +
+                            std::to_string(limits::kHfConfigMaxBytes >> 20) +
+                            " MiB cap: NOT checked");
+        if (keras::detect_json(source, {})) keras::parse_json(source, context);
+        return;
+    }
     const auto bytes = source.view(0, static_cast<std::size_t>(source.size()));
     if (bytes.size() != source.size()) {
         context.anomaly("hf.config-malformed", "the config could not be read whole (" +
