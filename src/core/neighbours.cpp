@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "formats/member_names.h"
+
 namespace mscan {
 namespace {
 
@@ -74,16 +76,10 @@ class ListedNeighbours final : public Neighbours {
 }  // namespace
 
 bool stays_inside(std::string_view relative) {
-    if (relative.empty() || relative.front() == '/' || relative.front() == '\\') return false;
-    if (relative.size() >= 2 && relative[1] == ':') return false;  // C:..., a drive letter
-    std::size_t start = 0;
-    while (start <= relative.size()) {
-        std::size_t end = relative.find_first_of("/\\", start);
-        if (end == std::string_view::npos) end = relative.size();
-        if (relative.substr(start, end - start) == "..") return false;
-        start = end + 1;
-    }
-    return true;
+    // unsafe_path() judges absolute paths, drive letters and '..' components; any "x:" start
+    // is refused here too (a stream or drive name on Windows).
+    return !relative.empty() && !(relative.size() >= 2 && relative[1] == ':') &&
+           unsafe_path(relative) == nullptr;
 }
 
 std::unique_ptr<Neighbours> local_neighbours(const std::string& path, const std::string& root) {

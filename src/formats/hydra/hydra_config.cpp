@@ -77,20 +77,15 @@ struct Target {
 /// indentation and list dashes) or follows '{' or ',' (flow style); it may be quoted.
 template <typename F>
 void targets_on_line(std::string_view line, F&& found) {
-    std::size_t i = 0;
-    while (i < line.size()) {
-        // A key starts the line (after indentation and list dashes), or follows '{' or ','
-        // and blanks (flow style).
-        std::size_t back = i;
-        while (back > 0 && (line[back - 1] == ' ' || line[back - 1] == '\t'))
-            --back;
-        const bool line_start =
-            line.substr(0, i).find_first_not_of(" \t-") == std::string_view::npos;
-        const bool flow = back > 0 && (line[back - 1] == '{' || line[back - 1] == ',');
-        if (!line_start && !flow) {
-            ++i;
-            continue;
-        }
+    // Keys may start where everything before is indentation and list dashes, or after '{' or
+    // ',' and blanks (flow style): both known in one pass, so a long line costs its length.
+    const std::size_t indent_end = std::min(line.find_first_not_of(" \t-"), line.size());
+    char last_nonblank = 0;  // before position i
+    for (std::size_t i = 0; i < line.size(); ++i) {
+        if (i > 0 && line[i - 1] != ' ' && line[i - 1] != '\t') last_nonblank = line[i - 1];
+        const bool line_start = i <= indent_end;
+        const bool flow = last_nonblank == '{' || last_nonblank == ',';
+        if (!line_start && !flow) continue;
         std::size_t k = i;
         const char quote = (line[k] == '"' || line[k] == '\'') ? line[k] : 0;
         if (quote) ++k;
@@ -124,7 +119,6 @@ void targets_on_line(std::string_view line, F&& found) {
             found(Target{key, value, i});
             break;
         }
-        ++i;
     }
 }
 

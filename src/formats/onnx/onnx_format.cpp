@@ -45,6 +45,7 @@
 #include <utility>
 #include <vector>
 
+#include "formats/member_names.h"
 #include "formats/protobuf/wire.h"
 #include "mscan/limits.h"
 #include "mscan/neighbours.h"
@@ -76,27 +77,6 @@ constexpr std::string_view kCustomDomain = "onnx.custom_domain";
 constexpr std::string_view kContribDomain = "onnx.contrib_domain";
 constexpr std::string_view kPythonOp = "onnx.python_op";
 constexpr std::string_view kTensorSize = "onnx.tensor_size";
-
-/// Text safe for evidence: printable ASCII kept, other bytes as \xNN, cut at `max` characters.
-std::string printable(std::string_view s, std::size_t max = limits::kOnnxMaxKeptString) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (const char ch : s) {
-        if (out.size() >= max) {
-            out += "...";
-            break;
-        }
-        const auto c = static_cast<unsigned char>(ch);
-        if (c >= 0x20 && c < 0x7f) {
-            out.push_back(static_cast<char>(c));
-        } else {
-            out += "\\x";
-            out.push_back(kHex[c >> 4]);
-            out.push_back(kHex[c & 15]);
-        }
-    }
-    return out;
-}
 
 /// A Python callable named by a node attribute, as an operation name: identifier characters
 /// and dots kept, anything else '?', so that the name cannot pose as something else.
