@@ -1,5 +1,7 @@
 // libcurl behind HttpClient. Redirects are followed here, not by libcurl, so that the token
 // is attached per hop (only to its own origin) and a https-to-http hop can be refused.
+// Transport failures are put in words here, from curl's code and what the attempt saw (was a
+// connection made, did any response byte come); curl's own text is kept where it says more.
 #include "hub/http.h"
 
 #include "hub/curl_api.h"
@@ -10,21 +12,79 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <thread>
 
 namespace mscan::hub {
 namespace {
 
-struct Transfer {
-    HttpResponse* response;
-    std::size_t max_body;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+/// Whole seconds for a message ("30 s"); never "0 s" for a wait that happened.
+std::string seconds_text(double s) {
+    return std::to_string(std::max(1L, std::lround(s))) + " s";
+}
+
+/// Where a request goes, for messages and events: the host name, and host[:port] as the URL
+/// gives it (the port only when the URL names one). Both escaped.
+struct Destination {
+    std::string host;
+    std::string label;
 };
+
+struct Transfer {
+    HttpResponse* response = nullptr;
+    std::size_t max_body = 0;
+    /// A response header or body byte came in this attempt.
+    bool answered = false;
+    // For the Waiting events (only when the options have an on_event).
+    const std::function<void(const HttpEvent&)>* on_event = nullptr;
+    const Destination* destination = nullptr;
+    Clock::time_point started;
+    double next_report_s = 1;
+    int attempt = 1;
+    int max_attempts = 1;
+};
+
+/// The caller's callback, never letting an exception through libcurl's C frames.
+void notify(const std::function<void(const HttpEvent&)>& on_event, const HttpEvent& event) {
+    try {
+        on_event(event);
+    } catch (...) {  // an event is advice: a callee that fails must not break the request
+    }
+}
+
+/// CURLOPT_XFERINFOFUNCTION: libcurl calls it often while data flows and about once a second
+/// while nothing does (connecting, waiting for the answer). A Waiting event goes out when a
+/// whole second has passed since the last one, from the first second on, until the answer
+/// starts.
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    auto* t = static_cast<Transfer*>(user);
+    if (t->answered) return 0;
+    const double waited = seconds_since(t->started);
+    if (waited < t->next_report_s) return 0;
+    t->next_report_s = std::floor(waited) + 1;
+    HttpEvent event;
+    event.kind = HttpEvent::Kind::Waiting;
+    event.host = t->destination->label;
+    event.seconds = waited;
+    event.attempt = t->attempt;
+    event.max_attempts = t->max_attempts;
+    notify(*t->on_event, event);
+    return 0;  // go on
+}
 
 std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
     auto* t = static_cast<Transfer*>(user);
     const std::size_t n = size * count;
+    t->answered = true;
     const std::string_view line(data, n);
     if (line.starts_with("HTTP/")) {
         t->response->headers.clear();  // a new response (an interim 1xx came before)
@@ -41,6 +101,7 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
     auto* t = static_cast<Transfer*>(user);
     const std::size_t n = size * count;
+    t->answered = true;
     HttpResponse& r = *t->response;
     r.received += n;
     const std::size_t room = t->max_body - std::min(t->max_body, r.body.size());
@@ -58,6 +119,13 @@ bool retryable_status(long status) {
            status == 504;
 }
 
+/// Transport failures that may pass. A host name that does not resolve
+/// (CURLE_COULDNT_RESOLVE_HOST/PROXY) is not among them: it is a mistyped address (HF_ENDPOINT,
+/// a proxy variable) or a machine without network or DNS, which seconds of backoff do not
+/// change, and the system resolver has already retried a lost query itself (resolv.conf
+/// `attempts`). Retrying would only hold the answer back (4 retries: 7.5 s of silence). A name
+/// server that does not answer at all ends in CURLE_OPERATION_TIMEDOUT, which is retried.
+/// TLS failures are not retried either: a certificate that is not trusted stays so.
 bool retryable_transport(CURLcode rc) {
     switch (rc) {
         case CURLE_COULDNT_CONNECT:
@@ -87,6 +155,144 @@ struct UrlHandle {
         return s;
     }
 };
+
+Destination destination_of(const std::string& url) {
+    Destination d;
+    UrlHandle h;
+    if (h.u && curl_api().url_set(h.u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK) {
+        d.host = h.get(CURLUPART_HOST);
+        const std::string port = h.get(CURLUPART_PORT);  // empty when the URL names none
+        d.label = port.empty() ? d.host : d.host + ":" + port;
+    }
+    if (d.host.empty()) return {"the server", "the server"};
+    d.host = printable(d.host);
+    d.label = printable(d.label);
+    return d;
+}
+
+/// A proxy variable libcurl reads is set: connection failures may then be the proxy's.
+bool proxy_in_environment() {
+    for (const char* name :
+         {"http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"}) {
+        const char* value = std::getenv(name);
+        if (value && *value) return true;
+    }
+    return false;
+}
+
+/// What the attempt saw, for putting its failure in words.
+struct FailedAttempt {
+    CURLcode rc = CURLE_OK;
+    /// curl's own message (its error buffer, or the code's generic text), escaped.
+    std::string detail;
+    const Destination* to = nullptr;
+    bool answered = false;
+    double elapsed_s = 0;
+    long os_errno = 0;
+    long stall_timeout_s = 0;
+};
+
+std::string connect_failure(const FailedAttempt& f) {
+    const std::string& to = f.to->label;
+    std::string out;
+    switch (f.os_errno) {
+        case ECONNREFUSED:
+            out = "connection refused by " + to;
+            break;
+        case ETIMEDOUT:
+            out = "could not connect to " + to + ": no reply to the connection request";
+            break;
+        case ENETUNREACH:
+            out = "could not connect to " + to + ": network unreachable";
+            break;
+        case EHOSTUNREACH:
+            out = "could not connect to " + to + ": no route to the host";
+            break;
+        default:
+            return "could not connect to " + to + " (" + f.detail + ")";
+    }
+    // Through a proxy, the connection that failed may be the proxy's: curl's text names it.
+    return proxy_in_environment() ? out + " (" + f.detail + ")" : out;
+}
+
+std::string timeout_failure(const FailedAttempt& f) {
+    const std::string& to = f.to->label;
+    const std::string waited = seconds_text(f.elapsed_s);
+    // curl says which phase ran out of time only in its message (lib/multi.c, lib/connect.c).
+    if (f.detail.starts_with("Resolving timed out")) {
+        return "could not resolve host " + f.to->host + ": the name server did not answer within " +
+               waited;
+    }
+    if (f.detail.starts_with("Connection timed out") || f.detail.starts_with("Failed to connect")) {
+        return "could not connect to " + to + ": no reply to the connection request within " +
+               waited;
+    }
+    if (f.detail.starts_with("SSL connection timeout")) {
+        return "the TLS handshake with " + to + " did not finish within " + waited;
+    }
+    if (f.answered) {
+        return "the answer from " + to + " stalled (less than a byte a second for " +
+               seconds_text(static_cast<double>(f.stall_timeout_s)) + ")";
+    }
+    return "no answer from " + to + ": timed out after " + waited + " waiting for an answer";
+}
+
+/// A transport failure in words a user understands, escaped.
+std::string describe_transport(const FailedAttempt& f) {
+    const std::string& to = f.to->label;
+    switch (f.rc) {
+        case CURLE_COULDNT_RESOLVE_HOST:
+            return "could not resolve host " + f.to->host + " (no such name, or no network)";
+        case CURLE_COULDNT_RESOLVE_PROXY: {
+            // curl: "Could not resolve proxy: NAME"; the variable's value may hold a password.
+            const auto colon = f.detail.find(": ");
+            const std::string name =
+                colon == std::string::npos ? std::string("(unnamed)") : f.detail.substr(colon + 2);
+            return "could not resolve proxy " + name +
+                   " (the proxy named by http_proxy, https_proxy or all_proxy)";
+        }
+        case CURLE_COULDNT_CONNECT:
+            return connect_failure(f);
+        case CURLE_OPERATION_TIMEDOUT:
+            return timeout_failure(f);
+        case CURLE_GOT_NOTHING:
+            return to + " closed the connection without answering";
+        case CURLE_SEND_ERROR:
+            return "could not send the request to " + to + ": the connection broke (" + f.detail +
+                   ")";
+        case CURLE_RECV_ERROR:
+            return "the connection to " + to + " broke " +
+                   (f.answered ? "in the middle of the answer" : "before any answer came") + " (" +
+                   f.detail + ")";
+        case CURLE_PARTIAL_FILE:
+            return to + " closed the connection before the whole answer came (" + f.detail + ")";
+        case CURLE_HTTP2:
+        case CURLE_HTTP2_STREAM:
+            return "HTTP/2 error from " + to + " (" + f.detail + ")";
+        case CURLE_PEER_FAILED_VERIFICATION:
+            return "the TLS certificate of " + to + " is not trusted (" + f.detail +
+                   "); behind a proxy that intercepts TLS, its CA certificate must be in the "
+                   "system's trust store";
+        case CURLE_SSL_CACERT_BADFILE:
+            return "cannot read the CA certificates that check " + to + " (" + f.detail + ")";
+        case CURLE_SSL_CONNECT_ERROR:
+        case CURLE_SSL_CERTPROBLEM:
+        case CURLE_SSL_CIPHER:
+        case CURLE_SSL_ENGINE_NOTFOUND:
+        case CURLE_SSL_ENGINE_SETFAILED:
+        case CURLE_SSL_ENGINE_INITFAILED:
+        case CURLE_SSL_SHUTDOWN_FAILED:
+        case CURLE_SSL_CRL_BADFILE:
+        case CURLE_SSL_ISSUER_ERROR:
+        case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        case CURLE_SSL_INVALIDCERTSTATUS:
+        case CURLE_SSL_CLIENTCERT:
+        case CURLE_USE_SSL_FAILED:
+            return "the TLS handshake with " + to + " failed (" + f.detail + ")";
+        default:
+            return "the request to " + to + " failed (" + f.detail + ")";
+    }
+}
 
 }  // namespace
 
@@ -166,9 +372,16 @@ std::optional<double> retry_after_seconds(const HttpResponse& response) {
 }
 
 std::string describe_failure(const HttpResponse& r) {
+    const std::string after_attempts =
+        r.attempts > 1 ? " after " + std::to_string(r.attempts) + " attempts" : "";
     if (r.status == 0) {
-        return "no answer from the server (" + printable(r.error.empty() ? "unknown" : r.error) +
-               (r.attempts > 1 ? ", " + std::to_string(r.attempts) + " attempts" : "") + ")";
+        // error is readable already (attempt() wrote it); escaped again in case it came from
+        // elsewhere (terminal_safe passes its own output unchanged).
+        return terminal_safe(r.error.empty() ? "the request failed (no reason given)" : r.error) +
+               (r.attempts > 1 ? " (" + std::to_string(r.attempts) + " attempts)" : "");
+    }
+    if (!r.error.empty()) {  // a redirect that could not be followed
+        return "HTTP " + std::to_string(r.status) + ": " + terminal_safe(r.error);
     }
     const std::string code = r.header("x-error-code").value_or("");
     const std::string message = printable(r.header("x-error-message").value_or(""));
@@ -215,12 +428,11 @@ std::string describe_failure(const HttpResponse& r) {
             why = "the server says the requested bytes are beyond the end of the file";
             break;
         case 429:
-            why = "rate-limited by the server after " + std::to_string(r.attempts) +
-                  " attempts; try again later (a token raises the Hub's limits)";
+            why = "rate-limited by the server" + after_attempts +
+                  "; try again later (a token raises the Hub's limits)";
             break;
         default:
-            why = r.status >= 500 ? "server error after " + std::to_string(r.attempts) + " attempts"
-                                  : "unexpected answer";
+            why = r.status >= 500 ? "server error" + after_attempts : "unexpected answer";
     }
     std::string out = "HTTP " + std::to_string(r.status) + ": " + why;
     if (!message.empty() && message.find("Invalid credentials") == std::string::npos) {
@@ -280,7 +492,7 @@ HttpClient::~HttpClient() {
     if (impl_->share) curl_api().share_cleanup(impl_->share);
 }
 
-HttpResponse HttpClient::attempt(const std::string& url, const HttpRequest& request) {
+HttpResponse HttpClient::attempt(const std::string& url, const HttpRequest& request, int number) {
     HttpResponse response;
     response.url = url;
     response.attempts = 1;
@@ -295,7 +507,13 @@ HttpResponse HttpClient::attempt(const std::string& url, const HttpRequest& requ
         return response;
     }
     curl_api().easy_reset(h);
-    Transfer transfer{&response, request.max_body};
+    const Destination destination = destination_of(url);
+    Transfer transfer;
+    transfer.response = &response;
+    transfer.max_body = request.max_body;
+    transfer.started = Clock::now();
+    transfer.attempt = number;
+    transfer.max_attempts = 1 + std::max(0, options_.max_retries);
     char errbuf[CURL_ERROR_SIZE] = {0};
     curl_slist* headers = nullptr;
     headers = curl_api().slist_append(headers, "Accept-Encoding: identity");
@@ -328,6 +546,13 @@ HttpResponse HttpClient::attempt(const std::string& url, const HttpRequest& requ
     api.easy_setopt(h, CURLOPT_WRITEDATA, &transfer);
     if (!range.empty()) api.easy_setopt(h, CURLOPT_RANGE, range.c_str());
     if (request.head) api.easy_setopt(h, CURLOPT_NOBODY, 1L);
+    if (options_.on_event) {
+        transfer.on_event = &options_.on_event;
+        transfer.destination = &destination;
+        api.easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &on_progress);
+        api.easy_setopt(h, CURLOPT_XFERINFODATA, &transfer);
+        api.easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    }
 
     ++requests_;
     const CURLcode rc = curl_api().easy_perform(h);
@@ -336,7 +561,18 @@ HttpResponse HttpClient::attempt(const std::string& url, const HttpRequest& requ
     response.status = status;
     received_ += response.received;
     if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && response.body_cut)) {
-        response.error = errbuf[0] ? errbuf : curl_api().easy_strerror(rc);
+        FailedAttempt failed;
+        failed.rc = rc;
+        std::string_view detail = errbuf[0] ? errbuf : curl_api().easy_strerror(rc);
+        while (!detail.empty() && (detail.back() == '\n' || detail.back() == '.'))
+            detail.remove_suffix(1);
+        failed.detail = printable(detail);
+        failed.to = &destination;
+        failed.answered = transfer.answered;
+        failed.elapsed_s = seconds_since(transfer.started);
+        curl_api().easy_getinfo(h, CURLINFO_OS_ERRNO, &failed.os_errno);
+        failed.stall_timeout_s = options_.stall_timeout_s;
+        response.error = describe_transport(failed);
         response.transient = retryable_transport(rc);
         response.status = 0;  // no complete response to act on
         response.headers.clear();
@@ -355,13 +591,23 @@ HttpResponse HttpClient::fetch(const HttpRequest& request) {
     for (int hop = 0;; ++hop) {
         HttpResponse response;
         for (int retry = 0;; ++retry) {
-            response = attempt(url, request);
+            response = attempt(url, request, retry + 1);
             attempts += response.attempts;
             received += response.received;
             if (!response.transient || retry >= options_.max_retries) break;
             double wait = options_.backoff_s * std::pow(2.0, retry);
             if (const auto said = retry_after_seconds(response)) wait = *said;
             if (wait > options_.max_wait_s) break;
+            if (options_.on_event) {
+                HttpEvent event;
+                event.kind = HttpEvent::Kind::Retrying;
+                event.host = destination_of(url).label;
+                event.seconds = wait;
+                event.attempt = retry + 1;
+                event.max_attempts = 1 + std::max(0, options_.max_retries);
+                event.reason = describe_failure(response);  // response.attempts is 1 here
+                notify(options_.on_event, event);
+            }
             std::this_thread::sleep_for(std::chrono::duration<double>(wait));
         }
         response.attempts = attempts;
@@ -380,7 +626,7 @@ HttpResponse HttpClient::fetch(const HttpRequest& request) {
         }
         std::string next = resolve_url(url, *location);
         if (next.empty()) {
-            response.error = "redirect to an unusable address: " + location->substr(0, 200);
+            response.error = "redirect to an unusable address: " + printable(*location);
             return response;
         }
         if (url.starts_with("https:") && !next.starts_with("https:")) {

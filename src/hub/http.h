@@ -1,11 +1,13 @@
 // A small HTTP client over libcurl for the Hugging Face client: explicit redirects (the
 // bearer token goes only to the origin it belongs to), bounded bodies, retries with backoff on
 // 408/429/5xx and transport failures (honouring Retry-After and the Hub's RateLimit header),
-// shared connections across threads.
+// shared connections across threads, transport failures said in words, and events a caller may
+// show while a request is slow.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -16,18 +18,42 @@
 
 namespace mscan::hub {
 
+/// Something a caller may show while a request is slow: it has waited for an answer, or it
+/// will retry after a failure.
+struct HttpEvent {
+    enum class Kind {
+        Waiting,   ///< no answer yet: `seconds` since the attempt started
+        Retrying,  ///< the attempt failed (`reason`); the next one starts in `seconds`
+    };
+    Kind kind = Kind::Waiting;
+    /// host[:port] the request goes to (already safe to print: control bytes escaped).
+    std::string host;
+    double seconds = 0;
+    /// 1-based attempt number, and the most attempts this request may make (1 + max_retries).
+    /// Retrying: the number of the attempt that failed. Both count per redirect hop.
+    int attempt = 1;
+    int max_attempts = 1;
+    /// Retrying: why the attempt failed, readable and escaped (as describe_failure() says it).
+    std::string reason;
+};
+
 struct HttpOptions {
     std::string user_agent;
     long connect_timeout_ms = 15000;
     /// A transfer slower than 1 byte/s for this long is abandoned (and retried).
     long stall_timeout_s = 30;
-    /// Retries after the first attempt, for 408/429/5xx and transport failures.
+    /// Retries after the first attempt, for 408/429/5xx and transport failures that may pass
+    /// (not a host name that does not resolve: see retryable_transport in http.cpp).
     int max_retries = 4;
     /// The longest a single wait between attempts may be; a Retry-After asking for more ends
     /// the request with the 429 instead.
     double max_wait_s = 30;
     /// First backoff step (doubles each retry).
     double backoff_s = 0.5;
+    /// Called from the thread that sends the request (several threads may call it at once;
+    /// the callee serialises). Waiting: about once a second while an attempt has received no
+    /// response byte; Retrying: once before each wait between attempts. May be empty.
+    std::function<void(const HttpEvent&)> on_event;
 };
 
 struct HttpRequest {
@@ -48,7 +74,9 @@ struct HttpRequest {
 struct HttpResponse {
     /// HTTP status of the last response; 0 when no response came (see error).
     long status = 0;
-    /// Transport failure, readable ("connection refused", "timed out").
+    /// Transport failure, readable and escaped ("could not resolve host example.org",
+    /// "connection refused by 127.0.0.1:9", "no answer from ...: timed out after 30 s waiting
+    /// for an answer"); also set beside a 3xx status when a redirect cannot be followed.
     std::string error;
     /// Headers of the last response, names lower-cased, in order.
     std::vector<std::pair<std::string, std::string>> headers;
@@ -80,8 +108,9 @@ std::string url_quote(std::string_view text, bool keep_slash);
 /// `RateLimit: "bucket";r=0;t=N` header (N + 1 when nothing remains); nullopt if neither says.
 std::optional<double> retry_after_seconds(const HttpResponse& response);
 
-/// A readable reason for a failed response (no response, or an HTTP error status), using the
-/// Hub's X-Error-Code/X-Error-Message where they say more: what failed, why, what to do.
+/// A readable reason for a failed response (a transport failure, a redirect that cannot be
+/// followed, or an HTTP error status), using the Hub's X-Error-Code/X-Error-Message where they
+/// say more: what failed, why, what to do. Safe to print (control bytes escaped).
 std::string describe_failure(const HttpResponse& response);
 
 /// One client per scan, shared by every worker thread.
@@ -102,7 +131,8 @@ class HttpClient {
 
   private:
     struct Impl;
-    HttpResponse attempt(const std::string& url, const HttpRequest& request);
+    /// One attempt at one URL; `number` counts from 1 (for the Waiting events).
+    HttpResponse attempt(const std::string& url, const HttpRequest& request, int number);
     std::unique_ptr<Impl> impl_;
     HttpOptions options_;
     std::atomic<std::uint64_t> requests_{0};
