@@ -6,11 +6,13 @@
 #   scripts/build-deb.sh
 #   sudo apt-get install ./build-deb/mscan_*.deb
 #
-# Needs the build dependencies that scripts/setup.sh installs, and dpkg-shlibdeps (dpkg-dev,
-# pulled in by build-essential) to compute the package's Depends.
+# First installs what is missing of the build and deb package groups (scripts/setup.sh
+# --packages build,deb: the build dependencies, and dpkg-dev and file, which CPack's DEB
+# generator runs to compute the package's Depends); that needs root or sudo unless they are all
+# there already.
 set -euo pipefail
 
-usage() { sed -n '2,10s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,12s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 for arg in "$@"; do
     case "$arg" in
         -h | --help) usage; exit 0 ;;
@@ -25,9 +27,11 @@ dir=$ROOT/build-deb
 say() { printf 'build-deb: %s\n' "$*" >&2; }
 die() { printf 'build-deb: error: %s\n' "$*" >&2; exit 1; }
 
-for tool in cmake cpack dpkg-deb dpkg-shlibdeps; do
+# Standard output carries only the .deb's path: setup's progress goes to standard error.
+./scripts/setup.sh --packages build,deb >&2
+for tool in cmake cpack dpkg-deb dpkg-shlibdeps file; do
     command -v "$tool" >/dev/null 2>&1 ||
-        die "$tool not found (Debian: apt-get install cmake dpkg-dev, or run scripts/setup.sh)"
+        die "$tool not found (Debian: apt-get install cmake dpkg-dev file)"
 done
 
 # run LOG COMMAND...: runs COMMAND with its output in build-deb/LOG, shown if it fails.

@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
-# The .deb install test (the last step of .ci/run): builds the package (scripts/build-deb.sh),
+# The .deb install test (the last step of .ci/run): installs what is missing of the build, deb
+# and deb-test package groups (scripts/setup.sh), builds the package (scripts/build-deb.sh),
 # installs it on this machine with apt-get, runs the installed /usr/bin/mscan on the samples
 # and on a fake Hugging Face Hub (tests/hub/fake_hub.py, loopback only: this checks that the
 # package's libcurl dependency is what the binary dlopens), then removes the package again.
 #
 #   scripts/test-deb.sh            (as root, on Debian 12)
 #
-# The machine is left as it was found: the script refuses to start if a package named mscan or
-# a file /usr/bin/mscan is already there, removes the package (and any package apt-get pulled
-# in for it) even when a check fails, and then checks that the installed-package list is the
-# one it started with.
+# The machine is left as it was found after that setup: the script refuses to start if a package
+# named mscan or a file /usr/bin/mscan is already there, removes the package (and any package
+# apt-get pulled in for it) even when a check fails, and then checks that the installed-package
+# list is the one it had before installing the package.
 set -euo pipefail
 
-usage() { sed -n '2,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,14s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 for arg in "$@"; do
     case "$arg" in
         -h | --help) usage; exit 0 ;;
@@ -37,6 +38,9 @@ if dpkg-query -W -f='${db:Status-Abbrev}' mscan 2>/dev/null | grep -q '^.[ic]'; 
     die "a package named mscan is already installed; remove it first (apt-get remove mscan)"
 fi
 [[ ! -e /usr/bin/mscan ]] || die "/usr/bin/mscan already exists; this test would overwrite it"
+
+# What building and checking the package needs, installed before the list of packages is taken.
+./scripts/setup.sh --packages build,deb,deb-test
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mscan-test-deb.XXXXXX")
 hub_pid=""
@@ -159,43 +163,37 @@ check "mscan on a benign sample: clean (exit 0)" \
 check "mscan --format sarif on a hostile sample (exit 1)" expect_exit 1 \
     "$mscan" --format sarif -o "$tmp/report.sarif" samples/pickle/hostile/builtins_exec.pkl
 check "the SARIF report names builtins.exec" grep -q 'builtins.exec' "$tmp/report.sarif"
-if command -v man >/dev/null 2>&1; then
-    check "man -w mscan finds the page" \
-        bash -c 'man -w -a mscan | grep -q "^/usr/share/man/man1/mscan\.1"'
-fi
+check "man -w mscan finds the page" \
+    bash -c 'man -w -a mscan | grep -q "^/usr/share/man/man1/mscan\.1"'
 check "the bash completion loads" bash -c \
     'source /usr/share/bash-completion/completions/mscan && complete -p mscan >/dev/null'
 
-# hf:// through the package's libcurl, against the fake Hub on loopback.
-if command -v python3 >/dev/null 2>&1; then
-    python3 tests/hub/fake_hub.py --demo --ready-file "$tmp/hub.json" >"$tmp/hub.log" 2>&1 &
-    hub_pid=$!
-    for _ in $(seq 100); do
-        [[ -s $tmp/hub.json ]] && break
-        kill -0 "$hub_pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if [[ -s $tmp/hub.json ]]; then
-        endpoint=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["endpoint"])' \
-            "$tmp/hub.json")
-        # No token of this machine's user goes anywhere, even to loopback.
-        check "mscan hf://org/big-torch via libcurl: findings (exit 1)" expect_exit 1 \
-            env -u HF_TOKEN -u HUGGING_FACE_HUB_TOKEN -u HF_HUB_OFFLINE -u HF_HUB_CACHE \
-            HF_HOME="$tmp/hf-home" HF_ENDPOINT="$endpoint" "$mscan" --no-progress --no-timing \
-            hf://org/big-torch
-        check "the hf:// report names extra/payload.pkl" grep -q 'extra/payload.pkl' "$tmp/out"
-    else
-        checks=$((checks + 1))
-        failed=$((failed + 1))
-        say "FAIL: the fake Hub did not start" >&2
-        cat "$tmp/hub.log" >&2
-    fi
-    kill "$hub_pid" 2>/dev/null || true
-    wait "$hub_pid" 2>/dev/null || true
-    hub_pid=""
+# hf:// through the package's libcurl, against the fake Hub on loopback (python3: deb-test group).
+python3 tests/hub/fake_hub.py --demo --ready-file "$tmp/hub.json" >"$tmp/hub.log" 2>&1 &
+hub_pid=$!
+for _ in $(seq 100); do
+    [[ -s $tmp/hub.json ]] && break
+    kill -0 "$hub_pid" 2>/dev/null || break
+    sleep 0.1
+done
+if [[ -s $tmp/hub.json ]]; then
+    endpoint=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["endpoint"])' \
+        "$tmp/hub.json")
+    # No token of this machine's user goes anywhere, even to loopback.
+    check "mscan hf://org/big-torch via libcurl: findings (exit 1)" expect_exit 1 \
+        env -u HF_TOKEN -u HUGGING_FACE_HUB_TOKEN -u HF_HUB_OFFLINE -u HF_HUB_CACHE \
+        HF_HOME="$tmp/hf-home" HF_ENDPOINT="$endpoint" "$mscan" --no-progress --no-timing \
+        hf://org/big-torch
+    check "the hf:// report names extra/payload.pkl" grep -q 'extra/payload.pkl' "$tmp/out"
 else
-    say "python3 not found: hf:// check skipped"
+    checks=$((checks + 1))
+    failed=$((failed + 1))
+    say "FAIL: the fake Hub did not start" >&2
+    cat "$tmp/hub.log" >&2
 fi
+kill "$hub_pid" 2>/dev/null || true
+wait "$hub_pid" 2>/dev/null || true
+hub_pid=""
 
 say "$checks checks, $failed failed"
 [[ $failed -eq 0 ]]

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Sets up and builds mscan (scripts/setup.sh), then runs the whole test suite with ctest.
+# Sets up and builds mscan with its tests (scripts/setup.sh --tests: the build and test package
+# groups, and the SARIF validator from npm into .tools/), then runs the whole test suite with
+# ctest.
 #
 #   scripts/test.sh              release build in build/
-#   scripts/test.sh --sanitize   ASan+UBSan build in build-asan/
+#   scripts/test.sh --sanitize   ASan+UBSan build in build-asan/ (adds the clang group)
 #
 # Extra arguments after -- go to ctest (e.g. scripts/test.sh -- -R cli_tests).
 # Exits with ctest's status.
@@ -11,13 +13,13 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 build_dir=build
-setup_args=()
+setup_args=(--tests)
 ctest_args=()
 while [[ $# -gt 0 ]]; do
     case "$1" in
-        --sanitize) build_dir=build-asan; setup_args+=(--sanitize) ;;
+        --sanitize) build_dir=build-asan; setup_args=(--sanitize) ;;
         --) shift; ctest_args=("$@"); break ;;
-        -h | --help) sed -n '2,8s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        -h | --help) sed -n '2,10s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) echo "test: unknown argument: $1" >&2; exit 2 ;;
     esac
     shift
