@@ -175,6 +175,8 @@ if [[ "$sarif_written" == true ]]; then
 import json
 import os
 import sys
+import unicodedata
+from urllib.parse import unquote_to_bytes
 
 sarif_path, fail_on, rc, list_findings, codequality = sys.argv[1:6]
 rc = int(rc)
@@ -187,6 +189,31 @@ MEANING = {
     3: "nothing scannable was found",
     4: "usage, configuration or rules error",
 }
+
+
+
+def printable(text):
+    # Text from the scanned files (names, evidence) reaches a terminal and a web page: control
+    # characters (an ESC would drive the terminal) and invisible format characters
+    # (bidirectional overrides) are shown as \\xNN / \\uNNNN escapes.
+    out = []
+    for ch in text:
+        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"):
+            code = ord(ch)
+            out.append("\\x%02x" % code if code < 0x100 else "\\u%04x" % code
+                       if code < 0x10000 else "\\U%08x" % code)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def path_of(uri):
+    # SARIF URIs are percent-encoded ("with%20space/x.pkl"); people read the path, decoded
+    # (bytes that are not UTF-8 as \\xNN) and printable.
+    if uri.startswith("file://"):
+        uri = uri[len("file://"):]
+    return printable(unquote_to_bytes(uri).decode("utf-8", "backslashreplace"))
+
 
 with open(sarif_path, encoding="utf-8") as f:
     sarif = json.load(f)
@@ -206,9 +233,7 @@ for run in sarif.get("runs", []):
         locs = res.get("locations") or []
         if locs:
             phys = locs[0].get("physicalLocation") or {}
-            uri = (phys.get("artifactLocation") or {}).get("uri", "")
-            if uri.startswith("file://"):
-                uri = uri[len("file://"):]
+            uri = path_of(str((phys.get("artifactLocation") or {}).get("uri", "")))
             offset = (phys.get("region") or {}).get("byteOffset")
         fp = (res.get("partialFingerprints") or {}).get("mscanFingerprint/v1", "")
         findings.append({
@@ -227,7 +252,7 @@ findings.sort(key=lambda f: (ORDER.index(f["severity"]), f["uri"], f["rule"]))
 
 
 def one_line(text, limit):
-    text = " ".join(str(text).split())
+    text = printable(" ".join(str(text).split()))
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

@@ -267,6 +267,38 @@ assert seen, "the file name and evidence were not printed at all"
 PY
 pass "file names and evidence are printed only while workflow commands are stopped"
 
+# --- file names in the log and the summary: decoded from the SARIF URIs, still escaped ------
+
+# SARIF percent-encodes paths; the log, the job summary and the Code Quality report show them
+# decoded ("with space", not "with%20space"), a literal '%' stays one, and what the name could do
+# to a terminal or to Markdown stays escaped.
+mkdir -p "$tmp/work/names"
+hostile_pkl=$SRC/samples/pickle/hostile/builtins_exec.pkl
+for name in "with space.pkl" "100%20off.pkl" $'esc\e[2K\rname.pkl' "pipe|star*.pkl"; do
+    cp "$hostile_pkl" "$tmp/work/names/$name"
+done
+action -- --mscan "$MSCAN" --text never --codequality names.json names
+expect_status 1
+python3 - "$out" "$gh_summary" "$tmp/work/names.json" <<'PY' ||
+import json, sys
+log = open(sys.argv[1], encoding="utf-8", errors="replace", newline="").read()
+summary = open(sys.argv[2], encoding="utf-8", errors="replace", newline="").read()
+paths = {i["location"]["path"] for i in json.load(open(sys.argv[3], encoding="utf-8"))}
+for text, where in ((log, "log"), (summary, "summary")):
+    assert "names/with space.pkl" in text, where + ": no decoded 'names/with space.pkl'"
+    assert "names/100%20off.pkl" in text, where + ": the literal %20 of '100%20off.pkl' is lost"
+    for encoded in ("with%20space", "100%2520off", "%1B", "%7C"):
+        assert encoded not in text, where + ": percent-encoded " + encoded
+    assert "\x1b" not in text and "\r" not in text, where + ": a raw control character"
+assert "names/esc\\x1b[2K\\x0dname.pkl" in log, "log: the ESC/CR name is not escaped as \\xNN"
+assert "names/pipe|star*.pkl" in log, "log: 'pipe|star*.pkl'"
+assert "names/pipe&#124;star&#42;.pkl" in summary, "summary: '|' and '*' not escaped"
+assert "names/esc&#92;x1b&#91;2K&#92;x0dname.pkl" in summary, "summary: the ESC/CR name"
+assert {"names/with space.pkl", "names/100%20off.pkl", "names/pipe|star*.pkl"} <= paths, paths
+PY
+    fail "file names in the log, the summary or the Code Quality report"
+pass "file names: decoded from SARIF URIs (space, literal %20), control characters and Markdown escaped"
+
 # --- pre-commit hook script ----------------------------------------------------------------
 
 hook "with space/builtins_exec.pkl"
@@ -295,6 +327,29 @@ status=0
 [[ $status -ne 0 ]] || fail "the hook passed without an mscan binary"
 grep -q 'not found' "$err" || fail "the hook did not say that mscan is missing"
 pass "pre-commit hook: no mscan binary fails the commit with a message"
+
+# --- the pre-commit hook's file pattern ------------------------------------------------------
+
+# The mscan hook's `files:` regex (Python re, as pre-commit uses it) takes the extensions of the
+# formats mscan reads, and not other files.
+last_cmd="python3 re: the files: regex of the mscan hook in .pre-commit-hooks.yaml"
+status=0
+files_re=$(sed -n 's/^  files: //p' "$SRC/.pre-commit-hooks.yaml")
+[[ $(wc -l <<<"$files_re") -eq 1 && -n $files_re ]] ||
+    fail "expected one files: line in .pre-commit-hooks.yaml, got: $files_re"
+python3 - "$files_re" >"$out" 2>"$err" <<'PY' || { status=$?; fail "the mscan hook's files: regex"; }
+import re, sys
+files = re.compile(sys.argv[1])
+for name in ["model.pkl", "a/b/MODEL.PT", "w.safetensors", "x.tar.gz", "m.keras", "d.joblib",
+             "saved_model.pb", "arr.npy", "model.onnx", "Model.ONNX", "asr.nemo",
+             "chat_template.jinja", "template.j2", "llama.gguf", "x.llamafile", "w.tar.zst",
+             "saved_model.pbtxt", "data.pck", "arrays.npz", "model.h5", "weights.7z"]:
+    assert files.search(name), name + " not matched by the mscan hook"
+for name in ["README.md", "train.py", "pkl", "model.pkl.txt", "config.json", "config.yaml",
+             "onnx", "model.onnx.md", "notes.txt", "nemo/README"]:
+    assert not files.search(name), name + " matched by the mscan hook"
+PY
+pass "the mscan hook's files: regex takes .onnx, .nemo, .jinja, .j2, .gguf ... and not .md/.json/.py"
 
 # --- the definitions: action.yml, .pre-commit-hooks.yaml, docs/examples -----------------------
 
@@ -341,7 +396,10 @@ for code in "01234":
 # build dependency fails here until it is added to both and to this map.
 install = steps[0]["run"]
 pkgs = set(re.search(r"pkgs=\(([^)]*)\)", install).group(1).split())
-setup_pkgs = set(re.search(r"PACKAGES=\(([^)]*)\)", setup).group(1).split())
+groups = dict(re.findall(r"^([A-Z_]+)_PACKAGES=\(([^)]*)\)", setup, re.M))
+assert "BUILD" in groups and "TEST" in groups, ("setup.sh package groups", sorted(groups))
+setup_pkgs = {p for g in groups.values() for p in g.split()}
+build_pkgs = set(groups["BUILD"].split())
 assert pkgs <= setup_pkgs, ("not in scripts/setup.sh", pkgs - setup_pkgs)
 DEBIAN = {"Threads": None, "PkgConfig": "pkg-config", "nlohmann_json": "nlohmann-json3-dev",
           "CLI11": "libcli11-dev", "ZLIB": "zlib1g-dev", "libzip": "libzip-dev",
@@ -356,6 +414,8 @@ assert not unknown, ("new build dependencies: add their Debian packages to actio
                      "docs/examples/gitlab-ci.yml and this map", unknown)
 needed = {DEBIAN[r] for r in required if DEBIAN[r]} | {"cmake", "g++", "make", "python3"}
 assert needed <= pkgs, ("action.yml does not install", needed - pkgs)
+# The quick start installs the build group only: it must hold everything the build requires.
+assert needed - {"python3"} <= build_pkgs, ("setup.sh's build group lacks", needed - build_pkgs)
 gitlab_text = open(os.path.join(src, "docs/examples/gitlab-ci.yml"), encoding="utf-8").read()
 missing = [p for p in needed if not re.search(r"(?<![\w.+-])%s(?![\w.+-])" % re.escape(p),
                                               gitlab_text)]
@@ -370,12 +430,7 @@ for h in hooks:
     assert h["language"] == "script" and h["pass_filenames"] is True
     assert "| `%s` |" % h["id"] in docs
 assert "files" not in by_id["mscan-all"]
-files = re.compile(by_id["mscan"]["files"])
-for name in ["model.pkl", "a/b/MODEL.PT", "w.safetensors", "x.tar.gz", "m.keras", "d.joblib",
-             "saved_model.pb", "arr.npy"]:
-    assert files.search(name), name + " not matched by the mscan hook"
-for name in ["README.md", "train.py", "pkl", "model.pkl.txt"]:
-    assert not files.search(name), name + " matched by the mscan hook"
+assert "files" in by_id["mscan"]
 
 gh = load("docs/examples/github-workflow.yml")
 uses = [s for job in gh["jobs"].values() for s in job["steps"]

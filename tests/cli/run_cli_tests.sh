@@ -443,17 +443,32 @@ expect_output_contains "_target_: os.system"
 pass "a .nemo whose model_config.yaml names os.system as a Hydra target"
 
 # On a terminal (script(1) gives mscan a pty), colour is on unless NO_COLOR or --no-color.
-# tty_run [NAME=VALUE...] -- ARGS...: like run, on a pseudo-terminal.
+# tty_run [NAME=VALUE...] -- ARGS...: like run, on a pseudo-terminal. The environment cannot
+# change the outcome: TERM is xterm, NO_COLOR and COLUMNS are unset unless given here.
 tty_run() {
     local envs=()
     while [[ $1 != -- ]]; do envs+=("$1"); shift; done
     shift
     last_cmd="${envs[*]:+${envs[*]} }script -qec 'mscan $*' /dev/null"
     status=0
-    env "${envs[@]}" TERM=xterm script -qec "$(printf '%q' "$MSCAN")$(printf ' %q' "$@")" /dev/null \
+    env -u NO_COLOR -u COLUMNS TERM=xterm "${envs[@]}" \
+        script -qec "$(printf '%q' "$MSCAN")$(printf ' %q' "$@")" /dev/null \
         >"$out" 2>"$err" </dev/null || status=$?
 }
-if command -v script >/dev/null 2>&1; then
+# Whether script(1) really gives a pseudo-terminal: where /dev/pts is not mounted (a bare
+# chroot) it exists but fails. Prints why not, or nothing when it does.
+pty_problem() {
+    local probe
+    probe=$(timeout 20 script -qec 'test -t 1 && echo TTY' /dev/null </dev/null 2>&1) || true
+    [[ $probe == *TTY* ]] && return 0
+    probe=$(head -n 1 <<<"$probe" | tr -d '\r')
+    printf '%s' "${probe:-no output from script -qec 'test -t 1 && echo TTY' /dev/null}"
+}
+if ! command -v script >/dev/null 2>&1; then
+    echo "# script(1) not found: terminal colour checks skipped"
+elif problem=$(pty_problem) && [[ -n $problem ]]; then
+    echo "# script(1) cannot open a pseudo-terminal ($problem): terminal colour checks skipped"
+else
     tty_run -- hostile.pkl
     LC_ALL=C grep -q $'\033\[' "$out" || fail "on a terminal, mscan's output has no colour"
     pass "on a terminal: mscan hostile.pkl is coloured"
@@ -464,8 +479,6 @@ if command -v script >/dev/null 2>&1; then
     tty_run -- --no-color hostile.pkl
     pass "on a terminal: mscan --no-color hostile.pkl"
     expect_no_escape
-else
-    echo "# script(1) not found: terminal colour checks skipped"
 fi
 
 echo "# all $checks CLI checks passed"
