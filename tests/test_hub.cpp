@@ -1,21 +1,28 @@
 // The Hugging Face Hub client's pure parts, without a network: targets (hf:// and pasted web
 // URLs), the official clients' environment variables, the Hub's JSON answers and headers,
-// readable failures, include/exclude globs, the local cache layout on disk, and RemoteSource's
-// failure paths (nothing listening; the per-file download limit refusing before any request).
+// readable failures, include/exclude globs, the local cache layout on disk, RemoteSource's
+// failure paths (nothing listening; the per-file download limit refusing before any request),
+// and HttpClient against loopback servers that misbehave (silent, stalled, cut, not TLS): the
+// events a slow request sends and the words its failure is said in.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/work.h"
@@ -794,19 +801,25 @@ TEST_CASE("describe_failure says what failed and what to do", "[hub]") {
         INFO(text);
         CHECK(text.find(part) != std::string::npos);
     };
-    SECTION("no answer") {
+    SECTION("no response: the transport failure as the client wrote it, and the attempts") {
         auto r = response(0);
-        r.error = "Failed to connect to 127.0.0.1 port 9: Connection refused";
+        r.error = "connection refused by 127.0.0.1:9";
         r.attempts = 3;
-        const auto d = describe_failure(r);
-        has(d, "no answer");
-        has(d, "Connection refused");
-        has(d, "3 attempts");
-        r.error.clear();
+        CHECK(describe_failure(r) == "connection refused by 127.0.0.1:9 (3 attempts)");
         r.attempts = 1;
+        CHECK(describe_failure(r) == "connection refused by 127.0.0.1:9");
+        r.error.clear();
         const auto u = describe_failure(r);
-        has(u, "unknown");
+        has(u, "no reason given");
         CHECK(u.find("attempts") == std::string::npos);
+    }
+    SECTION("a redirect that cannot be followed says why, not 'unexpected answer'") {
+        auto r = response(302);
+        r.error = "more than 10 redirects";
+        CHECK(describe_failure(r) == "HTTP 302: more than 10 redirects");
+        auto not_found = response(404, {{"x-error-code", "RepoNotFound"}});
+        not_found.error = "ignored beside a 4xx";
+        CHECK(describe_failure(not_found).find("does not exist") != std::string::npos);
     }
     SECTION("401: missing or private, gated, a refused token") {
         const auto anon = describe_failure(response(401, {{"x-error-code", "RepoNotFound"}}));
@@ -853,6 +866,9 @@ TEST_CASE("describe_failure says what failed and what to do", "[hub]") {
         auto s = response(503);
         s.attempts = 2;
         has(describe_failure(s), "server error after 2 attempts");
+        // One attempt (no retries, or the reason of a Retrying event): no "after 1 attempts".
+        CHECK(describe_failure(response(503)) == "HTTP 503: server error");
+        CHECK(describe_failure(response(429)).find("attempt") == std::string::npos);
         has(describe_failure(response(418)), "unexpected");
     }
     SECTION("server text is clipped and made printable") {
@@ -863,6 +879,13 @@ TEST_CASE("describe_failure says what failed and what to do", "[hub]") {
         auto r = response(0);
         r.error = "weird\x01\x7f";
         CHECK(printable(describe_failure(r)));
+        auto redirect = response(307);
+        redirect.error = "redirect to an unusable address: \x1b[2K\r";
+        CHECK(printable(describe_failure(redirect)));
+        r.error = "caf\xc3\xa9 " + std::string(3000, 'x');  // not the client's own words
+        const auto long_error = describe_failure(r);
+        CHECK(printable(long_error));
+        CHECK(long_error.size() < 1000);
     }
 }
 
@@ -1183,7 +1206,7 @@ TEST_CASE("RemoteSource: nothing listening is a readable read error", "[hub]") {
     INFO(error);
     REQUIRE_FALSE(error.empty());
     CHECK(printable(error));
-    CHECK(error.find("no answer") != std::string::npos);
+    CHECK(error.find("connection refused by 127.0.0.1:") != std::string::npos);
     CHECK(error.find("hf_secretTOKEN") == std::string::npos);
     CHECK(http.requests() == 1);
     CHECK(source.requests() == 1);
@@ -1270,10 +1293,332 @@ TEST_CASE("HubClient addresses: resolve and web URLs, a listing with nothing lis
     CHECK(listing.files.empty());
     CHECK(listing.commit.empty());
     CHECK(listing.error.find("hf://datasets/org/name") != std::string::npos);
-    CHECK(listing.error.find("no answer") != std::string::npos);
+    CHECK(listing.error.find("connection refused") != std::string::npos);
     CHECK(listing.error.find("hf_secretTOKEN") == std::string::npos);
     CHECK(printable(listing.error));
     CHECK(http.requests() == 1);
+}
+
+// ----------------------------------------------------------------------------------------------
+// HttpClient on loopback: what a slow request tells its caller, transport failures in words
+
+namespace {
+
+using mscan::hub::HttpEvent;
+
+/// A listening socket on 127.0.0.1 that is never accepted from: the kernel completes each
+/// connection and keeps the request, and no answer ever comes (the server of issue 14).
+struct SilentListener {
+    int fd = -1;
+    int port = 0;
+    SilentListener() {
+        fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        REQUIRE(fd >= 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+        REQUIRE(::listen(fd, 16) == 0);
+        socklen_t len = sizeof addr;
+        REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+        port = ntohs(addr.sin_port);
+    }
+    ~SilentListener() { ::close(fd); }
+    SilentListener(const SilentListener&) = delete;
+    SilentListener& operator=(const SilentListener&) = delete;
+};
+
+/// A loopback server on its own thread: for each connection it reads what the client sends
+/// first (an HTTP request head, or a TLS ClientHello), writes `reply`, then closes the
+/// connection or holds it open, silent, until the server is destroyed.
+class ScriptedServer {
+  public:
+    enum class Then { Close, Hold };
+    ScriptedServer(std::string reply, Then then) : reply_(std::move(reply)), then_(then) {
+        REQUIRE(::pipe(stop_) == 0);
+        thread_ = std::thread([this] { serve(); });
+    }
+    ~ScriptedServer() {
+        const char byte = 0;
+        CHECK(::write(stop_[1], &byte, 1) == 1);
+        thread_.join();
+        ::close(stop_[0]);
+        ::close(stop_[1]);
+    }
+    ScriptedServer(const ScriptedServer&) = delete;
+    ScriptedServer& operator=(const ScriptedServer&) = delete;
+    int port() const { return listener_.port; }
+
+  private:
+    /// Waits for `fd` to be readable; false when the server is stopping or after `ms`.
+    bool readable(int fd, int ms) const {
+        pollfd fds[2] = {{fd, POLLIN, 0}, {stop_[0], POLLIN, 0}};
+        return ::poll(fds, 2, ms) > 0 && (fds[1].revents & POLLIN) == 0 &&
+               (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+    }
+    void serve() {
+        std::vector<int> held;
+        while (readable(listener_.fd, -1)) {
+            const int c = ::accept(listener_.fd, nullptr, nullptr);
+            if (c < 0) continue;
+            std::string got;
+            char buf[4096];
+            // The request head, or whatever comes before a 200 ms pause (a ClientHello).
+            while (got.find("\r\n\r\n") == std::string::npos && readable(c, 200)) {
+                const ssize_t n = ::recv(c, buf, sizeof buf, 0);
+                if (n <= 0) break;
+                got.append(buf, static_cast<std::size_t>(n));
+            }
+            if (!reply_.empty()) (void)!::send(c, reply_.data(), reply_.size(), MSG_NOSIGNAL);
+            if (then_ == Then::Hold) {
+                held.push_back(c);
+            } else {
+                ::close(c);
+            }
+        }
+        for (const int c : held)
+            ::close(c);
+    }
+
+    SilentListener listener_;
+    std::string reply_;
+    Then then_;
+    int stop_[2] = {-1, -1};
+    std::thread thread_;
+};
+
+/// The events a request sent, with the time each came (seconds since the recorder was made).
+struct EventLog {
+    std::mutex mutex;
+    std::vector<HttpEvent> events;
+    std::vector<double> at;
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+
+    std::function<void(const HttpEvent&)> callback() {
+        return [this](const HttpEvent& e) {
+            std::lock_guard guard(mutex);
+            events.push_back(e);
+            at.push_back(
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        };
+    }
+    std::vector<HttpEvent> of(HttpEvent::Kind kind, int attempt) const {
+        std::vector<HttpEvent> out;
+        for (const auto& e : events) {
+            if (e.kind == kind && e.attempt == attempt) out.push_back(e);
+        }
+        return out;
+    }
+    std::size_t count(HttpEvent::Kind kind) const {
+        return static_cast<std::size_t>(std::count_if(
+            events.begin(), events.end(), [&](const HttpEvent& e) { return e.kind == kind; }));
+    }
+};
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("HttpClient: a server that accepts and never answers", "[hub][http]") {
+    SilentListener server;
+    const std::string host = "127.0.0.1:" + std::to_string(server.port);
+    EventLog log;
+    mscan::hub::HttpOptions options;
+    options.stall_timeout_s = 2;
+    options.max_retries = 1;
+    options.backoff_s = 0.1;
+    options.on_event = log.callback();
+    mscan::hub::HttpClient http(options);
+    mscan::hub::HttpRequest request;
+    request.url = "http://" + host + "/api/models/org/name";
+    const auto started = std::chrono::steady_clock::now();
+    const auto r = http.fetch(request);
+    const double took = seconds_since(started);
+    INFO(r.error << " after " << took << " s");
+    CHECK(r.status == 0);
+    CHECK(r.attempts == 2);
+    CHECK(http.requests() == 2);
+    CHECK(took < 8);
+
+    // Waiting: from the first second on, about once a second, the seconds growing, for each
+    // attempt; never faster than once a second.
+    for (const int attempt : {1, 2}) {
+        const auto waiting = log.of(HttpEvent::Kind::Waiting, attempt);
+        INFO("attempt " << attempt);
+        REQUIRE_FALSE(waiting.empty());
+        CHECK(waiting.front().seconds >= 1.0);
+        for (std::size_t i = 0; i < waiting.size(); ++i) {
+            CHECK(waiting[i].host == host);
+            CHECK(waiting[i].max_attempts == 2);
+            CHECK(waiting[i].seconds < 4);
+            CHECK(waiting[i].reason.empty());
+            if (i > 0) CHECK(waiting[i].seconds >= std::floor(waiting[i - 1].seconds) + 1);
+        }
+    }
+    CHECK(log.of(HttpEvent::Kind::Waiting, 1).size() >= 2);  // 2 s of silence, reported at 1 s, 2 s
+
+    // Retrying: once, between the two attempts, with the first attempt's failure.
+    const auto retrying = log.of(HttpEvent::Kind::Retrying, 1);
+    REQUIRE(retrying.size() == 1);
+    CHECK(log.count(HttpEvent::Kind::Retrying) == 1);
+    const HttpEvent& retry = retrying.front();
+    CHECK(retry.host == host);
+    CHECK(retry.attempt == 1);
+    CHECK(retry.max_attempts == 2);
+    CHECK(retry.seconds == Approx(0.1));
+    INFO(retry.reason);
+    CHECK(contains(retry.reason, "no answer from " + host));
+    CHECK(contains(retry.reason, "waiting for an answer"));
+    CHECK_FALSE(contains(retry.reason, "attempts"));
+    // In order: attempt 1's waits, the retry, attempt 2's waits.
+    std::vector<int> order;
+    for (const auto& e : log.events)
+        order.push_back(e.kind == HttpEvent::Kind::Retrying ? 0 : e.attempt);
+    CHECK(std::is_sorted(order.begin(), order.end(), [](int a, int b) {
+        const auto rank = [](int v) { return v == 1 ? 0 : v == 0 ? 1 : 2; };
+        return rank(a) < rank(b);
+    }));
+
+    // The final error names the wait, the host and the attempts.
+    CHECK(contains(r.error, "no answer from " + host + ": timed out after "));
+    CHECK(contains(r.error, " s waiting for an answer"));
+    const std::string said = mscan::hub::describe_failure(r);
+    CHECK(contains(said, "no answer from " + host));
+    CHECK(contains(said, "(2 attempts)"));
+    CHECK(printable(said));
+}
+
+TEST_CASE("HttpClient: a quick answer sends no event", "[hub][http]") {
+    ScriptedServer server("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+                          ScriptedServer::Then::Close);
+    EventLog log;
+    mscan::hub::HttpOptions options;
+    options.on_event = log.callback();
+    mscan::hub::HttpClient http(options);
+    mscan::hub::HttpRequest request;
+    request.url = "http://127.0.0.1:" + std::to_string(server.port()) + "/x";
+    const auto r = http.fetch(request);
+    INFO(r.error);
+    CHECK(r.status == 200);
+    CHECK(r.body == "ok");
+    CHECK(log.events.empty());
+}
+
+TEST_CASE("HttpClient: an answer that starts and then stalls is not 'waiting'", "[hub][http]") {
+    // Headers only: body bytes would keep libcurl's speed average above 1 byte/s for 5 s.
+    ScriptedServer server("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n",
+                          ScriptedServer::Then::Hold);
+    const std::string host = "127.0.0.1:" + std::to_string(server.port());
+    EventLog log;
+    mscan::hub::HttpOptions options;
+    options.stall_timeout_s = 1;
+    options.max_retries = 0;
+    options.on_event = log.callback();
+    mscan::hub::HttpClient http(options);
+    mscan::hub::HttpRequest request;
+    request.url = "http://" + host + "/x";
+    const auto r = http.fetch(request);
+    INFO(r.error);
+    CHECK(r.status == 0);
+    CHECK(r.error == "the answer from " + host + " stalled: nothing came for 1 s");
+    CHECK(log.events.empty());  // the answer had begun: nothing to wait for
+}
+
+TEST_CASE("HttpClient: a host name that does not resolve is said so, and not retried",
+          "[hub][http]") {
+    // .invalid never resolves (RFC 6761): the resolver says so at once, without the internet.
+    // With no name server reachable at all, the connect timeout ends resolving instead, and
+    // the words are the same.
+    EventLog log;
+    mscan::hub::HttpOptions options;
+    options.connect_timeout_ms = 3000;
+    options.max_retries = 2;
+    options.backoff_s = 1;
+    options.on_event = log.callback();
+    mscan::hub::HttpClient http(options);
+    mscan::hub::HttpRequest request;
+    request.url = "http://mscan-test.invalid/api/models/org/name";
+    const auto started = std::chrono::steady_clock::now();
+    const auto r = http.fetch(request);
+    INFO(r.error);
+    CHECK(r.status == 0);
+    CHECK(contains(r.error, "could not resolve host mscan-test.invalid"));
+    CHECK_FALSE(contains(r.error, "no answer"));
+    CHECK(contains(mscan::hub::describe_failure(r), "could not resolve host mscan-test.invalid"));
+    if (r.error.find("did not answer") == std::string::npos) {  // the name is unknown: final
+        CHECK(r.attempts == 1);
+        CHECK(http.requests() == 1);
+        CHECK(log.count(HttpEvent::Kind::Retrying) == 0);
+        CHECK(seconds_since(started) < 3.5);
+    }
+}
+
+TEST_CASE("HttpClient: refused, closed, cut and TLS failures in words", "[hub][http]") {
+    mscan::hub::HttpOptions options;
+    options.max_retries = 0;
+    options.stall_timeout_s = 2;
+    SECTION("connection refused, retried with a Retrying event") {
+        EventLog log;
+        options.max_retries = 1;
+        options.backoff_s = 0.05;
+        options.on_event = log.callback();
+        mscan::hub::HttpClient http(options);
+        const std::string host = "127.0.0.1:" + std::to_string(closed_port());
+        mscan::hub::HttpRequest request;
+        request.url = "http://" + host + "/x";
+        const auto r = http.fetch(request);
+        CHECK(r.error == "connection refused by " + host);
+        CHECK(r.attempts == 2);
+        CHECK(mscan::hub::describe_failure(r) == "connection refused by " + host + " (2 attempts)");
+        REQUIRE(log.events.size() == 1);
+        const HttpEvent& e = log.events.front();
+        CHECK(e.kind == HttpEvent::Kind::Retrying);
+        CHECK(e.reason == "connection refused by " + host);
+        CHECK(e.attempt == 1);
+        CHECK(e.max_attempts == 2);
+        CHECK(e.seconds == Approx(0.05));
+    }
+    SECTION("closed without answering") {
+        ScriptedServer server("", ScriptedServer::Then::Close);
+        mscan::hub::HttpClient http(options);
+        mscan::hub::HttpRequest request;
+        request.url = "http://127.0.0.1:" + std::to_string(server.port()) + "/x";
+        const auto r = http.fetch(request);
+        CHECK(r.error == "127.0.0.1:" + std::to_string(server.port()) +
+                             " closed the connection without answering");
+    }
+    SECTION("closed in the middle of the body") {
+        ScriptedServer server("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nsome",
+                              ScriptedServer::Then::Close);
+        mscan::hub::HttpClient http(options);
+        mscan::hub::HttpRequest request;
+        request.url = "http://127.0.0.1:" + std::to_string(server.port()) + "/x";
+        const auto r = http.fetch(request);
+        INFO(r.error);
+        CHECK(contains(r.error, "closed the connection before the whole answer came"));
+        CHECK(contains(r.error, "96 bytes remaining"));  // curl's own words, kept
+        CHECK(r.transient);
+    }
+    SECTION("TLS with a server that speaks plain HTTP") {
+        ScriptedServer server("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n",
+                              ScriptedServer::Then::Close);
+        mscan::hub::HttpClient http(options);
+        const std::string host = "127.0.0.1:" + std::to_string(server.port());
+        mscan::hub::HttpRequest request;
+        request.url = "https://" + host + "/x";
+        const auto r = http.fetch(request);
+        INFO(r.error);
+        CHECK(r.status == 0);
+        CHECK(contains(r.error, "the TLS handshake with " + host + " failed ("));
+        CHECK(printable(r.error));
+        CHECK_FALSE(r.transient);
+    }
 }
 
 // ----------------------------------------------------------------------------------------------

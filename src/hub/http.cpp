@@ -42,8 +42,9 @@ struct Destination {
 struct Transfer {
     HttpResponse* response = nullptr;
     std::size_t max_body = 0;
-    /// A response header or body byte came in this attempt.
+    /// A response header or body byte came in this attempt, and when the last one came.
     bool answered = false;
+    Clock::time_point last_byte;
     // For the Waiting events (only when the options have an on_event).
     const std::function<void(const HttpEvent&)>* on_event = nullptr;
     const Destination* destination = nullptr;
@@ -85,6 +86,7 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
     auto* t = static_cast<Transfer*>(user);
     const std::size_t n = size * count;
     t->answered = true;
+    t->last_byte = Clock::now();
     const std::string_view line(data, n);
     if (line.starts_with("HTTP/")) {
         t->response->headers.clear();  // a new response (an interim 1xx came before)
@@ -102,6 +104,7 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
     auto* t = static_cast<Transfer*>(user);
     const std::size_t n = size * count;
     t->answered = true;
+    t->last_byte = Clock::now();
     HttpResponse& r = *t->response;
     r.received += n;
     const std::size_t room = t->max_body - std::min(t->max_body, r.body.size());
@@ -188,31 +191,39 @@ struct FailedAttempt {
     const Destination* to = nullptr;
     bool answered = false;
     double elapsed_s = 0;
+    double since_last_byte_s = 0;
     long os_errno = 0;
     long stall_timeout_s = 0;
 };
 
 std::string connect_failure(const FailedAttempt& f) {
     const std::string& to = f.to->label;
-    std::string out;
+    const char* why = nullptr;
     switch (f.os_errno) {
         case ECONNREFUSED:
-            out = "connection refused by " + to;
+            why = "connection refused";
             break;
         case ETIMEDOUT:
-            out = "could not connect to " + to + ": no reply to the connection request";
+            why = "no reply to the connection request";
             break;
         case ENETUNREACH:
-            out = "could not connect to " + to + ": network unreachable";
+            why = "network unreachable";
             break;
         case EHOSTUNREACH:
-            out = "could not connect to " + to + ": no route to the host";
+            why = "no route to the host";
             break;
         default:
-            return "could not connect to " + to + " (" + f.detail + ")";
+            break;
     }
-    // Through a proxy, the connection that failed may be the proxy's: curl's text names it.
-    return proxy_in_environment() ? out + " (" + f.detail + ")" : out;
+    // With a proxy variable set, the connection that failed may be the proxy's (or not, by
+    // no_proxy): say both, and keep curl's text, which names the address it tried.
+    if (proxy_in_environment()) {
+        return "could not connect to " + to + " or its proxy: " + (why ? why : "failed") + " (" +
+               f.detail + ")";
+    }
+    if (!why) return "could not connect to " + to + " (" + f.detail + ")";
+    if (f.os_errno == ECONNREFUSED) return "connection refused by " + to;
+    return "could not connect to " + to + ": " + why;
 }
 
 std::string timeout_failure(const FailedAttempt& f) {
@@ -231,8 +242,14 @@ std::string timeout_failure(const FailedAttempt& f) {
         return "the TLS handshake with " + to + " did not finish within " + waited;
     }
     if (f.answered) {
-        return "the answer from " + to + " stalled (less than a byte a second for " +
-               seconds_text(static_cast<double>(f.stall_timeout_s)) + ")";
+        // libcurl's speed is an average over the last seconds, so the silence may be longer
+        // than the stall timeout; a trickle below a byte a second ends the transfer too.
+        if (f.since_last_byte_s + 0.5 >= static_cast<double>(f.stall_timeout_s)) {
+            return "the answer from " + to + " stalled: nothing came for " +
+                   seconds_text(f.since_last_byte_s);
+        }
+        return "the answer from " + to + " slowed to less than a byte a second for " +
+               seconds_text(static_cast<double>(f.stall_timeout_s));
     }
     return "no answer from " + to + ": timed out after " + waited + " waiting for an answer";
 }
@@ -292,6 +309,16 @@ std::string describe_transport(const FailedAttempt& f) {
         default:
             return "the request to " + to + " failed (" + f.detail + ")";
     }
+}
+
+/// `text` unchanged when it is printable ASCII of a sane length already (the client's own
+/// messages, whose parts were escaped as they were put together), else through printable()
+/// (escaped, cut to 200 characters).
+std::string escaped(const std::string& text) {
+    const bool clean = text.size() <= 1000 && std::all_of(text.begin(), text.end(), [](char c) {
+                           return c >= 0x20 && c < 0x7f;
+                       });
+    return clean ? text : printable(text);
 }
 
 }  // namespace
@@ -375,13 +402,11 @@ std::string describe_failure(const HttpResponse& r) {
     const std::string after_attempts =
         r.attempts > 1 ? " after " + std::to_string(r.attempts) + " attempts" : "";
     if (r.status == 0) {
-        // error is readable already (attempt() wrote it); escaped again in case it came from
-        // elsewhere (terminal_safe passes its own output unchanged).
-        return terminal_safe(r.error.empty() ? "the request failed (no reason given)" : r.error) +
+        return escaped(r.error.empty() ? "the request failed (no reason given)" : r.error) +
                (r.attempts > 1 ? " (" + std::to_string(r.attempts) + " attempts)" : "");
     }
-    if (!r.error.empty()) {  // a redirect that could not be followed
-        return "HTTP " + std::to_string(r.status) + ": " + terminal_safe(r.error);
+    if (r.status >= 300 && r.status < 400 && !r.error.empty()) {  // a redirect not followed
+        return "HTTP " + std::to_string(r.status) + ": " + escaped(r.error);
     }
     const std::string code = r.header("x-error-code").value_or("");
     const std::string message = printable(r.header("x-error-message").value_or(""));
@@ -570,6 +595,7 @@ HttpResponse HttpClient::attempt(const std::string& url, const HttpRequest& requ
         failed.to = &destination;
         failed.answered = transfer.answered;
         failed.elapsed_s = seconds_since(transfer.started);
+        if (transfer.answered) failed.since_last_byte_s = seconds_since(transfer.last_byte);
         curl_api().easy_getinfo(h, CURLINFO_OS_ERRNO, &failed.os_errno);
         failed.stall_timeout_s = options_.stall_timeout_s;
         response.error = describe_transport(failed);

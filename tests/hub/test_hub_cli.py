@@ -7,9 +7,11 @@ HF_HOME, and asserts on its report, its exit code and exactly what it asked the 
 """
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -345,7 +347,8 @@ class Failures(HubCase):
         got, rep, p = self.run_mscan("hf://org/big-torch/pytorch_model.bin", "--hf-retries", "1")
         self.assertEqual(got, 2, p.stdout)
         self.assertFalse(rep["findings"])
-        self.assertIn("no answer", " ".join(e["reason"] for e in rep["errors"]))
+        self.assertIn("closed the connection before the whole answer came",
+                      " ".join(e["reason"] for e in rep["errors"]))
 
     def test_gzip_and_xet_switches_do_not_confuse_the_client(self):
         HUB.fault(gzip=True, xet=True)
@@ -430,6 +433,33 @@ class OfflineAndCache(HubCase):
                 self.assertEqual(got, 1, p.stdout + p.stderr)
                 self.assertIn("hf://org/cached@" + commit + "/extra/payload.pkl", self.files(rep))
         self.assertEqual(HUB.requests(), [])
+
+
+class Unreachable(HubCase):
+    """A Hub that cannot be reached says how (issue 14), and a name that does not resolve is not
+    retried."""
+
+    def test_a_host_name_that_does_not_resolve_is_said_so_at_once(self):
+        # .invalid never resolves (RFC 6761); the resolver says so without the internet.
+        started = time.monotonic()
+        got, rep, p = self.run_mscan("hf://org/big-torch", HF_ENDPOINT="http://mscan-test.invalid")
+        took = time.monotonic() - started
+        self.assertEqual(got, 2, p.stdout + p.stderr)
+        reasons = " ".join(e["reason"] for e in rep["errors"])
+        self.assertIn("could not resolve host mscan-test.invalid", reasons)
+        self.assertNotIn("no answer", reasons)
+        self.assertNotIn("attempts", reasons)  # not retried: 4 retries would wait 7.5 s
+        self.assertLess(took, 5)
+
+    def test_nothing_listening_is_connection_refused(self):
+        with socket.socket() as s:  # a loopback port nothing listens on (bound, then released)
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        got, rep, p = self.run_mscan("hf://org/big-torch", "--hf-retries", "1",
+                                     HF_ENDPOINT=f"http://127.0.0.1:{port}")
+        self.assertEqual(got, 2, p.stdout + p.stderr)
+        reasons = " ".join(e["reason"] for e in rep["errors"])
+        self.assertIn(f"connection refused by 127.0.0.1:{port} (2 attempts)", reasons)
 
 
 if __name__ == "__main__":
