@@ -163,15 +163,16 @@ apt_update_progress() {
     printf 'apt-get update: %s index files' "$n"
 }
 
-# Progress of apt-get install: packages downloaded, unpacked and set up, of the total it
-# announced ("N newly installed").
+# Progress of apt-get install (the log after the line "== apt-get install"): packages
+# downloaded, unpacked and set up, of the total it announced ("N newly installed").
 apt_install_progress() {
-    local total got unpacked setup
-    total=$(sed -nE 's/^([0-9]+) upgraded, ([0-9]+) newly installed.*/\1 \2/p' "$1" |
+    local log total got unpacked setup
+    log=$(sed -n '/^== apt-get install$/,$p' "$1")
+    total=$(sed -nE 's/^([0-9]+) upgraded, ([0-9]+) newly installed.*/\1 \2/p' <<<"$log" |
         awk '{ print $1 + $2; exit }')
-    got=$(grep -c '^Get:' "$1" || true)
-    unpacked=$(grep -c '^Unpacking ' "$1" || true)
-    setup=$(grep -c '^Setting up ' "$1" || true)
+    got=$(grep -c '^Get:' <<<"$log" || true)
+    unpacked=$(grep -c '^Unpacking ' <<<"$log" || true)
+    setup=$(grep -c '^Setting up ' <<<"$log" || true)
     [[ -n $total ]] || { echo "apt-get install: resolving"; return; }
     printf 'apt-get install: %s packages: %s downloaded, %s unpacked, %s set up' \
         "$total" "$got" "$unpacked" "$setup"
@@ -205,6 +206,7 @@ install_packages() {
     with_progress "$log" apt_update_progress "${apt[@]}" update ||
         fail_with_log "$log" "apt-get update failed"
     say "apt-get install (downloads from this machine's apt sources)"
+    echo "== apt-get install" >>"$log"
     with_progress "$log" apt_install_progress \
         "${apt[@]}" install -y --no-install-recommends "${missing[@]}" ||
         fail_with_log "$log" "apt-get install failed"
@@ -257,9 +259,10 @@ NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt)"
 
 # --- builds ---------------------------------------------------------------------------------
 
-# cache_value DIR NAME: NAME's value in DIR's CMake cache (empty if unset).
+# cache_value DIR NAME: NAME's value in DIR's CMake cache (empty if unset or no cache yet).
 cache_value() {
-    sed -n "s/^$2:[A-Z]*=//p" "$1/CMakeCache.txt" 2>/dev/null | head -n 1
+    [[ -f $1/CMakeCache.txt ]] || return 0
+    sed -n "s/^$2:[A-Z]*=//p" "$1/CMakeCache.txt" | head -n 1
 }
 
 # Whether every NAME=VALUE in the arguments is already set in DIR's CMake cache.
