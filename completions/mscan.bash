@@ -19,7 +19,7 @@ _mscan() {
     local levels="critical high medium low info never"
     local options="-h --help -f --format -o --output --fail-on --rules --allow -j --jobs
         --include --exclude --revision --hf-max-fetch --hf-retries --hf-cache --no-progress
-        --show-skipped -q --quiet -v --verbose --no-color --no-timing --list-rules --config
+        --show-skipped -q --quiet -v --verbose --color --no-color --no-timing --list-rules --config
         --no-config --show-config --baseline --write-baseline --version"
 
     COMPREPLY=()
@@ -30,6 +30,10 @@ _mscan() {
             ;;
         --fail-on)
             mapfile -t COMPREPLY < <(compgen -W "$levels" -- "$cur")
+            return 0
+            ;;
+        --color)
+            mapfile -t COMPREPLY < <(compgen -W "auto always never" -- "$cur")
             return 0
             ;;
         -o | --output | --config | --baseline | --write-baseline)

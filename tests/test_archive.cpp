@@ -148,9 +148,12 @@ TEST_CASE("tar: a header name that is also a pickle is scanned as one") {
     CHECK(r.format == "tar");
     CHECK(has(r, "container.polyglot"));
     CHECK(find(r, "os.system", {"poly.tar"}));
-    // A name that merely parses as opcodes (APPEND, STOP) is not a pickle reading.
+    // A name that merely parses as opcodes (APPEND, STOP) is not a pickle reading. (The
+    // member itself, named .pkl but holding text, is a format mismatch, and only that.)
     const auto benign = scan(tar({{"a.pkl", Bytes(5, 'x')}}), "benign.tar");
-    CHECK(benign.findings.empty());
+    REQUIRE(benign.findings.size() == 1);
+    CHECK(benign.findings[0].rule_id == "format-mismatch");
+    CHECK(benign.findings[0].location.chain.back() == "a.pkl");
 }
 
 TEST_CASE("tar: damaged headers are skipped, reported, and what follows is scanned") {

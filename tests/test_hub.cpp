@@ -901,8 +901,18 @@ TEST_CASE("glob_rejects: include and exclude patterns", "[hub]") {
         const auto why = glob_rejects("a/model.safetensors", {"*.bin"}, {});
         REQUIRE(why);
         CHECK(why->find("--include") != std::string::npos);
-        // The name, not the folder, is matched.
+        // The name, not the folder, is matched by an include.
         CHECK(glob_rejects("x.bin/readme.md", {"*.bin"}, {}));
+    }
+    SECTION("an exclude without '/' also matches the name of any folder the file is in") {
+        CHECK(glob_rejects("node_modules/m.pkl", {}, {"node_modules"}));
+        CHECK(glob_rejects("a/node_modules/b/m.pkl", {}, {"node_modules"}));
+        CHECK(glob_rejects("a/node_modules/b/m.pkl", {}, {"node_modules/"}));
+        CHECK(glob_rejects("a/.cache/m.pkl", {}, {".*"}));
+        CHECK_FALSE(glob_rejects("a/node_modules_x/m.pkl", {}, {"node_modules"}));
+        // With '/', the path of a folder from the top of the target.
+        CHECK(glob_rejects("a/b/c/m.pkl", {}, {"a/b"}));
+        CHECK_FALSE(glob_rejects("x/a/b/m.pkl", {}, {"a/b"}));
     }
     SECTION("a pattern with '/' matches the whole relative path") {
         CHECK_FALSE(glob_rejects("sub/a.bin", {"sub/*.bin"}, {}));

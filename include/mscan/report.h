@@ -1,6 +1,7 @@
 // Reporters: one small file per output format behind one signature, listed in one table.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <ostream>
 #include <span>
@@ -20,8 +21,11 @@ struct ReportOptions {
     bool show_skipped = false;
     /// Text: only findings and errors, no summary.
     bool quiet = false;
-    /// Text: also list clean files.
+    /// Text: also list clean files, INFO findings and accepted findings.
     bool verbose = false;
+    /// Text: wrap the summary and "why:" lines at word boundaries to this many columns (the
+    /// terminal's width); 0 never wraps (output that is not a terminal).
+    std::size_t width = 0;
     /// Text: show the elapsed time in the summary line. JSON and SARIF never carry timing,
     /// so they are byte-identical for the same input.
     bool timing = true;

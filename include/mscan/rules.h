@@ -49,6 +49,11 @@ class RuleSet {
     void load_text(std::string_view text, const std::string& origin);
     /// Adds an allowlist entry: an exact name, or "prefix.*" for everything under a prefix.
     void allow(const std::string& entry);
+    /// Why an allowlist entry (as given to --allow) would do nothing, or nullopt when it can
+    /// take effect: a glob other than a trailing ".*" (entries are names, not patterns), a name
+    /// without a '.' (every global is module.name), or a name or prefix that a deny rule owns
+    /// (deny rules win over the allowlist). Call after the rules are loaded.
+    std::optional<std::string> allow_problem(const std::string& entry) const;
     /// Changes a rule's severity and/or turns it off (a configuration file's [rule.<id>]).
     /// Throws RuleError for an unknown id.
     void configure(const std::string& id, std::optional<Severity> severity, bool enabled);

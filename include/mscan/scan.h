@@ -23,6 +23,9 @@ struct ScanProgress {
     std::uint64_t files_total = 0;
     /// Bytes downloaded from remote sources so far.
     std::uint64_t fetched = 0;
+    /// What the scan is waiting for, when it has been waiting a while (listing a repo, a slow
+    /// server, a retry); empty otherwise. Escaped for a terminal.
+    std::string activity;
 };
 
 struct ScanOptions {
@@ -47,7 +50,8 @@ struct ScanOptions {
     bool hf_cache = false;
     /// Environment lookup for the Hub client (getenv when empty).
     std::function<const char*(const char*)> env;
-    /// Called after each file (from worker threads, serialised).
+    /// Called after each file, and while a remote request is slow or retried (from worker
+    /// threads, serialised).
     std::function<void(const ScanProgress&)> progress;
 };
 
@@ -99,6 +103,10 @@ struct FileResult {
     /// Format name for scanned files ("pickle").
     std::string format;
     std::string reason;
+    /// Skipped because --include/--exclude left it out (not because of its content).
+    bool excluded = false;
+    /// Skipped because its content is no model format mscan reads (or it is empty).
+    bool not_model = false;
     std::uint64_t size = 0;
     /// Sorted by severity (worst first), then location.
     std::vector<Finding> findings;
@@ -127,6 +135,13 @@ FileResult scan_source(Source& source, const std::string& display_path, const Ru
                        std::string_view fingerprint_name = {},
                        const Neighbours* neighbours = nullptr);
 
+/// Why a target cannot be scanned as written, which the caller should treat as a usage error:
+/// a URL that is not the Hugging Face Hub's (mscan fetches nothing else), or an hf:// target
+/// or Hub web URL that does not parse. nullopt otherwise (a missing path is a scan error,
+/// reported by scan()). Uses options.env for HF_ENDPOINT; reads no token.
+std::optional<std::string> target_usage_error(const std::string& target,
+                                              const ScanOptions& options);
+
 /// Scans every target. Never throws for bad input; unreadable paths become Error results.
 ScanResult scan(const ScanOptions& options, const RuleSet& rules);
 
@@ -136,6 +151,9 @@ std::optional<Severity> worst_severity(const ScanResult& result);
 /// Counts of files by status.
 struct FileCounts {
     std::uint64_t scanned = 0, skipped = 0, errors = 0;
+    /// Of the skipped files, those left out by --include/--exclude, and those that are not a
+    /// model format (the rest: links to folders already walked, devices, pipes).
+    std::uint64_t excluded = 0, not_model = 0;
 };
 FileCounts count_files(const ScanResult& result);
 

@@ -1,5 +1,6 @@
 // The command-line front end: parses arguments, runs the scan, writes the report, and maps
 // the outcome to an exit code. The only place that prints or exits.
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -13,8 +14,10 @@
 #include <map>
 #include <optional>
 #include <sstream>
+#include <string_view>
 
 #include "config/config.h"
+#include "formats/member_names.h"
 #include "mscan/report.h"
 #include "mscan/rules.h"
 #include "mscan/scan.h"
@@ -54,7 +57,7 @@ constexpr const char* kExitHelp =
     "format needs). As in the official clients: HF_TOKEN (then\n"
     "HUGGING_FACE_HUB_TOKEN, then the token file in HF_HOME), HF_ENDPOINT,\n"
     "HF_HUB_OFFLINE=1 (no request at all; the local cache is read instead),\n"
-    "HF_HUB_CACHE. Details: docs/huggingface.md.\n";
+    "HF_HUB_CACHE.\n";
 
 /// "512", "64K", "200M", "2G" (powers of 1024) → bytes.
 std::optional<std::uint64_t> parse_size(const std::string& text) {
@@ -84,6 +87,49 @@ std::optional<std::uint64_t> parse_size(const std::string& text) {
     return value << shift;
 }
 
+/// Where the documentation is: the installed doc folder beside this binary's prefix
+/// (PREFIX/share/doc/mscan), or the source tree's docs/ for a binary run from a build.
+std::string doc_location() {
+    std::error_code ec;
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        const auto installed = exe.parent_path().parent_path() / "share" / "doc" / "mscan";
+        if (std::filesystem::is_directory(installed, ec)) return installed.string() + "/";
+    }
+    return "docs/ in the source tree";
+}
+
+/// The terminal's width in columns when standard output is one, else 0 (no wrapping).
+std::size_t terminal_width() {
+    struct winsize ws {};
+    if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+    if (const char* columns = std::getenv("COLUMNS")) {
+        const long n = std::strtol(columns, nullptr, 10);
+        if (n > 0 && n < 10000) return static_cast<std::size_t>(n);
+    }
+    return 80;
+}
+
+std::string lower(std::string text) {
+    for (auto& c : text)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+}
+
+/// CLI11's message for a parse error, in words a person reads without knowing CLI11.
+std::string explain(const CLI::ParseError& e) {
+    const std::string what = e.what();
+    const auto at_most = what.find(": At Most 1 required but received ");
+    if (at_most != std::string::npos) {
+        const std::string option = what.substr(0, at_most);
+        const std::string times = what.substr(at_most + 34);
+        return option + " was given " + times +
+               " times, but takes one value: give it once (the GitHub Action passes --format "
+               "and --output itself; do not repeat them in its args)";
+    }
+    return what;
+}
+
 void list_rules(const mscan::RuleSet& rules) {
     for (const auto* r : rules.rules()) {
         std::printf("%-28s %-9s %s\n", r->id.c_str(),
@@ -97,7 +143,8 @@ int main(int argc, char** argv) {
     CLI::App app{"mscan " + std::string(mscan::kVersion) +
                      " - find unsafe code in ML model files without loading them.",
                  "mscan"};
-    app.footer(kExitHelp);
+    app.footer(std::string(kExitHelp) + "\nDocumentation: man mscan, and " + doc_location() +
+               " (huggingface.md,\nconfiguration.md, rules.md, exit-codes.md, ci.md).\n");
     app.get_formatter()->column_width(26);
 
     std::vector<std::string> targets;
@@ -123,6 +170,7 @@ int main(int argc, char** argv) {
         format_names += std::string(format_names.empty() ? "" : "|") + r.name;
     app.add_option("-f,--format", format, "Report format: " + format_names)
         ->type_name("FMT")
+        ->transform([](std::string v) { return lower(v); })
         ->check([](const std::string& v) {
             return mscan::find_reporter(v) ? std::string() : "unknown format '" + v + "'";
         });
@@ -132,8 +180,9 @@ int main(int argc, char** argv) {
                    "Exit 1 on a finding at or above LEVEL: critical, high,\n"
                    "medium (default), low, info, or never")
         ->type_name("LEVEL")
-        ->check(
-            CLI::IsMember({"critical", "high", "medium", "low", "info", "never"}).description(""));
+        ->transform(
+            CLI::IsMember({"critical", "high", "medium", "low", "info", "never"}, CLI::ignore_case)
+                .description(""));
     app.add_option("--rules", rule_dirs, "Add/override rules from DIR/*.json")
         ->type_name("DIR")
         ->allow_extra_args(false);  // one value per --rules; repeat the option for more
@@ -170,7 +219,13 @@ int main(int argc, char** argv) {
     app.add_flag("--show-skipped", show_skipped, "List files that are not a model format");
     app.add_flag("-q,--quiet", quiet, "Only findings and errors; no summary");
     app.add_flag("-v,--verbose", verbose, "Also list clean and skipped files");
-    app.add_flag("--no-color", no_color, "No colour (also when NO_COLOR is set or not a TTY)");
+    std::string color = "auto";
+    app.add_option("--color", color,
+                   "Colour: auto (default: on a terminal, unless NO_COLOR\nis set or TERM=dumb), "
+                   "always, never")
+        ->type_name("WHEN")
+        ->transform(CLI::IsMember({"auto", "always", "never"}, CLI::ignore_case).description(""));
+    app.add_flag("--no-color", no_color, "Same as --color never");
     app.add_flag("--no-timing", no_timing, "No elapsed time in the text summary");
     app.add_flag("--list-rules", show_list, "List the rules (with --rules applied) and exit");
     std::string config_path, baseline_path, write_baseline_path;
@@ -197,7 +252,8 @@ int main(int argc, char** argv) {
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        std::cerr << "mscan: " << e.what() << "\nRun 'mscan --help' for usage.\n";
+        std::cerr << "mscan: " << mscan::terminal_safe(explain(e))
+                  << "\nRun 'mscan --help' for usage.\n";
         return kUsage;
     }
     if (show_version) {
@@ -208,6 +264,11 @@ int main(int argc, char** argv) {
         std::cerr << "mscan: --quiet and --verbose cannot be combined\n";
         return kUsage;
     }
+    if (no_color && app.count("--color") && color != "never") {
+        std::cerr << "mscan: --no-color and --color " << color << " contradict each other\n";
+        return kUsage;
+    }
+    if (no_color) color = "never";
 
     // The configuration file sets defaults; an option given on the command line wins (lists:
     // --include/--exclude replace the file's, --allow and --rules add to them).
@@ -282,9 +343,20 @@ int main(int argc, char** argv) {
         rules = mscan::RuleSet::builtin();
         for (const auto& dir : rule_dirs)
             rules.load_directory(dir);
-        for (const auto& entry : allow) {
-            if (entry.empty() || entry == ".*") throw mscan::RuleError("--allow needs a name");
-            rules.allow(entry);
+        for (std::size_t i = 0; i < allow.size(); ++i) {
+            // An entry that can never take effect is an error, not a silent no-op: the user
+            // thinks something is accepted that is not (or the reverse).
+            if (const auto why = rules.allow_problem(allow[i])) {
+                const bool in_file = i < config.allow.size();
+                std::cerr << "mscan: "
+                          << (in_file
+                                  ? "configuration error: " + config.origins["allow"] + ": 'allow'"
+                                  : std::string("--allow"))
+                          << " '" << mscan::terminal_safe(allow[i])
+                          << "': " << mscan::terminal_safe(*why) << "\n";
+                return kUsage;
+            }
+            rules.allow(allow[i]);
         }
         rules.validate();
     } catch (const mscan::RuleError& e) {
@@ -374,6 +446,26 @@ int main(int argc, char** argv) {
     }
 
     mscan::ScanOptions options;
+    for (const auto& target : targets) {
+        if (const auto why = mscan::target_usage_error(target, options)) {
+            std::cerr << "mscan: " << *why << "\n";
+            return kUsage;
+        }
+    }
+    // A report or baseline written over a target would destroy what was scanned.
+    for (const auto* written : {&output, &write_baseline_path}) {
+        if (written->empty()) continue;
+        for (const auto& target : targets) {
+            std::error_code ec;
+            if (target != "-" && std::filesystem::equivalent(*written, target, ec)) {
+                std::cerr << "mscan: refusing to write the "
+                          << (written == &output ? "report" : "baseline") << " to "
+                          << mscan::terminal_safe(*written)
+                          << ": it is a scan target; choose another file\n";
+                return kUsage;
+            }
+        }
+    }
     options.targets = targets;
     options.jobs = jobs;
     options.include = include;
@@ -386,25 +478,64 @@ int main(int argc, char** argv) {
     const bool show_progress = !quiet && !no_progress && ::isatty(STDERR_FILENO);
     bool progress_shown = false;
     if (show_progress) {
-        options.progress = [&progress_shown](const mscan::ScanProgress& p) {
-            if (p.fetched == 0 && !progress_shown) return;  // local files: fast, say nothing
-            // At most ten redraws a second, and always the last one.
+        const std::size_t columns = [] {
+            struct winsize ws {};
+            return ::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20
+                       ? static_cast<std::size_t>(ws.ws_col)
+                       : std::size_t{80};
+        }();
+        options.progress = [&progress_shown, columns](const mscan::ScanProgress& p) {
+            // Local files are fast: say nothing until something was fetched or is awaited.
+            if (p.fetched == 0 && p.activity.empty() && !progress_shown) return;
+            // At most ten redraws a second, but always the last one and every new activity.
             static auto last = std::chrono::steady_clock::time_point();
+            static std::string last_activity;
             const auto now = std::chrono::steady_clock::now();
-            if (progress_shown && p.files_done < p.files_total &&
+            if (progress_shown && p.files_done < p.files_total && p.activity == last_activity &&
                 now - last < std::chrono::milliseconds(100))
                 return;
             last = now;
+            last_activity = p.activity;
             progress_shown = true;
-            std::fprintf(stderr, "\r\033[Kmscan: %llu/%llu files, %.1f MiB fetched",
-                         static_cast<unsigned long long>(p.files_done),
-                         static_cast<unsigned long long>(p.files_total),
-                         static_cast<double>(p.fetched) / (1024.0 * 1024.0));
+            char counts[96];
+            std::snprintf(counts, sizeof counts, "%llu/%llu files, %.1f MiB fetched",
+                          static_cast<unsigned long long>(p.files_done),
+                          static_cast<unsigned long long>(p.files_total),
+                          static_cast<double>(p.fetched) / (1024.0 * 1024.0));
+            std::string line = "mscan: ";
+            if (p.files_total > 0 || p.activity.empty()) line += counts;
+            if (!p.activity.empty())
+                line += (p.files_total > 0 ? "; " : "") + mscan::terminal_safe(p.activity);
+            // One line: a wrapped progress line could not be redrawn in place.
+            if (line.size() >= columns) {
+                std::size_t cut = columns - 4;
+                while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80)
+                    --cut;
+                line = line.substr(0, cut) + "...";
+            }
+            std::fprintf(stderr, "\r\033[K%s", line.c_str());
             std::fflush(stderr);
         };
     }
     mscan::ScanResult result = mscan::scan(options, rules);
     if (progress_shown) std::fprintf(stderr, "\r\033[K");
+    // Nor over a model found inside a directory target (a report from an earlier run, which
+    // is not a model, may be replaced).
+    for (const auto* written : {&output, &write_baseline_path}) {
+        std::error_code ec;
+        if (written->empty() || !std::filesystem::exists(*written, ec)) continue;
+        for (const auto& file : result.files) {
+            const std::string& local = file.local_path.empty() ? file.path : file.local_path;
+            if (file.remote || file.status == mscan::FileStatus::Skipped || local == "-") continue;
+            if (std::filesystem::equivalent(*written, local, ec)) {
+                std::cerr << "mscan: refusing to write the "
+                          << (written == &output ? "report" : "baseline") << " to "
+                          << mscan::terminal_safe(*written) << ": it is a file this scan read ("
+                          << mscan::terminal_safe(file.path) << "); choose another file\n";
+                return kUsage;
+            }
+        }
+    }
     mscan::apply_suppressions(result, config.suppressions,
                               config.file.empty()
                                   ? std::string()
@@ -427,7 +558,11 @@ int main(int argc, char** argv) {
     report.show_skipped = show_skipped;
     report.timing = !no_timing;
     const bool to_terminal = output.empty() && ::isatty(STDOUT_FILENO);
-    report.color = to_terminal && !no_color && std::getenv("NO_COLOR") == nullptr;
+    const char* term = std::getenv("TERM");
+    report.color = color == "always" ||
+                   (color == "auto" && to_terminal && std::getenv("NO_COLOR") == nullptr &&
+                    !(term && std::string_view(term) == "dumb"));
+    report.width = to_terminal ? terminal_width() : 0;
 
     const mscan::Reporter* reporter = mscan::find_reporter(format);
     int write_error = 0;
@@ -452,7 +587,8 @@ int main(int argc, char** argv) {
     const auto counts = mscan::count_files(result);
     for (const auto& file : result.files) {
         if (file.status == mscan::FileStatus::Error && (format != "text" || !output.empty())) {
-            std::cerr << "mscan: " << file.path << ": " << file.reason << "\n";
+            std::cerr << "mscan: " << mscan::terminal_safe(file.path) << ": "
+                      << mscan::terminal_safe(file.reason) << "\n";
         }
     }
     if (!write_baseline_path.empty()) {
@@ -462,7 +598,13 @@ int main(int argc, char** argv) {
             for (const auto& x : f.findings)
                 n += x.suppressed != "config";
         std::cerr << "mscan: wrote " << n << " finding" << (n == 1 ? "" : "s")
-                  << " to the baseline " << write_baseline_path << "\n";
+                  << " to the baseline " << mscan::terminal_safe(write_baseline_path) << "\n";
+        if (counts.errors > 0) {
+            std::cerr << "mscan: the baseline is INCOMPLETE: " << counts.errors << " path"
+                      << (counts.errors == 1 ? "" : "s")
+                      << " could not be scanned (listed above), so their findings are not in "
+                         "it; fix that and write it again\n";
+        }
         return counts.errors > 0 || write_error ? kScanError : kClean;
     }
     const auto worst = mscan::worst_severity(result);

@@ -4,6 +4,7 @@
 
 #include <toml++/toml.h>
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -126,11 +127,15 @@ Config load_config(const std::string& path) {
         const std::string full = prefix + key;
         if (key == "fail-on") {
             std::string v = r.string(node, key);
+            for (auto& c : v)
+                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
             if (!kLevels.count(v))
                 fail(path, node, full, "must be critical, high, medium, low, info or never");
             out.fail_on = v;
         } else if (key == "format") {
             std::string v = r.string(node, key);
+            for (auto& c : v)
+                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
             if (!kFormats.count(v)) fail(path, node, full, "must be text, json or sarif");
             out.format = v;
         } else if (key == "jobs") {

@@ -3,20 +3,24 @@
 #include <unistd.h>
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <set>
 #include <string_view>
 #include <thread>
 #include <tuple>
 
 #include <fnmatch.h>
+#include <sys/stat.h>
 
 #include <mutex>
 
 #include "core/work.h"
+#include "formats/member_names.h"
 #include "formats/registry.h"
 #include "formats/zip/zip_format.h"
 #include "hub/cache.h"
@@ -127,12 +131,14 @@ FileResult scan_source(Source& source, const std::string& display_path, const Ru
         result.reason = source.read_error();
         return result;
     }
-    if (!format) {
+    const char* claimed = format ? nullptr : format_named_by(display_path);
+    if (!format && !claimed) {
         result.status = FileStatus::Skipped;
         result.reason = source.size() == 0 ? "empty file" : "not a model format mscan reads";
+        result.not_model = true;
         return result;
     }
-    result.format = format->name;
+    result.format = format ? format->name : "unrecognised";
     RuleEngine engine(rules);
     Location base;
     base.chain.push_back(display_path);
@@ -143,12 +149,18 @@ FileResult scan_source(Source& source, const std::string& display_path, const Ru
     ScanBudget budget;
     ParseContext context(sink, base, budget);
     context.set_neighbours(neighbours);
-    format->parse(source, context);
+    if (format) {
+        format->parse(source, context);
+    } else {
+        // Named as a model format it is not (empty, cut short, text): the loader would still
+        // be handed it, so it is a finding, not a skipped file.
+        context.anomaly(kFormatMismatch, describe_mismatch(source, display_path, claimed));
+    }
     // A file read as one format may also end with a zip archive (a polyglot): scan both. (The
     // tar reader checks this itself: the end record of a zip member is not the tar's own.)
-    const std::string_view name = format->name;
+    const std::string_view name = format ? format->name : "";
     if (name != "zip" && name != "tar" && name != "executable")
-        zip::scan_appended(source, context, format->name);
+        zip::scan_appended(source, context, format ? format->name : "unrecognised");
     tidy(findings, fingerprint_name.empty() ? std::string_view(display_path) : fingerprint_name);
     result.findings = std::move(findings);
     if (const std::string error = source.read_error(); !error.empty()) {
@@ -161,6 +173,117 @@ FileResult scan_source(Source& source, const std::string& display_path, const Ru
 }
 
 namespace {
+
+/// A directory's identity, to follow symbolic links to directories without going round in
+/// circles or reading one folder twice.
+using DirId = std::pair<std::uintmax_t, std::uintmax_t>;  // (device, inode)
+
+std::optional<DirId> dir_id(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+    return DirId{static_cast<std::uintmax_t>(st.st_dev), static_cast<std::uintmax_t>(st.st_ino)};
+}
+
+/// Walks a directory target. Real subdirectories are walked first; symbolic links to
+/// directories are followed afterwards, in name order, each unless the directory it leads to
+/// was walked already (a loop back to an ancestor, or a second way to one folder), which is
+/// listed as skipped with the reason. A directory that cannot be listed, an entry that cannot
+/// be examined, a broken link and a folder past the depth cap are errors: nothing under a
+/// directory target is dropped without a word.
+void collect_directory(const std::string& target, std::vector<Work>& found,
+                       const ScanOptions& options) {
+    struct Pending {
+        fs::path path;
+        int depth;
+    };
+    std::set<DirId> visited;
+    if (auto id = dir_id(target)) visited.insert(*id);
+    std::vector<Pending> dirs{{fs::path(target), 0}};
+    std::vector<Pending> links;  // symbolic links to directories, followed after the real tree
+    auto add = [&](const fs::path& path, Work w) {
+        const std::string rel = path.lexically_relative(fs::path(target)).generic_string();
+        w.path = path.string();
+        w.relative = rel;
+        if (!w.error && !w.skip) {
+            if (auto why =
+                    glob_rejects(rel.empty() ? w.path : rel, options.include, options.exclude)) {
+                w.skip = w.excluded = true;
+                w.reason = *why;
+            }
+        }
+        found.push_back(std::move(w));
+    };
+    auto walk = [&](const Pending& dir) {
+        std::error_code ec;
+        fs::directory_iterator it(dir.path, ec);
+        if (ec) {
+            add(dir.path, Work::failed("", "cannot list directory: " + ec.message()));
+            return;
+        }
+        for (const fs::directory_iterator end; it != end; it.increment(ec)) {
+            if (ec) break;
+            const fs::path path = it->path();
+            std::error_code e2;
+            const auto link = it->symlink_status(e2);
+            if (e2) {
+                add(path, Work::failed("", "cannot examine: " + e2.message()));
+                continue;
+            }
+            if (fs::is_directory(link)) {
+                if (auto id = dir_id(path.string())) visited.insert(*id);
+                dirs.push_back({path, dir.depth + 1});
+                continue;
+            }
+            if (fs::is_symlink(link)) {
+                const auto status = fs::status(path, e2);
+                if (e2 || !fs::exists(status)) {
+                    add(path, Work::failed("", "broken symbolic link"));
+                } else if (fs::is_directory(status)) {
+                    links.push_back({path, dir.depth + 1});
+                } else {
+                    add(path, Work{});  // a link to a file: read what it points to
+                }
+                continue;
+            }
+            add(path, Work{});  // scan_path() says what a non-regular file is
+        }
+        if (ec) add(dir.path, Work::failed("", "cannot finish listing directory: " + ec.message()));
+    };
+    auto drain = [&] {
+        while (!dirs.empty()) {
+            const Pending dir = dirs.back();
+            dirs.pop_back();
+            if (dir.depth > limits::kMaxDirectoryDepth) {
+                add(dir.path,
+                    Work::failed("", "more than " + std::to_string(limits::kMaxDirectoryDepth) +
+                                         " directory levels deep: NOT scanned"));
+                continue;
+            }
+            walk(dir);
+        }
+    };
+    drain();
+    while (!links.empty()) {
+        std::sort(links.begin(), links.end(),
+                  [](const Pending& a, const Pending& b) { return a.path > b.path; });
+        const Pending link = links.back();
+        links.pop_back();
+        const auto id = dir_id(link.path.string());
+        std::error_code ec;
+        const fs::path to = fs::read_symlink(link.path, ec);
+        if (id && visited.count(*id)) {
+            Work w;
+            w.skip = true;
+            w.reason = "symbolic link to a directory already scanned (" + to.string() +
+                       "): a loop, or a second path to one folder; not followed";
+            add(link.path, std::move(w));
+            continue;
+        }
+        if (id) visited.insert(*id);
+        dirs.push_back(link);
+        drain();
+    }
+}
 
 void collect(const std::string& target, std::vector<Work>& work, std::uint64_t& target_errors,
              const ScanOptions& options) {
@@ -178,40 +301,9 @@ void collect(const std::string& target, std::vector<Work>& work, std::uint64_t& 
         return;
     }
     std::vector<Work> found;
-    fs::recursive_directory_iterator it(target, fs::directory_options::skip_permission_denied, ec);
-    const fs::recursive_directory_iterator end;
-    while (!ec && it != end) {
-        const auto& entry = *it;
-        std::error_code e2;
-        if (it.depth() > limits::kMaxDirectoryDepth) {
-            it.disable_recursion_pending();
-        } else if (!entry.is_directory(e2)) {
-            Work w;
-            w.path = entry.path().string();
-            if (entry.is_regular_file(e2)) {
-            } else if (entry.is_symlink(e2) && !fs::exists(entry.path(), e2)) {
-                w.error = true;
-                w.reason = "broken symbolic link";
-            } else if (entry.is_symlink(e2)) {
-                w.path.clear();  // a link to something that is not a file
-            }
-            const std::string rel =
-                entry.path().lexically_relative(fs::path(target)).generic_string();
-            w.relative = rel;
-            if (!w.path.empty() && !w.error) {
-                if (auto why = glob_rejects(rel.empty() ? w.path : rel, options.include,
-                                            options.exclude)) {
-                    w.skip = true;
-                    w.reason = *why;
-                }
-            }
-            if (!w.path.empty()) found.push_back(std::move(w));
-        }
-        it.increment(ec);
-    }
-    if (ec) {
-        found.push_back(Work::failed(target, "cannot walk directory: " + ec.message()));
-    }
+    collect_directory(target, found, options);
+    for (const auto& w : found)
+        target_errors += w.error && w.path == target;
     work.insert(work.end(), found.begin(), found.end());
 }
 
@@ -222,6 +314,7 @@ FileResult scan_path(const Work& w, const RuleSet& rules, hub::HttpClient* http,
         r.path = w.path;
         r.status = w.error ? FileStatus::Error : FileStatus::Skipped;
         r.reason = w.reason;
+        r.excluded = w.excluded;
         r.remote = w.remote.has_value();
         if (w.remote) r.size = w.remote->size;
         return r;
@@ -313,7 +406,7 @@ void add_snapshot(const hub::CacheSnapshot& snap, const std::string& under,
         w.path = summary.name + "/" + rel;
         w.local = local;
         if (auto why = glob_rejects(rel, options.include, options.exclude)) {
-            w.skip = true;
+            w.skip = w.excluded = true;
             w.reason = *why;
         }
         std::error_code ec;
@@ -327,10 +420,59 @@ void add_snapshot(const hub::CacheSnapshot& snap, const std::string& under,
     }
 }
 
+/// The scan's progress, reported from the main thread (listing repos) and from workers
+/// (files done, slow or retried requests), one report at a time.
+class ProgressReporter {
+  public:
+    explicit ProgressReporter(const ScanOptions& options) : callback_(options.progress) {}
+    bool enabled() const { return static_cast<bool>(callback_); }
+    void set_total(std::uint64_t total) {
+        std::lock_guard guard(mutex_);
+        progress_.files_total = total;
+    }
+    /// A file is done; `fetched` is every byte downloaded so far.
+    void file_done(std::uint64_t fetched) {
+        if (!callback_) return;
+        std::lock_guard guard(mutex_);
+        ++progress_.files_done;
+        progress_.fetched = fetched;
+        progress_.activity.clear();
+        callback_(progress_);
+    }
+    /// What the scan is waiting for now (empty: nothing in particular).
+    void activity(std::string text) {
+        if (!callback_) return;
+        std::lock_guard guard(mutex_);
+        progress_.activity = std::move(text);
+        callback_(progress_);
+    }
+    /// A slow or failed HTTP request, in words.
+    void http_event(const hub::HttpEvent& e) {
+        char seconds[32];
+        std::snprintf(seconds, sizeof seconds, "%.0f s", e.seconds);
+        // The part that changes comes first: a narrow terminal cuts the end of the line.
+        if (e.kind == hub::HttpEvent::Kind::Waiting) {
+            activity(std::string("no answer for ") + seconds + " from " + e.host + " (attempt " +
+                     std::to_string(e.attempt) + " of " + std::to_string(e.max_attempts) + ")");
+        } else {
+            std::snprintf(seconds, sizeof seconds, "%.1f s", e.seconds);
+            activity("attempt " + std::to_string(e.attempt + 1) + " of " +
+                     std::to_string(e.max_attempts) + " in " + seconds + ": " + e.reason);
+        }
+    }
+
+  private:
+    std::function<void(const ScanProgress&)> callback_;
+    std::mutex mutex_;
+    ScanProgress progress_;
+};
+
 struct HubState {
     std::optional<hub::HubConfig> config;
     std::optional<hub::HubConfig> endpoint_only;
     std::unique_ptr<hub::HttpClient> http;
+    /// Where slow requests and retries are reported (none for a probe of a target's form).
+    ProgressReporter* progress = nullptr;
 };
 
 const hub::HubConfig& hub_config(HubState& state, const ScanOptions& options) {
@@ -407,11 +549,18 @@ void expand_hub_target(const std::string& text, const ScanOptions& options, HubS
         hub::HttpOptions http_options;
         http_options.user_agent = std::string("mscan/") + kVersion;
         if (options.http_retries >= 0) http_options.max_retries = options.http_retries;
+        if (state.progress && state.progress->enabled()) {
+            http_options.on_event = [reporter = state.progress](const hub::HttpEvent& e) {
+                reporter->http_event(e);
+            };
+        }
         state.http = std::make_unique<hub::HttpClient>(http_options);
     }
     hub::HubClient client(config, *state.http);
     const std::uint64_t before = state.http->requests();
+    if (state.progress) state.progress->activity("listing " + terminal_safe(summary.name));
     const hub::RepoListing listing = client.list(*target);
+    if (state.progress) state.progress->activity("");
     summary.requests = state.http->requests() - before;
     if (!listing.error.empty()) {
         fail(listing.error);
@@ -439,7 +588,7 @@ void expand_hub_target(const std::string& text, const ScanOptions& options, HubS
         w.remote = hub::RemoteFile{client.resolve_url(*target, listing.commit, file.path),
                                    file.size, config.token, origin};
         if (auto why = glob_rejects(file.path, options.include, options.exclude)) {
-            w.skip = true;
+            w.skip = w.excluded = true;
             w.reason = *why;
         }
         ++summary.files;
@@ -468,28 +617,76 @@ void expand_cache_dir(const std::string& dir, const hub::CacheListing& cache,
 std::optional<std::string> glob_rejects(const std::string& relative,
                                         const std::vector<std::string>& include,
                                         const std::vector<std::string>& exclude) {
-    auto matches = [&](const std::string& pattern) {
+    // A pattern without '/' matches the file's name; one with '/' the path inside the target.
+    // An exclude also matches the folders the file is in, the same way: "--exclude
+    // node_modules" leaves out every folder of that name, "--exclude a/b" the folder a/b, with
+    // all they hold. (An include names files: "--include '*.bin'" does not take in a folder
+    // x.bin/.) A trailing '/' only says the pattern means a folder.
+    auto matches = [&](std::string pattern, bool folders) {
+        while (pattern.size() > 1 && pattern.back() == '/')
+            pattern.pop_back();
         const bool whole_path = pattern.find('/') != std::string::npos;
-        const std::string name = relative.substr(relative.rfind('/') + 1);
-        return ::fnmatch(pattern.c_str(), (whole_path ? relative : name).c_str(), 0) == 0;
+        std::size_t start = folders ? 0 : relative.rfind('/') + 1;
+        while (true) {
+            const std::size_t end = relative.find('/', start);
+            const std::string part =
+                whole_path ? relative.substr(0, end) : relative.substr(start, end - start);
+            if (::fnmatch(pattern.c_str(), part.c_str(), 0) == 0) return true;
+            if (end == std::string::npos) return false;
+            start = end + 1;
+        }
     };
     for (const auto& pattern : exclude) {
-        if (matches(pattern)) return "excluded by --exclude '" + pattern + "'";
+        if (matches(pattern, true)) return "excluded by --exclude '" + pattern + "'";
     }
     if (include.empty()) return std::nullopt;
     for (const auto& pattern : include) {
-        if (matches(pattern)) return std::nullopt;
+        if (matches(pattern, false)) return std::nullopt;
     }
     return std::string("not matched by any --include pattern");
 }
 
 namespace {}  // namespace
 
+std::optional<std::string> target_usage_error(const std::string& target,
+                                              const ScanOptions& options) {
+    if (target == "-") return std::nullopt;
+    HubState state;
+    const hub::HubConfig& config = hub_endpoint(state, options);
+    if (hub::is_hub_target(target, config)) {
+        std::string error;
+        if (!hub::parse_target(target, config, error))
+            return "'" + terminal_safe(target) +
+                   "' is not a Hugging Face target: " + terminal_safe(error) +
+                   " (the form is hf://[datasets/|spaces/]org/name[@REV][/path])";
+        return std::nullopt;
+    }
+    // scheme://... that is no file here: mscan reads local paths and the Hub, nothing else.
+    const auto colon = target.find("://");
+    std::error_code ec;
+    if (colon != std::string::npos && colon > 0 &&
+        std::all_of(target.begin(), target.begin() + static_cast<std::ptrdiff_t>(colon),
+                    [](char c) {
+                        return std::isalnum(static_cast<unsigned char>(c)) || c == '+' ||
+                               c == '-' || c == '.';
+                    }) &&
+        !fs::exists(target, ec)) {
+        return "'" + terminal_safe(target.substr(0, 300)) +
+               "' is a URL: mscan only fetches from the Hugging Face Hub (hf://org/name, or a "
+               "web URL of " +
+               terminal_safe(config.endpoint) +
+               "); download other files first and scan them locally";
+    }
+    return std::nullopt;
+}
+
 ScanResult scan(const ScanOptions& options, const RuleSet& rules) {
     const auto start = std::chrono::steady_clock::now();
     ScanResult result;
     std::vector<Work> work;
+    ProgressReporter reporter(options);
     HubState hub_state;
+    hub_state.progress = &reporter;
     for (const auto& target : options.targets) {
         if (target == "-") {
             work.push_back(Work::file("-"));
@@ -532,19 +729,12 @@ ScanResult scan(const ScanOptions& options, const RuleSet& rules) {
     jobs =
         static_cast<unsigned>(std::min<std::size_t>(jobs, std::max<std::size_t>(1, work.size())));
     std::atomic<std::size_t> next{0};
-    std::mutex progress_mutex;
-    ScanProgress progress;
-    progress.files_total = work.size();
+    reporter.set_total(work.size());
     hub::HttpClient* http = hub_state.http.get();
     auto worker = [&] {
         for (std::size_t i = next++; i < work.size(); i = next++) {
             result.files[i] = scan_path(work[i], rules, http, options.max_fetch);
-            if (options.progress) {
-                std::lock_guard guard(progress_mutex);
-                ++progress.files_done;
-                progress.fetched = http ? http->received() : 0;
-                options.progress(progress);
-            }
+            reporter.file_done(http ? http->received() : 0);
         }
     };
     if (jobs <= 1) {
@@ -586,6 +776,8 @@ FileCounts count_files(const ScanResult& result) {
     for (const auto& f : result.files) {
         if (f.status == FileStatus::Scanned) ++c.scanned;
         if (f.status == FileStatus::Skipped) ++c.skipped;
+        if (f.status == FileStatus::Skipped && f.excluded) ++c.excluded;
+        if (f.status == FileStatus::Skipped && f.not_model) ++c.not_model;
         if (f.status == FileStatus::Error) ++c.errors;
     }
     return c;

@@ -15,8 +15,11 @@ struct Work {
     std::string path;
     /// Set: the target failed; `reason` says why.
     bool error = false;
-    /// Set: listed but not read (excluded by a glob); `reason` says why.
+    /// Set: listed but not read (excluded by a glob, a link to a folder already walked);
+    /// `reason` says why.
     bool skip = false;
+    /// Set with `skip` when --include/--exclude left it out.
+    bool excluded = false;
     std::string reason;
     /// The local file to read when `path` is not one (a Hugging Face cache snapshot file).
     std::string local;

@@ -75,7 +75,13 @@ const Format* ParseContext::scan_member(Source& member, std::string_view name) c
         return nullptr;
     }
     const Format* format = detect_format(member, name);
-    if (!format) return nullptr;
+    if (!format) {
+        // A member named as a model format it is not (empty, cut short, text) is handed to the
+        // loader all the same: a finding, like such a file on disk.
+        if (const char* claimed = format_named_by(name))
+            report(kFormatMismatch, describe_mismatch(member, name, claimed));
+        return nullptr;
+    }
     const ParseContext child(sink_, where, budget_, depth_ + 1);
     format->parse(member, child);
     return format;

@@ -20,6 +20,72 @@ std::string printable(std::string_view name) {
     return out;
 }
 
+namespace {
+
+/// Code points that draw nothing yet change how the text around them is shown: bidirectional
+/// marks, embeddings, overrides and isolates (Trojan Source), zero-width joiners and spaces,
+/// the line and paragraph separators, and the byte-order mark.
+bool invisible_format(char32_t cp) {
+    return (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x2028 && cp <= 0x202E) ||
+           (cp >= 0x2060 && cp <= 0x2069) || cp == 0xFEFF || cp == 0x061C || cp == 0x180E;
+}
+
+/// Length of the valid UTF-8 sequence at the start of `s` and its code point, or 0 if it is
+/// not one (overlong forms, surrogates and values past U+10FFFF are not valid).
+std::size_t utf8_sequence(std::string_view s, char32_t& cp) {
+    const auto b0 = static_cast<unsigned char>(s[0]);
+    std::size_t n = 0;
+    char32_t min = 0;
+    if (b0 >= 0xC2 && b0 <= 0xDF) {
+        n = 2, cp = b0 & 0x1F, min = 0x80;
+    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+        n = 3, cp = b0 & 0x0F, min = 0x800;
+    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+        n = 4, cp = b0 & 0x07, min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (s.size() < n) return 0;
+    for (std::size_t i = 1; i < n; ++i) {
+        const auto b = static_cast<unsigned char>(s[i]);
+        if ((b & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (b & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return n;
+}
+
+}  // namespace
+
+std::string terminal_safe(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    char buf[16];
+    for (std::size_t i = 0; i < text.size();) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c >= 0x20 && c < 0x7f) {
+            out += static_cast<char>(c);
+            ++i;
+            continue;
+        }
+        char32_t cp = 0;
+        const std::size_t n = c >= 0x80 ? utf8_sequence(text.substr(i), cp) : 0;
+        if (n == 0) {
+            std::snprintf(buf, sizeof buf, "\\x%02x", c);
+            out += buf;
+            ++i;
+        } else if (cp < 0xA0 || invisible_format(cp)) {  // C1 controls, then format marks
+            std::snprintf(buf, sizeof buf, "\\u{%04X}", static_cast<unsigned>(cp));
+            out += buf;
+            i += n;
+        } else {
+            out.append(text.substr(i, n));
+            i += n;
+        }
+    }
+    return out;
+}
+
 const char* unsafe_path(std::string_view name) {
     if (name.empty()) return nullptr;
     if (name.front() == '/' || name.front() == '\\') return "is an absolute path";

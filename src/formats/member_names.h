@@ -10,6 +10,14 @@ namespace mscan {
 /// The name with control and non-ASCII bytes as \xNN escapes, cut to 200 characters.
 std::string printable(std::string_view name);
 
+/// Text from the input (a path, a member or repo name, a server message, a parser's message)
+/// made safe to write to a terminal, whole (no length cut): printable ASCII and valid UTF-8
+/// pass; control bytes (C0, DEL, C1), bidirectional-override and other invisible formatting
+/// code points, and bytes that are not valid UTF-8 become \xNN (\u{NNNN} for code points).
+/// A name can then neither move the cursor, erase lines, nor reorder what is shown around it.
+/// Idempotent: its output passes through unchanged.
+std::string terminal_safe(std::string_view text);
+
 /// Why extracting a member of this name writes outside the extraction folder ("is an
 /// absolute path", "starts with a drive letter", "has a '..' component"), or nullptr.
 const char* unsafe_path(std::string_view name);

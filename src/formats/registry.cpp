@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdio>
 #include <string>
+#include <utility>
 
 #include "formats/archive/archive_format.h"
 #include "formats/compress/zlib_format.h"
@@ -105,7 +107,58 @@ std::string lower_extension(std::string_view path) {
     return ext;
 }
 
+/// Extensions that name one model format. Ambiguous ones (".bin", ".ckpt", ".pb", ".json",
+/// ".dat") are left out: many other kinds of file use them.
+constexpr std::array<std::pair<std::string_view, const char*>, 17> kNamedFormats = {{
+    {".pkl", "a pickle"},
+    {".pickle", "a pickle"},
+    {".dill", "a pickle (dill)"},
+    {".joblib", "a joblib pickle"},
+    {".pt", "a PyTorch file"},
+    {".pth", "a PyTorch file"},
+    {".safetensors", "a safetensors file"},
+    {".gguf", "a GGUF file"},
+    {".onnx", "an ONNX model"},
+    {".npy", "a NumPy .npy array"},
+    {".npz", "a NumPy .npz archive"},
+    {".h5", "an HDF5 file"},
+    {".hdf5", "an HDF5 file"},
+    {".keras", "a Keras archive"},
+    {".nemo", "a NeMo archive"},
+    {".mar", "a TorchServe archive"},
+    {".llamafile", "a llamafile executable"},
+}};
+
 }  // namespace
+
+const char* format_named_by(std::string_view path) {
+    const std::string ext = lower_extension(path);
+    for (const auto& [e, name] : kNamedFormats) {
+        if (e == ext) return name;
+    }
+    return nullptr;
+}
+
+std::string describe_mismatch(Source& source, std::string_view path, const char* claimed) {
+    std::string out = std::string("named as ") + claimed + " (" + lower_extension(path) + "), but ";
+    const std::uint64_t size = source.size();
+    if (size == 0) return out + "the file is empty";
+    if (size < 16) {
+        return out + "only " + std::to_string(size) + " byte" + (size == 1 ? "" : "s") +
+               " long: too short to be one";
+    }
+    // Text: printable ASCII, whitespace and UTF-8 lead/continuation bytes in the first 4 KiB.
+    const auto head = source.view(0, std::min<std::uint64_t>(size, 4096));
+    const bool text = !head.empty() && std::all_of(head.begin(), head.end(), [](std::uint8_t c) {
+        return (c >= 0x20 && c != 0x7f) || c == '\t' || c == '\n' || c == '\r';
+    });
+    if (text) return out + "the content is text, not a model format";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "the content is not one (it starts %02x %02x %02x %02x)",
+                  head.size() > 0 ? head[0] : 0, head.size() > 1 ? head[1] : 0,
+                  head.size() > 2 ? head[2] : 0, head.size() > 3 ? head[3] : 0);
+    return out + buf;
+}
 
 std::span<const Format> formats() {
     return kFormats;

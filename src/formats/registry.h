@@ -3,6 +3,7 @@
 #pragma once
 
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "formats/context.h"
@@ -35,6 +36,19 @@ const Format* detect_format(Source& source, std::string_view path);
 /// one out: a JSON object may name its Keras class anywhere in its text. A container must then
 /// detect on the whole member instead of skipping it.
 bool head_inconclusive(Source& head);
+
+/// The model format a file's name claims, by an extension only that format uses (".pkl":
+/// "a pickle", ".safetensors": "a safetensors file"), or nullptr (no extension, or one many
+/// kinds of file share, such as ".bin" or ".json"). A file so named that detection does not
+/// accept is reported, not skipped: the loader would be handed it.
+const char* format_named_by(std::string_view path);
+
+/// The anomaly code of a file whose name claims a model format its content is not.
+inline constexpr const char* kFormatMismatch = "file.format-mismatch";
+
+/// Evidence for kFormatMismatch: what the name claims and what the content is ("named as a
+/// safetensors file (.safetensors), but only 3 bytes long: too short to be one").
+std::string describe_mismatch(Source& source, std::string_view path, const char* claimed);
 
 /// Model formats recognised by their magic bytes that no parser reads yet, described ("HDF5
 /// file (Keras .h5)"), or nullptr. Checked before detection, so that such a file is reported

@@ -206,6 +206,38 @@ void RuleSet::allow(const std::string& entry) {
     }
 }
 
+std::optional<std::string> RuleSet::allow_problem(const std::string& entry) const {
+    const bool prefix = entry.size() > 2 && entry.compare(entry.size() - 2, 2, ".*") == 0;
+    const std::string name = prefix ? entry.substr(0, entry.size() - 2) : entry;
+    if (entry.empty() || name.empty() || entry == ".*") return std::string("needs a name");
+    if (name.find_first_of("*?[]") != std::string::npos) {
+        std::string stem = name.substr(0, name.find_first_of("*?[]"));
+        while (!stem.empty() && stem.back() == '.')
+            stem.pop_back();
+        return std::string("entries are exact names or 'prefix.*', not glob patterns, so '") +
+               entry + "' matches nothing" +
+               (stem.empty() ? std::string(" (and allowing every global would turn the scan off)")
+                             : "; for everything in the module write '" + stem + ".*'");
+    }
+    if (name.front() == '.' || name.back() == '.' || name.find("..") != std::string::npos)
+        return "'" + entry + "' is not a dotted name (module.name)";
+    if (!prefix && name.find('.') == std::string::npos) {
+        return "'" + entry + "' has no '.', and every global is named module.name, so it matches " +
+               "nothing; write '" + entry + ".*' for everything in module " + entry + ", or '" +
+               entry + ".Name' for one class or function";
+    }
+    // A deny rule covering the name (or the whole prefix) wins over any allow entry.
+    if (const Rule* rule = deny_rule(name, {})) {
+        return "'" + name + "' is covered by the deny rule '" + rule->id + "' (" +
+               std::string(severity_name(rule->severity)) +
+               "), and deny rules win over the allowlist, so this entry changes nothing; to "
+               "accept such findings, add a [[suppress]] entry with a reason to mscan.toml, "
+               "disable or lower the rule with [rule." +
+               rule->id + "], or use a baseline (docs/configuration.md)";
+    }
+    return std::nullopt;
+}
+
 void RuleSet::reindex() {
     if (allow_dirty_) {
         std::sort(allow_exact_sorted_.begin(), allow_exact_sorted_.end());

@@ -297,7 +297,10 @@ class Failures(HubCase):
         self.assert_target_error("hf://org/big-torch@no-such-branch", "revision not found")
         self.assert_target_error("hf://org/big-torch/no/such/file.bin", "no such file or folder")
         self.assert_target_error("hf://org/big-torch/nofile.bin", "is not a file or folder")
-        self.assert_target_error("hf://org/na me", "not a repository id")
+        # A target that cannot be a repo is a usage error (exit 4), before any request.
+        got, _, p = self.run_mscan("hf://org/na me")
+        self.assertEqual(got, 4, p.stdout + p.stderr)
+        self.assertIn("not a repository id", p.stderr)
 
     def test_rate_limit_and_server_errors_are_retried(self):
         HUB.rate_limit_next(1, retry_after=1)

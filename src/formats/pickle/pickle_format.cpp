@@ -2,9 +2,12 @@
 #include "formats/pickle/pickle_format.h"
 
 #include <array>
+#include <string>
+#include <vector>
 
 #include "formats/pickle/pickle_machine.h"
 #include "formats/pickle/torch_legacy.h"
+#include "formats/registry.h"
 
 namespace mscan::pickle {
 
@@ -18,9 +21,55 @@ bool detect(Source& source, std::string_view extension) {
     return looks_like_pickle(source, suggested);
 }
 
+namespace {
+
+/// Scans a file read as a pickle only because of its name (its content alone does not pass
+/// for one: text, or bytes that break on the first opcodes). What the unpickler would run
+/// before it fails is reported as usual; when nothing ran, the stream's opcode-level
+/// complaints become one format-mismatch finding that says what the file is instead.
+void parse_named_only(Source& source, const ParseContext& context) {
+    std::vector<Operation> held;
+    bool acted = false;
+    const OperationSink& sink = context.sink();
+    const OperationSink hold = [&](Operation&& op) {
+        if (!acted && op.kind != OpKind::Anomaly) {
+            acted = true;
+            for (auto& h : held)
+                sink(std::move(h));
+            held.clear();
+        }
+        if (acted) {
+            sink(std::move(op));
+        } else {
+            held.push_back(std::move(op));
+        }
+    };
+    ByteReader reader(source);
+    scan_pickle(reader, context.base(), hold);
+    if (acted) return;
+    const std::string& name = context.base().chain.back();
+    std::string evidence = describe_mismatch(source, name, format_named_by(name));
+    if (!held.empty()) {
+        const Operation& first = held.front();
+        evidence += "; read as a pickle it breaks";
+        if (first.location.offset >= 0)
+            evidence += " at byte " + std::to_string(first.location.offset);
+        evidence += " (" + first.name + (first.evidence.empty() ? "" : ": " + first.evidence) +
+                    "), before anything ran";
+    }
+    context.anomaly(kFormatMismatch, std::move(evidence));
+}
+
+}  // namespace
+
 void parse(Source& source, const ParseContext& context) {
     if (is_torch_legacy(source)) {
         scan_torch_legacy(source, context);
+        return;
+    }
+    if (!context.base().chain.empty() && format_named_by(context.base().chain.back()) &&
+        !looks_like_pickle(source, false)) {
+        parse_named_only(source, context);
         return;
     }
     ByteReader reader(source);
