@@ -235,6 +235,17 @@ class ModelNamedFiles(Case):
         code, out, _, _ = self.run_mscan("notes.txt")
         self.assertEqual(code, 3)
 
+    def test_long_protocol_0_and_1_pickles_are_pickles(self):
+        # Longer than detection's 64 KiB probe, with no global in it: still a clean pickle.
+        import pickle
+        for proto in (0, 1):
+            data = pickle.dumps(list(range(40000)), protocol=proto)
+            self.assertGreater(len(data), 64 * 1024)
+            self.write(f"big{proto}.pkl", data)
+            code, out, _, _ = self.run_mscan("-f", "json", f"big{proto}.pkl")
+            self.assertEqual(code, 0, out)
+            self.assertNotIn('"rule_id"', out)
+
     def test_a_payload_in_a_model_named_text_file_still_counts(self):
         # Text a loader reads up to a call: the call is reported, not hidden by the mismatch.
         self.write("model.pkl", PAYLOAD + b"garbage that is not a pickle")

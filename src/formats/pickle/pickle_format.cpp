@@ -46,7 +46,9 @@ void parse_named_only(Source& source, const ParseContext& context) {
     };
     ByteReader reader(source);
     scan_pickle(reader, context.base(), hold);
-    if (acted) return;
+    // Something ran (reported as usual), or nothing was wrong: a whole protocol 0/1 pickle
+    // longer than the detection probe, with no global in the probed part, reads cleanly.
+    if (acted || held.empty()) return;
     const std::string& name = context.base().chain.back();
     std::string evidence = describe_mismatch(source, name, format_named_by(name));
     if (!held.empty()) {
