@@ -73,8 +73,8 @@ Switches (thread-safe, settable while serving)
 * ``xet``: resolve answers for LFS files add ``X-Xet-Hash`` and a ``Link: <...>; rel="xet-auth",
   <...>; rel="xet-reconstruction-info"`` header; tree entries get ``xetHash``.
 
-``hub.server_error_next(n, listener="hub", status=503)``: next n requests on that listener answer
-with a 5xx.  ``hub.rate_limit_next(n, retry_after=1, listener="hub")``: next n requests answer 429
+``hub.server_error_next(n, listener="hub", status=503, message=None)``: next n requests on that
+listener answer with a 5xx (``message``: its X-Error-Message, control characters and all).  ``hub.rate_limit_next(n, retry_after=1, listener="hub")``: next n requests answer 429
 with ``Retry-After`` and ``RateLimit: "api";r=0;t=<retry_after>``.  ``hub.signed_url_ttl``
 (seconds, constructor ``signed_url_ttl=3600``): lifetime of CDN URLs; 0 makes them expire at once.
 
@@ -326,7 +326,7 @@ class FakeHub:
         self._lock = threading.Lock()
         self._log: list[dict] = []
         self._faults = {"hub": {}, "cdn": {}}
-        self._errors_next = {"hub": [0, 503], "cdn": [0, 503]}
+        self._errors_next = {"hub": [0, 503, None], "cdn": [0, 503, None]}
         self._ratelimit_next = {"hub": [0, 1], "cdn": [0, 1]}
         self._quota_used = {"api": 0, "resolvers": 0, "pages": 0}
         self.server_errors: list[str] = []
@@ -366,13 +366,15 @@ class FakeHub:
     def clear_faults(self) -> None:
         with self._lock:
             self._faults = {"hub": {}, "cdn": {}}
-            self._errors_next = {"hub": [0, 503], "cdn": [0, 503]}
+            self._errors_next = {"hub": [0, 503, None], "cdn": [0, 503, None]}
             self._ratelimit_next = {"hub": [0, 1], "cdn": [0, 1]}
 
-    def server_error_next(self, n: int, listener: str = "hub", status: int = 503) -> None:
+    def server_error_next(self, n: int, listener: str = "hub", status: int = 503,
+                          message: str | None = None) -> None:
+        """`message`: the X-Error-Message to send (any text, control characters included)."""
         with self._lock:
             for l in self._listeners(listener):
-                self._errors_next[l] = [n, status]
+                self._errors_next[l] = [n, status, message]
 
     def rate_limit_next(self, n: int, retry_after: int = 1, listener: str = "hub") -> None:
         with self._lock:
@@ -589,14 +591,14 @@ class _Handler(BaseHTTPRequestHandler):
             rl = hub._ratelimit_next[l]
             if err[0] > 0:
                 err[0] -= 1
-                kind, val = "5xx", err[1]
+                kind, val, message = "5xx", err[1], err[2]
             elif rl[0] > 0:
                 rl[0] -= 1
                 kind, val = "429", rl[1]
             else:
                 return False
         if kind == "5xx":
-            self._send_error(_HubError(val, "Service Unavailable (fake hub switch)"))
+            self._send_error(_HubError(val, message or "Service Unavailable (fake hub switch)"))
         else:
             self._ratelimit_override = f'"{self._bucket()}";r=0;t={val}'
             self._send_error(_HubError(429, "You have exceeded our rate limit (fake hub switch)",

@@ -393,7 +393,26 @@ def remote_code_repo() -> Repo:
     }})
 
 
+BIDI_NAME = "payload\u202egnp.pkl"  # shown reversed ("payloadlkp.png") unless escaped
+
+
+def escapes_repo() -> Repo:
+    """A file name with a right-to-left override, and the Hub's own scan status carrying
+    terminal control sequences."""
+    return Repo("org/escapes", revisions={"main": {
+        BIDI_NAME: FileSpec(data=hostile_pickle("echo hidden")),
+    }}, security_status={"scansDone": True, "filesWithIssues": [
+        {"path": "\x1b[2J\x1b[1A" + BIDI_NAME, "level": "\x1b[32msafe\x1b[0m"}]})
+
+
+def control_names_repo() -> Repo:
+    """A file name with control characters: the listing is refused (an error, never clean)."""
+    return Repo("org/control-names", revisions={"main": {
+        "\x1b[2J\x1b[1Apayload\r.pkl": FileSpec(data=hostile_pickle("echo hidden")),
+    }})
+
+
 def all_repos() -> list[Repo]:
     return [big_torch_repo(), h5_repo(), many_files_repo(), gated_repo(), private_repo(),
             disabled_repo(), dataset_repo(), space_repo(), revisions_repo(), renamed_repo(),
-            remote_code_repo()]
+            remote_code_repo(), escapes_repo(), control_names_repo()]

@@ -6,11 +6,16 @@ Every test starts from a clean request log and no faults, runs the real binary w
 HF_HOME, and asserts on its report, its exit code and exactly what it asked the server for.
 """
 import json
+import fcntl
 import os
+import pty
+import re
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 import unittest
 
@@ -463,6 +468,63 @@ class Unreachable(HubCase):
         self.assertEqual(got, 2, p.stdout + p.stderr)
         reasons = " ".join(e["reason"] for e in rep["errors"])
         self.assertIn(f"connection refused by 127.0.0.1:{port} (2 attempts)", reasons)
+
+
+class TerminalSafety(HubCase):
+    """Repo file names, the Hub's scan status and server messages reach the terminal escaped
+    (issue 14): in the text report and in the progress line."""
+
+    OWN_SEQUENCES = re.compile(rb"\x1b\[K|\x1b\[[0-9;]*m")  # mscan's own: erase line, colours
+
+    def assert_no_foreign_control(self, data: bytes):
+        rest = self.OWN_SEQUENCES.sub(b"", data).replace(b"\r", b"").replace(b"\n", b"")
+        m = re.search(rb"[\x00-\x1f\x7f]|\xc2[\x80-\x9f]", rest)
+        self.assertIsNone(m, f"raw control byte in the output: {data[:3000]!r}")
+
+    def test_repo_file_names_and_hub_status_are_escaped_in_text(self):
+        code, _, p = self.run_mscan("hf://org/escapes", "--no-timing", fmt="text")
+        self.assertEqual(code, 1, p.stdout + p.stderr)
+        out = p.stdout.encode()
+        self.assert_no_foreign_control(out)
+        self.assert_no_foreign_control(p.stderr.encode())
+        self.assertNotIn("\u202e", p.stdout)
+        self.assertIn(r"payload\u{202E}gnp.pkl", p.stdout)
+        self.assertIn("process-execution", p.stdout)
+        self.assertIn(r"\x1b[2J\x1b[1Apayload", p.stdout)  # the Hub's path, shown escaped
+        self.assertIn(r"(\x1b[32msafe\x1b[0m)", p.stdout)  # the Hub's word, shown escaped
+
+    def test_control_characters_in_a_listed_name_are_an_error_shown_escaped(self):
+        code, _, p = self.run_mscan("hf://org/control-names", "--no-timing", fmt="text")
+        self.assertEqual(code, 2, p.stdout + p.stderr)
+        self.assert_no_foreign_control(p.stdout.encode())
+        self.assertIn(r"\x1b[2J\x1b[1Apayload\x0d.pkl", p.stdout)
+
+    def test_progress_line_escapes_server_messages(self):
+        # A retried 503 whose X-Error-Message would clear the screen: the progress line shows
+        # the retry, with the message escaped.
+        HUB.server_error_next(1, message="\x1b[2J\x1b[1Aall clean")
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 400, 0, 0))
+        env = self.env()
+        env["TERM"] = "xterm"
+        proc = subprocess.Popen([MSCAN, "--no-config", "hf://org/gated"], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=slave, env=env)
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+        os.close(master)
+        proc.wait(timeout=60)
+        err = b"".join(chunks)
+        self.assertIn(b"attempt 2 of", err)
+        self.assertIn(rb"\x1b[2J\x1b[1Aall clean", err)
+        self.assert_no_foreign_control(err)
 
 
 if __name__ == "__main__":
