@@ -85,43 +85,39 @@ class NoSilentSkips(Case):
     def unprivileged_copy(self):
         """The binary where an unprivileged user can run it (root's build tree may be 0700)."""
         exe = self.dir / "bin" / "mscan"
-        exe.parent.mkdir()
+        exe.parent.mkdir(exist_ok=True)
         shutil.copy2(MSCAN, exe)
         os.chmod(self.dir, 0o755)
         os.chmod(exe.parent, 0o755)
         os.chmod(exe, 0o755)
         return exe
 
-    def test_unreadable_folder_is_an_error_even_with_a_clean_file(self):
-        self.write("ok.pkl", BENIGN)
-        self.write("models/noaccess/evil.pkl", PAYLOAD)
-        os.chmod(self.dir / "models", 0o755)
-        os.chmod(self.dir / "models" / "noaccess", 0)
-        prefix = as_unprivileged()
-        exe = self.unprivileged_copy() if prefix else MSCAN
-        cmd = prefix + [str(exe), "--no-config", "--fail-on", "critical", "ok.pkl", "models/"]
-        p = subprocess.run(cmd, capture_output=True, text=True, cwd=self.dir, timeout=60)
-        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
-        self.assertIn("models/noaccess: cannot list directory", p.stdout)
-        self.assertIn("errors 1", p.stdout)
-        # Alone: still an error (2), not "nothing scannable" (3).
-        p = subprocess.run(prefix + [str(exe), "--no-config", "models/noaccess"],
-                           capture_output=True, text=True, cwd=self.dir, timeout=60)
-        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
-
-    def test_incomplete_baseline_says_so(self):
+    def run_unprivileged(self, *args):
+        """models/a.pkl (benign) beside models/noaccess/ (mode 000, holding a payload); mscan
+        run with `args` as a user the mode denies."""
         self.write("models/a.pkl", BENIGN)
         self.write("models/noaccess/evil.pkl", PAYLOAD)
         os.chmod(self.dir / "models", 0o755)
         os.chmod(self.dir / "models" / "noaccess", 0)
         prefix = as_unprivileged()
         exe = self.unprivileged_copy() if prefix else MSCAN
+        return subprocess.run(prefix + [str(exe), "--no-config", *args], capture_output=True,
+                              text=True, cwd=self.dir, timeout=60)
+
+    def test_unreadable_folder_is_an_error_even_with_a_clean_file(self):
+        p = self.run_unprivileged("--fail-on", "critical", "models/a.pkl", "models/")
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("models/noaccess: cannot list directory", p.stdout)
+        self.assertIn("errors 1", p.stdout)
+        # Alone: still an error (2), not "nothing scannable" (3).
+        p = self.run_unprivileged("models/noaccess")
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+
+    def test_incomplete_baseline_says_so(self):
         out = self.dir / "out"
         out.mkdir()
         os.chmod(out, 0o777)
-        p = subprocess.run(prefix + [str(exe), "--no-config", "--write-baseline",
-                                     str(out / "base.json"), "models"],
-                           capture_output=True, text=True, cwd=self.dir, timeout=60)
+        p = self.run_unprivileged("--write-baseline", str(out / "base.json"), "models")
         self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
         self.assertIn("INCOMPLETE", p.stderr)
 
