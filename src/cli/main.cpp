@@ -123,9 +123,14 @@ std::string explain(const CLI::ParseError& e) {
     if (at_most != std::string::npos) {
         const std::string option = what.substr(0, at_most);
         const std::string times = what.substr(at_most + 34);
-        return option + " was given " + times +
-               " times, but takes one value: give it once (the GitHub Action passes --format "
-               "and --output itself; do not repeat them in its args)";
+        std::string why =
+            option + " was given " + times + " times, but takes one value: give it once";
+        if (option.find("--format") != std::string::npos ||
+            option.find("--output") != std::string::npos)
+            why +=
+                " (the GitHub Action passes --format and --output itself: leave them out of "
+                "its args)";
+        return why;
     }
     return what;
 }
