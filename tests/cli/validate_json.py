@@ -24,7 +24,7 @@ def main(argv):
         import jsonschema
         from jsonschema.validators import validator_for
     except ImportError:
-        print("validate_json: python3-jsonschema is not installed (run scripts/setup.sh)",
+        print("validate_json: python3-jsonschema is not installed (run scripts/setup.sh --tests)",
               file=sys.stderr)
         return 2
     schema_path = argv[1]

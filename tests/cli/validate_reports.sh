@@ -3,7 +3,7 @@
 # and by the SARIF 2.1.0 JSON schema shipped in the same npm package (the validator misses some
 # schema violations, e.g. bad enum values); mscan's JSON checked against docs/json-schema.json.
 # Run by ctest with MSCAN=<path to mscan> and MSCAN_SOURCE_DIR=<repo>. The validator is
-# installed into .tools/ by scripts/setup.sh.
+# installed into .tools/ by scripts/setup.sh --tests.
 set -euo pipefail
 
 : "${MSCAN:?set MSCAN to the mscan binary}"
@@ -30,12 +30,12 @@ pass() {
 }
 
 [[ -x $multitool ]] ||
-    fail "SARIF validator not found at $multitool -- run scripts/setup.sh to install it into .tools/"
+    fail "SARIF validator not found at $multitool -- run scripts/setup.sh --tests to install it into .tools/"
 sarif_schema=$(find "$tools/node_modules/@microsoft" -name sarif-2.1.0.json -print -quit 2>/dev/null)
 [[ -n $sarif_schema ]] ||
-    fail "sarif-2.1.0.json not found under $tools/node_modules/@microsoft -- run scripts/setup.sh"
+    fail "sarif-2.1.0.json not found under $tools/node_modules/@microsoft -- run scripts/setup.sh --tests"
 python3 -c 'import jsonschema' 2>/dev/null ||
-    fail "python3 jsonschema is missing (Debian: python3-jsonschema) -- run scripts/setup.sh"
+    fail "python3 jsonschema is missing (Debian: python3-jsonschema) -- run scripts/setup.sh --tests"
 [[ -f $json_schema ]] || fail "$json_schema is missing"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mscan-reports.XXXXXX")
