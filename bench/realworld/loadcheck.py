@@ -21,10 +21,15 @@ the loader stops there):
   - network: socket.connect, socket.bind, socket.sendto, socket.getaddrinfo, urllib.Request,
     http.client.connect, ftplib.connect, smtplib.connect, webbrowser.open
   - code built at load time: code.__new__, marshal.loads/marshal.load, function.__new__;
+    code events raised while a module is being imported (an importlib frame on the stack:
+    marshal.loads of its .pyc, a Cython module's init code) are not counted: that code comes
+    from the installed package, not from the file;
     compile() of text that is not a Python source file on disk (a real module being imported
     compiles its own .py file: not counted), and exec() of a code object whose co_filename is not
-    a file on disk, unless the caller is one of the stdlib code generators listed in
-    STDLIB_CODEGEN (collections.namedtuple, dataclasses; none were seen in practice)
+    a file on disk, unless the caller is listed in STDLIB_CODEGEN: collections.namedtuple and
+    dataclasses (code from their own templates), ast.parse (an AST-only compile: ast.literal_eval,
+    which numpy.load uses for .npy headers, runs nothing) and networkx's argmap decorator (compiles
+    its own wrapper the first time a decorated function such as read_gpickle is called)
   - file system writes outside /tmp and /dev: open() for writing/appending/creating, os.remove,
     os.unlink, os.rename, os.replace, os.rmdir, shutil.rmtree, shutil.move, os.chmod, os.chown,
     os.symlink, os.link, os.truncate, os.mkdir, os.putenv, os.unsetenv
@@ -57,7 +62,11 @@ FS_WRITE = {"os.remove", "os.unlink", "os.rename", "os.replace", "os.rmdir", "sh
             "shutil.move", "os.chmod", "os.chown", "os.symlink", "os.link", "os.truncate",
             "os.mkdir", "os.putenv", "os.unsetenv"}
 RAISE_ON = PROCESS | NATIVE | NETWORK
-STDLIB_CODEGEN = ("/collections/__init__.py", "/dataclasses.py")
+# callers whose compile() is not code from the file: stdlib code generators building text from
+# their own templates, an AST-only compile (ast.parse, used by ast.literal_eval, which numpy.load
+# uses for .npy headers), and networkx's argmap decorator compiling its own wrapper on first call
+STDLIB_CODEGEN = ("/collections/__init__.py", "/dataclasses.py", "/ast.py",
+                  "/networkx/utils/decorators.py")
 SAFE_PREFIXES = ("/tmp/", "/dev/")
 
 LOADER_LIBS = ["numpy", "pickle", "torch", "torchvision", "joblib", "sklearn", "pandas", "scipy",
@@ -157,6 +166,14 @@ def install_hook(events):
             f = f.f_back
         return "?"
 
+    def importing():
+        f = _sys._getframe(2)
+        while f is not None:
+            if f.f_code.co_filename.startswith("<frozen importlib"):
+                return True
+            f = f.f_back
+        return False
+
     def writes(mode, flags):
         if isinstance(mode, str) and any(c in mode for c in "wax+"):
             return True
@@ -185,17 +202,18 @@ def install_hook(events):
                 note("process/native/network", event, repr(args))
                 raise Dangerous(event)
             if event in CODE:
-                note("code", event, repr(args)[:200])
+                if not importing():
+                    note("code", event, repr(args)[:200])
             elif event == "compile":
                 src, filename = args[0], args[1]
-                if not is_py_file(filename):
+                if not is_py_file(filename) and not importing():
                     c = caller()
                     if not c.split(":")[0].endswith(STDLIB_CODEGEN):
                         note("code", "compile", f"filename={filename!r} source={src!r}"[:300])
             elif event == "exec":
                 code = args[0]
                 fn = getattr(code, "co_filename", "")
-                if not is_py_file(fn) and fn != "<string>":
+                if not is_py_file(fn) and fn != "<string>" and not importing():
                     c = caller()
                     if not c.split(":")[0].endswith(STDLIB_CODEGEN):
                         note("code", "exec", f"co_filename={fn!r}")
