@@ -319,6 +319,8 @@ def main():
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--fresh", action="store_true", help="a new /usr/bin/python3 per file")
     ap.add_argument("--only", help="only files whose path contains this")
+    ap.add_argument("--exclude", help="skip files whose path contains this")
+    ap.add_argument("--output", help="results file (default OUTDIR/loadcheck.json)")
     ap.add_argument("--child", nargs=2, metavar=("PATH", "LOADER"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -330,6 +332,9 @@ def main():
         files = json.load(f)["files"]
     if args.only:
         files = [e for e in files if args.only in e["path"]]
+    if args.exclude:
+        files = [e for e in files if args.exclude not in e["path"]]
+    res_path = args.output or os.path.join(out, "loadcheck.json")
     if not args.fresh:
         import_libs()
     results = {}
@@ -345,19 +350,25 @@ def main():
                   f"{json.dumps(res.get('event', ''))}", flush=True)
         if (i + 1) % 100 == 0:
             print(f"  ... {i + 1}/{len(files)} ({time.time() - t_all:.0f} s)", flush=True)
+        if (i + 1) % 20 == 0 or i + 1 == len(files):
+            write(res_path, results, len(files), t_all, args.fresh)
+    return 0
+
+
+def write(res_path, results, planned, t_all, fresh):
     counts = {}
     for r in results.values():
         counts[r["status"]] = counts.get(r["status"], 0) + 1
-    summary = {"files": len(results), "by_status": dict(sorted(counts.items())),
-               "seconds": round(time.time() - t_all, 1),
-               "mode": "fresh" if args.fresh else "fork"}
-    name = "loadcheck.json" if not args.only else "loadcheck-partial.json"
-    with open(os.path.join(out, name), "w") as f:
+    summary = {"files": len(results), "planned": planned,
+               "by_status": dict(sorted(counts.items())),
+               "seconds": round(time.time() - t_all, 1), "mode": "fresh" if fresh else "fork"}
+    with open(res_path + ".tmp", "w") as f:
         json.dump({"summary": summary,
                    "files": {k: {kk: vv for kk, vv in v.items() if kk != "seconds"}
                              for k, v in sorted(results.items())}}, f, indent=1, sort_keys=True)
-    print(json.dumps(summary, indent=1))
-    return 0
+    os.replace(res_path + ".tmp", res_path)
+    if len(results) == planned:
+        print(json.dumps(summary, indent=1))
 
 
 if __name__ == "__main__":

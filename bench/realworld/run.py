@@ -91,11 +91,14 @@ def main():
             "reason": reasons.get(p),
         }
 
-    loadcheck = None
-    lc_path = os.path.join(out, "loadcheck.json")
-    if os.path.exists(lc_path):
-        with open(lc_path) as f:
-            loadcheck = json.load(f)
+    loadcheck = None  # loadcheck.json, and loadcheck-*.json of runs split with --only/--exclude
+    for lc_name in sorted(os.listdir(out)):
+        if lc_name.startswith("loadcheck") and lc_name.endswith(".json"):
+            with open(os.path.join(out, lc_name)) as f:
+                part = json.load(f)
+            if loadcheck is None:
+                loadcheck = {"files": {}}
+            loadcheck["files"].update(part["files"])
     if not args.reuse:
         with open(res_path, "w") as f:
             json.dump({"meta": report_meta, "per_file": per_file, "report": report}, f,
