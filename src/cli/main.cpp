@@ -458,17 +458,18 @@ int main(int argc, char** argv) {
         }
     }
     // A report or baseline written over a target would destroy what was scanned.
+    const auto refuse_to_write = [&](const std::string* written, const std::string& because) {
+        std::cerr << "mscan: refusing to write the " << (written == &output ? "report" : "baseline")
+                  << " to " << mscan::terminal_safe(*written) << ": " << because
+                  << "; choose another file\n";
+        return kUsage;
+    };
     for (const auto* written : {&output, &write_baseline_path}) {
         if (written->empty()) continue;
         for (const auto& target : targets) {
             std::error_code ec;
-            if (target != "-" && std::filesystem::equivalent(*written, target, ec)) {
-                std::cerr << "mscan: refusing to write the "
-                          << (written == &output ? "report" : "baseline") << " to "
-                          << mscan::terminal_safe(*written)
-                          << ": it is a scan target; choose another file\n";
-                return kUsage;
-            }
+            if (target != "-" && std::filesystem::equivalent(*written, target, ec))
+                return refuse_to_write(written, "it is a scan target");
         }
     }
     options.targets = targets;
@@ -533,11 +534,8 @@ int main(int argc, char** argv) {
             const std::string& local = file.local_path.empty() ? file.path : file.local_path;
             if (file.remote || file.status == mscan::FileStatus::Skipped || local == "-") continue;
             if (std::filesystem::equivalent(*written, local, ec)) {
-                std::cerr << "mscan: refusing to write the "
-                          << (written == &output ? "report" : "baseline") << " to "
-                          << mscan::terminal_safe(*written) << ": it is a file this scan read ("
-                          << mscan::terminal_safe(file.path) << "); choose another file\n";
-                return kUsage;
+                return refuse_to_write(written, "it is a file this scan read (" +
+                                                    mscan::terminal_safe(file.path) + ")");
             }
         }
     }
