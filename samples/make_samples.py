@@ -1131,9 +1131,9 @@ def _():
 
 
 @hostile("getattr_unfoldable.pkl",
-         "builtins.getattr(collections.OrderedDict(), 'pop') then REDUCE: the "
-         "getattr target is a call result, so it cannot be folded",
-         ["reflection", "pickle-unresolved-callable"])
+         "builtins.getattr(collections.OrderedDict(), 'pop') then REDUCE: getattr on an "
+         "instance names the class attribute, but calling the bound method stays reflection",
+         ["reflection"])
 def _():
     od = call("collections", "OrderedDict")
     fn = call("builtins", "getattr", od, "pop")
@@ -1169,7 +1169,8 @@ def _():
 
 
 @hostile("functools_partial.pkl",
-         "functools.partial(os.system, cmd)() ", ["indirection-gadget", OS_SYSTEM])
+         "functools.partial(os.system, cmd)(): building the partial calls nothing, the wrapped "
+         "os.system is what is judged", [OS_SYSTEM])
 def _():
     part = call("functools", "partial", Global("os", "system"), CMD)
     return dumps(Reduce(part, ()), 2)

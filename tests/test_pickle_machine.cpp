@@ -141,19 +141,61 @@ TEST_CASE("getattr(<global>, 'const') folds into the global it yields") {
           calls[0]->aliases.end());
 }
 
-TEST_CASE("getattr on a non-constant object is not folded") {
-    PickleBuilder b;
-    b.proto(2)
-        .global("builtins", "getattr")
-        .global("builtins", "object")
-        .op(op::EMPTY_TUPLE)
-        .reduce()
-        .binunicode("x")
-        .op(op::TUPLE2)
-        .reduce()
-        .stop();
-    const Run r = run(b.bytes);
-    CHECK(r.has(OpKind::Call, "builtins.getattr"));
+TEST_CASE("getattr on an instance of a known class") {
+    // getattr(collections.OrderedDict(), <name>), stored.
+    auto build = [](const std::string& name) {
+        PickleBuilder b;
+        b.proto(2)
+            .global("builtins", "getattr")
+            .global("collections", "OrderedDict")
+            .op(op::EMPTY_TUPLE)
+            .reduce()
+            .binunicode(name)
+            .op(op::TUPLE2)
+            .reduce();
+        return b.stop().bytes;
+    };
+    SECTION("a constant name, stored: the class attribute, judged as stored") {
+        const Run r = run(build("keys"));
+        CHECK_FALSE(r.has(OpKind::Call, "builtins.getattr"));
+        CHECK(r.has(OpKind::Import, "collections.OrderedDict.keys"));
+    }
+    SECTION("a dunder name stays reflection") {
+        const Run r = run(build("__class__"));
+        CHECK(r.has(OpKind::Call, "builtins.getattr"));
+    }
+    SECTION("calling the bound method is reflection") {
+        PickleBuilder b;
+        b.proto(2)
+            .global("builtins", "getattr")
+            .global("collections", "OrderedDict")
+            .op(op::EMPTY_TUPLE)
+            .reduce()
+            .binunicode("keys")
+            .op(op::TUPLE2)
+            .reduce()
+            .op(op::EMPTY_TUPLE)
+            .reduce()
+            .stop();
+        const Run r = run(b.bytes);
+        CHECK(r.has(OpKind::Call, "builtins.getattr"));
+    }
+    SECTION("a name that is not a constant stays reflection") {
+        PickleBuilder b;
+        b.proto(2)
+            .global("builtins", "getattr")
+            .global("builtins", "object")
+            .op(op::EMPTY_TUPLE)
+            .reduce()
+            .global("builtins", "str")
+            .op(op::EMPTY_TUPLE)
+            .reduce()
+            .op(op::TUPLE2)
+            .reduce()
+            .stop();
+        const Run r = run(b.bytes);
+        CHECK(r.has(OpKind::Call, "builtins.getattr"));
+    }
 }
 
 TEST_CASE("protocol 2 names map to Python 3 (fix_imports)") {

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "mscan/neighbours.h"
 #include "mscan/operation.h"
@@ -22,6 +24,10 @@ struct ScanBudget {
     std::uint64_t decompressed = 0;  ///< bytes produced by decompression
     bool members_reported = false;   ///< the member cap has been reported once
     bool decompressed_reported = false;
+    /// Regions [first, second) of the top-level file that a parser already scanned as nested
+    /// files (a zip carried as a bytes value inside a pickle): the appended-archive check does
+    /// not report those as a polyglot.
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> nested_regions;
 };
 
 class ParseContext {

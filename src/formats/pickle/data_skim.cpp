@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -131,6 +132,11 @@ std::optional<std::uint64_t> skim_data_stream(Source& source, std::uint64_t star
         n = load_le(p, len_bytes);
         p += len_bytes;
         if (n > static_cast<std::uint64_t>(lim - p)) return false;
+        // Bytes that start like a zip or a legacy torch file are scanned as nested files by
+        // the machine (a torch.save blob inside a pickle): not plain data.
+        if (n >= 4 &&
+            (std::memcmp(p, "PK\x03\x04", 4) == 0 || std::memcmp(p, "\x80\x02\x8a\x0a", 4) == 0))
+            return false;
         p += n;
         return true;
     };

@@ -21,6 +21,44 @@ bool detect(Source& source, std::string_view extension) {
     return looks_like_pickle(source, suggested);
 }
 
+void scan_nested_blobs(MachineOptions& options, const ParseContext& context) {
+    options.on_blob = [&context](Source& source, std::uint64_t offset, std::uint64_t length,
+                                 bool text, std::uint64_t at) {
+        const std::string name = "bytes value at offset " + std::to_string(at);
+        if (!text) {
+            SliceSource blob(source, offset, length);
+            const Format* read = context.scan_member(blob, name);
+            if (read && context.depth() == 0)
+                context.budget().nested_regions.emplace_back(offset, offset + length);
+            return read != nullptr;
+        }
+        // A str whose code points are the bytes (protocol 2's _codecs.encode(s, 'latin1')):
+        // decode the UTF-8 the pickle holds; a code point above 0xff is not latin-1, and the
+        // loader's encode would fail.
+        if (!context.take_decompressed(length)) return false;
+        std::vector<std::uint8_t> bytes;
+        bytes.reserve(static_cast<std::size_t>(length));
+        ByteReader in(source, offset, offset + length);
+        while (!in.at_end()) {
+            const auto b = in.u8();
+            if (!b) return false;
+            std::uint32_t cp = *b;
+            if (cp >= 0x80) {
+                const auto c = in.u8();
+                if ((cp & 0xe0) != 0xc0 || !c || (*c & 0xc0) != 0x80) return false;
+                cp = ((cp & 0x1f) << 6) | (*c & 0x3f);
+                if (cp < 0x80 || cp > 0xff) return false;
+            }
+            bytes.push_back(static_cast<std::uint8_t>(cp));
+        }
+        MemorySource blob(std::move(bytes));
+        const Format* read = context.scan_member(blob, name);
+        if (read && context.depth() == 0)
+            context.budget().nested_regions.emplace_back(offset, offset + length);
+        return read != nullptr;
+    };
+}
+
 namespace {
 
 /// Scans a file read as a pickle only because of its name (its content alone does not pass
@@ -45,7 +83,9 @@ void parse_named_only(Source& source, const ParseContext& context) {
         }
     };
     ByteReader reader(source);
-    scan_pickle(reader, context.base(), hold);
+    MachineOptions options;
+    scan_nested_blobs(options, context);
+    scan_pickle(reader, context.base(), hold, options);
     // Something ran (reported as usual), or nothing was wrong: a whole protocol 0/1 pickle
     // longer than the detection probe, with no global in the probed part, reads cleanly.
     if (acted || held.empty()) return;
@@ -75,7 +115,9 @@ void parse(Source& source, const ParseContext& context) {
         return;
     }
     ByteReader reader(source);
-    scan_pickle(reader, context.base(), context.sink());
+    MachineOptions options;
+    scan_nested_blobs(options, context);
+    scan_pickle(reader, context.base(), context.sink(), options);
 }
 
 }  // namespace mscan::pickle

@@ -14,4 +14,9 @@ bool detect(Source& source, std::string_view extension);
 /// Runs the symbolic machine over every pickle stream in the source.
 void parse(Source& source, const ParseContext& context);
 
+struct MachineOptions;
+/// Lets the machine hand bytes operands that are files of their own (a torch.save zip inside
+/// a pickle) back to detection, scanned one level deeper under `context`.
+void scan_nested_blobs(MachineOptions& options, const ParseContext& context);
+
 }  // namespace mscan::pickle

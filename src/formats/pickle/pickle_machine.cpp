@@ -69,6 +69,24 @@ std::vector<std::string_view> split_dots(std::string_view s) {
     }
 }
 
+/// scipy.stats distributions exec() their `_parse_arg_template` when unpickled
+/// (rv_generic.__setstate__ → _attach_argparser_methods). The text scipy generates starts so.
+constexpr std::string_view kTemplateStart = "\ndef _parse_args(self, ";
+/// Longest template kept whole for the check; scipy's are a few hundred characters.
+constexpr std::size_t kMaxTemplateChars = 16384;
+bool is_template_start(std::string_view s) {
+    return s.substr(0, kTemplateStart.size()) == kTemplateStart;
+}
+
+/// Bytes a loader can read as a file of its own: a zip archive (torch.save's format) or a
+/// legacy torch file (a pickle of the magic number 0x1950a86a20f9469cfc6c).
+bool starts_like_nested_file(std::string_view s) {
+    static constexpr std::string_view kZip("PK\x03\x04", 4);
+    static constexpr std::string_view kLegacy(
+        "\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19", 14);
+    return s.substr(0, kZip.size()) == kZip || s.substr(0, kLegacy.size()) == kLegacy;
+}
+
 /// Attribute names that only matter for reaching something hidden behind an allowed global.
 bool is_dangerous_dunder(std::string_view part) {
     static const std::set<std::string_view> names = {
@@ -153,6 +171,14 @@ std::optional<std::pair<std::string_view, std::string_view>> py3_name(std::strin
 }
 
 enum class StreamEnd { Stop, Truncated, InvalidOpcode, Limit };
+
+/// What joblib needs to know of an array's dtype to read it.
+struct DtypeInfo {
+    bool known = false;
+    bool objects = false;  ///< numpy's hasobject: the array data is a nested pickle
+    std::uint64_t itemsize = 0;
+    std::string why;  ///< when not known
+};
 
 class Machine {
   public:
@@ -248,7 +274,10 @@ class Machine {
         Value v;
         v.kind = k;
         v.num = static_cast<std::int64_t>(std::min<std::uint64_t>(full_len, INT64_MAX));
-        const std::size_t keep = std::min<std::size_t>(bytes.size(), limits::kPickleMaxKeptString);
+        std::size_t keep = std::min<std::size_t>(bytes.size(), limits::kPickleMaxKeptString);
+        if (k == Kind::Str && bytes.size() == full_len && full_len <= kMaxTemplateChars &&
+            is_template_start(bytes))
+            keep = bytes.size();  // checked whole by check_scipy_template
         v.text.assign(bytes.data(), keep);
         v.truncated = full_len > keep;
         return v;
@@ -286,6 +315,13 @@ class Machine {
     }
     /// Moves items [first, last) into a container value: counts them all (in num), keeps the
     /// first few in a node allocated on first use. The items are left moved-from.
+    /// Dict keys whose values the machine checks as they are set (see check_scipy_template).
+    void check_pairs(const Value* first, const Value* last) {
+        for (const Value* k = first; k + 1 < last; k += 2) {
+            if (k->kind == Kind::Str && k->num == 19 && k->text == "_parse_arg_template")
+                check_scipy_template(k[1]);
+        }
+    }
     static void add_items(Value& c, Value* first, Value* last, bool pairs) {
         const auto n = static_cast<std::int64_t>(last - first);
         const std::size_t cap = limits::kPickleMaxKeptItems * (pairs ? 2 : 1);
@@ -327,6 +363,33 @@ class Machine {
     }
     /// A call of `callee` with `args` (REDUCE, NEWOBJ, OBJ, INST); returns the result.
     Value call(const Value& callee, const std::vector<const Value*>& args, const char* how);
+    /// A global named in C++ (for calls the machine folds into another callable).
+    static Value named_global(std::string_view dotted) {
+        Value v = scalar(Kind::Global);
+        v.text = std::string(dotted);
+        const auto dot = dotted.rfind('.');
+        v.num = static_cast<std::int64_t>(dot == std::string_view::npos ? dotted.size() : dot);
+        v.node = new_node();
+        return v;
+    }
+    static bool is_partial(std::string_view name) {
+        return name == "functools.partial" || name == "_functools.partial";
+    }
+    static bool is_newobj_helper(std::string_view name) {
+        return name == "copyreg.__newobj__" || name == "copyreg.__newobj_ex__" ||
+               name == "copyreg._reconstructor" || name == "copy_reg.__newobj__" ||
+               name == "copy_reg.__newobj_ex__" || name == "copy_reg._reconstructor";
+    }
+    /// dill's rebuild helpers that only look a type up in dill's fixed table, or call a
+    /// callable the pickle names: folded into what they really do. Returns nothing for the
+    /// others (code and function builders, eval), which are reported as calls.
+    std::optional<Value> dill_helper(const std::string& name, const std::vector<const Value*>& args,
+                                     const char* how, const Value& result);
+    /// Calls of loaders that read bytes handed over by the pickle, when the bytes were scanned
+    /// as the nested file they are (torch.storage._load_from_bytes), and _codecs.encode of a
+    /// str that carries such bytes in a protocol 2 pickle.
+    std::optional<Value> bytes_loader(const std::string& name,
+                                      const std::vector<const Value*>& args, const Value& result);
     /// A method call on an object made by APPEND(S)/SETITEM(S)/ADDITEMS/BUILD.
     void method_call(const Value& target, const char* method, const Value* first, const Value* last,
                      bool pairs);
@@ -413,6 +476,16 @@ class Machine {
     void op_reduce();
     void op_build();
     void joblib_array(const Value& state);
+    /// joblib.load reads an array from the file after the BUILD of a NumpyArrayWrapper (the
+    /// unpickler tests isinstance, so its vendored copies count too).
+    static bool is_joblib_wrapper(const Value& v) {
+        return v.text == "joblib.numpy_pickle.NumpyArrayWrapper" ||
+               v.text == "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper" ||
+               std::string_view(v.text).ends_with(".numpy_pickle.NumpyArrayWrapper");
+    }
+    bool build_partial(Value& partial, const Value& state);
+    DtypeInfo dtype_info(const Value& dtype, int depth);
+    void check_scipy_template(const Value& value);
     void op_newobj(bool ex);
     void op_obj();
     void op_inst(std::string_view module, std::string_view name);
@@ -532,6 +605,123 @@ Value Machine::attribute_of(const Value& base, std::string_view attribute) {
     return make_global(module, qualname);
 }
 
+/// What dill._dill._load_type(name) returns: the type under `name` in dill's
+/// _reverse_typemap (builtins' types, the types module's, and a few from operator,
+/// functools and io), named the way the rules name it.
+std::optional<std::string> dill_type(std::string_view n) {
+    static const std::map<std::string_view, std::string_view> kSpecial = {
+        {"PartialType", "functools.partial"},
+        {"SuperType", "builtins.super"},
+        {"ItemGetterType", "operator.itemgetter"},
+        {"AttrGetterType", "operator.attrgetter"},
+        {"FileType", "_io.FileIO"},
+        {"BufferedRandomType", "_io.BufferedRandom"},
+        {"BufferedReaderType", "_io.BufferedReader"},
+        {"BufferedWriterType", "_io.BufferedWriter"},
+        {"TextWrapperType", "_io.TextIOWrapper"},
+        {"PyBufferedRandomType", "_pyio.BufferedRandom"},
+        {"PyBufferedReaderType", "_pyio.BufferedReader"},
+        {"PyBufferedWriterType", "_pyio.BufferedWriter"},
+        {"PyTextWrapperType", "_pyio.TextIOWrapper"},
+        {"ExitType", "_sitebuiltins.Quitter"},
+        {"InputType", "_io.TextIOWrapper"},
+        {"OutputType", "_io.TextIOWrapper"},
+        {"EnvironmentError", "builtins.OSError"},
+        {"IOError", "builtins.OSError"},
+    };
+    if (!is_identifier(n)) return std::nullopt;
+    if (const auto it = kSpecial.find(n); it != kSpecial.end()) return std::string(it->second);
+    // types.XxxType (CodeType, FunctionType, ModuleType, ...); everything else is a builtin.
+    if (n.size() > 4 && n.ends_with("Type") && n.front() >= 'A' && n.front() <= 'Z')
+        return "types." + std::string(n);
+    return "builtins." + std::string(n);
+}
+
+std::optional<Value> Machine::dill_helper(const std::string& name,
+                                          const std::vector<const Value*>& args, const char* how,
+                                          const Value& result) {
+    if (!name.starts_with("dill._dill.") && !name.starts_with("dill.dill.")) return std::nullopt;
+    const std::string_view fn = std::string_view(name).substr(name.rfind('.') + 1);
+    auto is_global = [](const Value* v) {
+        return v->kind == Kind::Global && !v->lost && !v->text.empty();
+    };
+    auto is_const_str = [](const Value* v) {
+        return v->kind == Kind::Str && !v->lost && !v->truncated;
+    };
+    if (fn == "_load_type" && args.size() == 1 && is_const_str(args[0])) {
+        const auto type = dill_type(args[0]->text);
+        if (!type) return std::nullopt;
+        called_.insert(name);
+        Value folded = named_global(*type);
+        note_import(folded);
+        return folded;
+    }
+    // _create_type(typeobj, *args) = typeobj(*args); _create_array(f, args, state, npdict)
+    // = f(*args) then __setstate__(state); _create_ftype(ftype, func, args, kwds) =
+    // ftype(func, *args, **kwds).
+    if (fn == "_create_type" && !args.empty() && is_global(args[0])) {
+        called_.insert(name);
+        std::vector<const Value*> rest(args.begin() + 1, args.end());
+        return call(*args[0], rest, how);
+    }
+    if (fn == "_create_array" && args.size() >= 2 && is_global(args[0]) &&
+        args[1]->kind == Kind::Tuple && !args[1]->lost &&
+        (args[1]->num == 0 || (args[1]->node && args[1]->node->items.size() ==
+                                                    static_cast<std::size_t>(args[1]->num)))) {
+        called_.insert(name);
+        return call(*args[0], tuple_items(*args[1]), how);
+    }
+    if (fn == "_create_ftype" && args.size() >= 2 && is_global(args[0])) {
+        called_.insert(name);
+        std::vector<const Value*> rest(args.begin() + 1, args.end());
+        return call(*args[0], rest, how);
+    }
+    // _get_attr(obj, name) is getattr(obj, name); _import_module(name) imports the module.
+    if (fn == "_get_attr" && args.size() == 2) {
+        called_.insert(name);
+        return call(named_global("builtins.getattr"), args, how);
+    }
+    if (fn == "_import_module" && !args.empty() && is_const_str(args[0]) &&
+        is_dotted_name(args[0]->text)) {
+        called_.insert(name);
+        Value module = scalar(Kind::Global);
+        module.text = args[0]->text;
+        module.num = static_cast<std::int64_t>(module.text.size());
+        module.node = new_node();
+        note_import(module);
+        return module;
+    }
+    (void)result;
+    return std::nullopt;
+}
+
+std::optional<Value> Machine::bytes_loader(const std::string& name,
+                                           const std::vector<const Value*>& args,
+                                           const Value& result) {
+    if (args.empty() || !args[0]->node || args[0]->lost) return std::nullopt;
+    const Value& data = *args[0];
+    if (name == "_codecs.encode" && data.kind == Kind::Str && data.node->blob &&
+        (args.size() == 1 ||
+         (args[1]->kind == Kind::Str && (args[1]->text == "latin1" || args[1]->text == "latin-1" ||
+                                         args[1]->text == "iso-8859-1")))) {
+        // The protocol 2 spelling of bytes: the same nested file, now as bytes.
+        Value bytes = data;
+        bytes.kind = Kind::Bytes;
+        if (args.size() == 1) bytes.node = nullptr;  // utf-8, not the file's bytes
+        return bytes;
+    }
+    if (name == "torch.storage._load_from_bytes" && data.kind == Kind::Bytes &&
+        data.node->blob == 1) {
+        // torch.load(io.BytesIO(data)): the nested file was scanned where its bytes are, and
+        // its findings say what loading it runs.
+        called_.insert(name);
+        Value r = result;
+        r.text = name;
+        return r;
+    }
+    return std::nullopt;
+}
+
 Value Machine::call(const Value& callee, const std::vector<const Value*>& args, const char* how) {
     const std::string evidence = call_text(callee, args);
     Value result = scalar(Kind::Object);
@@ -546,15 +736,65 @@ Value Machine::call(const Value& callee, const std::vector<const Value*>& args, 
     auto is_name = [](const Value* v) {
         return v->kind == Kind::Str && !v->lost && !v->truncated && is_dotted_name(v->text);
     };
+    // An object made by calling a class: its class name, and where the module part ends.
+    auto is_instance = [](const Value* v) {
+        return v->kind == Kind::Object && !v->lost && !v->text.empty() && v->num > 0 &&
+               static_cast<std::size_t>(v->num) < v->text.size();
+    };
     if (is_global(&callee)) {
-        // builtins.getattr(<global>, '<const>') is just another way to name a global: fold it.
-        if (callee.text == "builtins.getattr" && args.size() == 2 && is_global(args[0]) &&
-            is_name(args[1]) && args[1]->text.find('.') == std::string::npos) {
-            called_.insert(callee.text);
-            Value folded = attribute_of(*args[0], args[1]->text);
-            note_import(folded);
-            return folded;
+        const std::string& name = callee.text;
+        if (callee.node && callee.node->bound) {
+            // A method taken from an instance by getattr, now called: a call chosen by a
+            // string from the file, which is what the reflection rule is about.
+            called_.insert(name);
+            note_call(named_global("builtins.getattr"),
+                      "calls the method that getattr took from an instance: " + evidence);
+            result.text = name;
+            return result;
         }
+        if (name == "builtins.getattr" && args.size() == 2 && is_name(args[1]) &&
+            args[1]->text.find('.') == std::string::npos) {
+            // getattr(<global>, '<const>') is just another way to name a global: fold it.
+            if (is_global(args[0])) {
+                called_.insert(name);
+                Value folded = attribute_of(*args[0], args[1]->text);
+                note_import(folded);
+                return folded;
+            }
+            // getattr(<instance of a known class>, '<const>') stored as a value is the class's
+            // attribute (a bound method): judge Class.name. A dunder name, or calling the
+            // result later, stays reflection.
+            if (is_instance(args[0]) && args[1]->text.rfind("__", 0) != 0) {
+                called_.insert(name);
+                Value folded = attribute_of(*args[0], args[1]->text);
+                if (folded.node) folded.node->bound = true;
+                note_import(folded);
+                return folded;
+            }
+        }
+        // Building a partial calls nothing: what matters is the callable it wraps, which
+        // model code may call later (judged as stored; a partial called inside the pickle is
+        // folded below). A partial of something the machine cannot name stays a gadget.
+        if (is_partial(name) && !args.empty() && is_global(args[0])) {
+            called_.insert(name);
+            note_import(*args[0]);
+            for (const Value* arg : args)
+                if (arg->kind == Kind::Global && arg != args[0]) note_import(*arg);
+            result.text = name;
+            result.num = callee.num;
+            return result;
+        }
+        // copyreg.__newobj__(cls, *args) is cls.__new__(cls, *args) (what NEWOBJ does), and
+        // copyreg._reconstructor(cls, base, state) makes an instance of cls the same way: a
+        // call of cls, whose result is an instance of cls.
+        if (is_newobj_helper(name) && !args.empty() && is_global(args[0])) {
+            called_.insert(name);
+            std::vector<const Value*> rest(args.begin() + 1, args.end());
+            if (name.ends_with("._reconstructor")) rest.clear();
+            return call(*args[0], rest, how);
+        }
+        if (const auto dill = dill_helper(name, args, how, result)) return *dill;
+        if (const auto loaded = bytes_loader(name, args, result)) return *loaded;
         note_call(callee, evidence);
         // __import__('os') / import_module('os') returns the module: track it as a global so
         // that a later getattr(<it>, 'system') folds into os.system.
@@ -567,6 +807,7 @@ Value Machine::call(const Value& callee, const std::vector<const Value*>& args, 
             return module;
         }
         result.text = callee.text;
+        result.num = callee.num;
         return result;
     }
     // Calling what a known indirection gadget returned: fold it into what it really calls,
@@ -592,8 +833,7 @@ Value Machine::call(const Value& callee, const std::vector<const Value*>& args, 
                 rest.push_back(&made_with[i]);
             return call(method, rest, how);
         }
-        if ((maker == "functools.partial" || maker == "_functools.partial") && all_kept &&
-            !made_with.empty() && is_global(&made_with[0])) {
+        if (is_partial(maker) && all_kept && !made_with.empty() && is_global(&made_with[0])) {
             std::vector<const Value*> all;
             for (std::size_t i = 1; i < made_with.size(); ++i)
                 all.push_back(&made_with[i]);
@@ -793,12 +1033,28 @@ Value Machine::memo_get(std::uint64_t key) {
 
 bool Machine::read_payload(std::uint64_t n, Kind kind, Value& out) {
     if (n > in_.remaining()) return false;
-    const std::size_t keep =
+    const std::uint64_t start = in_.pos();
+    std::size_t keep =
         static_cast<std::size_t>(std::min<std::uint64_t>(n, limits::kPickleMaxKeptString));
     auto head = in_.bytes(keep);
     if (!head) return false;
-    out = text_value(
-        kind, std::string_view(reinterpret_cast<const char*>(head->data()), head->size()), n);
+    std::string_view text(reinterpret_cast<const char*>(head->data()), head->size());
+    std::string whole;
+    if (kind == Kind::Str && n > keep && n <= kMaxTemplateChars && is_template_start(text)) {
+        // A scipy argument-parser template is checked whole (see check_scipy_template).
+        auto rest = in_.bytes(static_cast<std::size_t>(n - keep));
+        if (!rest) return false;
+        whole.assign(text);
+        whole.append(reinterpret_cast<const char*>(rest->data()), rest->size());
+        out = text_value(kind, whole, n);
+        return true;
+    }
+    out = text_value(kind, text, n);
+    if (n >= 4 && options_ && options_->on_blob && starts_like_nested_file(text)) {
+        out.node = new_node();
+        out.node->blob =
+            options_->on_blob(in_.source(), start, n, kind == Kind::Str, op_offset_) ? 1 : 2;
+    }
     return in_.skip(n - keep);
 }
 
@@ -1043,15 +1299,228 @@ void Machine::op_build() {
     Value* target = top();
     if (!target) return;
     if (receives_method_calls(target->kind)) {
+        const bool object = target->kind == Kind::Object && !target->lost && target->node;
+        if (object && is_partial(target->text) && build_partial(*target, state)) return;
         method_call(*target, "__setstate__", &state, &state + 1, false);
-        if (target->kind == Kind::Object && !target->lost &&
-            (target->text == "joblib.numpy_pickle.NumpyArrayWrapper" ||
-             target->text == "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper")) {
-            joblib_array(state);
+        if (!object) return;
+        if (target->text == "numpy.dtype" && state.kind == Kind::Tuple && state.node) {
+            target->node->state = state.node;  // elsize, fields: joblib_array reads them
         }
+        if (is_joblib_wrapper(*target)) joblib_array(state);
     } else if (!target->lost) {
         anomaly("pickle.bad-type", "BUILD on a " + render(*target, 40));
     }
+}
+
+// What numpy makes of a pickled dtype: numpy.dtype(code, align, copy) then __setstate__ with
+// (version, byteorder, subarray, names, fields, elsize, alignment, flags[, metadata]).
+// Flexible kinds (S, U, V) take their size from the state's elsize; 'U' codes count
+// characters of 4 bytes. Whether it holds objects comes from the kind and, for structured
+// and subarray dtypes, from the member dtypes (numpy recomputes it; the pickled flags do not
+// count).
+DtypeInfo Machine::dtype_info(const Value& dtype, int depth) {
+    DtypeInfo info;
+    if (depth > 8) {
+        info.why = "dtype nested too deep";
+        return info;
+    }
+    if (dtype.kind != Kind::Object || dtype.lost || !dtype.node || dtype.node->items.empty() ||
+        dtype.node->items[0].kind != Kind::Str || dtype.node->items[0].truncated) {
+        info.why = "not a numpy.dtype call";
+        return info;
+    }
+    const std::string& code = dtype.node->items[0].text;
+    std::string_view body = code;
+    if (!body.empty() && (body[0] == '<' || body[0] == '>' || body[0] == '=' || body[0] == '|'))
+        body.remove_prefix(1);
+    if (body.empty()) {
+        info.why = "empty type code";
+        return info;
+    }
+    const char kind = body[0];
+    std::uint64_t digits = 0;
+    bool has_digits = false;
+    for (std::size_t i = 1; i < body.size(); ++i) {
+        const char c = body[i];
+        if (c < '0' || c > '9' || digits > (1u << 30)) {
+            info.why = "type code '" + code.substr(0, 40) + "'";
+            return info;
+        }
+        digits = digits * 10 + static_cast<std::uint64_t>(c - '0');
+        has_digits = true;
+    }
+    const Node* st = dtype.node->state.get();
+    auto state_item = [st](std::size_t i) -> const Value* {
+        return st && i < st->items.size() ? &st->items[i] : nullptr;
+    };
+    if (st && st->items.size() < 8 && st->items.size() != 0) {
+        info.why = "dtype state too short";
+        return info;
+    }
+    if (kind == 'O') {
+        info.objects = true;
+        info.itemsize = 8;
+        info.known = true;
+        return info;
+    }
+    std::uint64_t size = kind == 'U' ? digits * 4 : digits;
+    if (kind == 'S' || kind == 'U' || kind == 'V' || kind == 'a') {
+        if (const Value* elsize = state_item(5);
+            elsize && elsize->kind == Kind::Int && elsize->num > 0)
+            size = static_cast<std::uint64_t>(elsize->num);
+    } else if (!has_digits) {
+        info.why = "type code '" + code.substr(0, 40) + "' has no item size";
+        return info;
+    }
+    // Members of structured dtypes ({name: (dtype, offset[, title])}) and the base of a
+    // subarray dtype ((dtype, shape)).
+    auto member_objects = [&](const Value& item, bool& objects) {
+        if (item.kind != Kind::Tuple || item.lost || !item.node || item.node->items.empty())
+            return false;
+        const DtypeInfo sub = dtype_info(item.node->items[0], depth + 1);
+        if (!sub.known) return false;
+        objects = objects || sub.objects;
+        return true;
+    };
+    if (const Value* subarray = state_item(2); subarray && subarray->kind != Kind::None) {
+        if (!member_objects(*subarray, info.objects)) {
+            info.why = "subarray dtype not readable";
+            return info;
+        }
+    }
+    if (const Value* fields = state_item(4); fields && fields->kind != Kind::None) {
+        if (fields->kind != Kind::Dict || fields->lost ||
+            (fields->num > 0 && (!fields->node || fields->node->items.size() !=
+                                                      static_cast<std::size_t>(fields->num) * 2))) {
+            info.why = "structured dtype with more fields than mscan keeps";
+            return info;
+        }
+        if (fields->node) {
+            for (std::size_t i = 1; i < fields->node->items.size(); i += 2) {
+                if (!member_objects(fields->node->items[i], info.objects)) {
+                    info.why = "structured dtype field not readable";
+                    return info;
+                }
+            }
+        }
+    }
+    info.itemsize = size;
+    info.known = size > 0 || info.objects;
+    if (!info.known) info.why = "zero item size";
+    return info;
+}
+
+// scipy.stats distributions exec() the `_parse_arg_template` in their state when unpickled
+// (rv_generic.__setstate__ -> _attach_argparser_methods), so the template is code from the
+// file. scipy generates it from one fixed text (parse_arg_template in
+// scipy/stats/_distn_infrastructure.py) filled with the shape names (identifiers) and one of
+// two loc/scale spellings; a template of exactly that shape defines three argument parsers
+// and nothing else. Anything else is reported.
+namespace {
+std::string scipy_template(std::string_view shapes, std::string_view in, std::string_view out) {
+    std::string t;
+    auto add = [&t](std::initializer_list<std::string_view> parts) {
+        for (auto p : parts)
+            t += p;
+    };
+    add({"\ndef _parse_args(self, ",
+         shapes,
+         " ",
+         in,
+         "):\n    return (",
+         shapes,
+         "), ",
+         out,
+         "\n\ndef _parse_args_rvs(self, ",
+         shapes,
+         " ",
+         in,
+         ", size=None):\n    return self._argcheck_rvs(",
+         shapes,
+         " ",
+         out,
+         ", size=size)\n\ndef _parse_args_stats(self, ",
+         shapes,
+         " ",
+         in,
+         ", moments='mv'):\n    return (",
+         shapes,
+         "), ",
+         out,
+         ", moments\n"});
+    return t;
+}
+
+/// "a, b, " (identifiers, each followed by ", ") or "".
+bool is_shape_list(std::string_view s) {
+    while (!s.empty()) {
+        const auto comma = s.find(", ");
+        if (comma == std::string_view::npos || !is_identifier(s.substr(0, comma))) return false;
+        s.remove_prefix(comma + 2);
+    }
+    return true;
+}
+}  // namespace
+
+void Machine::check_scipy_template(const Value& value) {
+    std::string why;
+    if (value.kind != Kind::Str || value.lost) {
+        why = "is a " + render(value, 60) + ", not a constant string";
+    } else if (value.truncated) {
+        why = "is " + std::to_string(value.num) + " characters long, longer than any scipy writes";
+    } else {
+        const std::string& t = value.text;
+        static constexpr std::array<std::pair<std::string_view, std::string_view>, 2> kLocScale = {
+            {{"loc=0, scale=1", "loc, scale"}, {"loc=0", "loc, 1"}}};
+        if (is_template_start(t)) {
+            const std::string_view rest = std::string_view(t).substr(kTemplateStart.size());
+            for (const auto& [in, out] : kLocScale) {
+                const std::string close = " " + std::string(in) + "):\n";
+                const auto end = rest.find(close);
+                if (end == std::string_view::npos) continue;
+                const std::string_view shapes = rest.substr(0, end);
+                if (is_shape_list(shapes) && t == scipy_template(shapes, in, out)) return;
+            }
+        }
+        why = "is not the text scipy generates: " + render(value, 160);
+    }
+    anomaly("pickle.scipy-template",
+            "a scipy.stats distribution's _parse_arg_template, which its __setstate__ passes to "
+            "exec(), " +
+                why);
+}
+
+// functools.partial.__setstate__((func, args, kwds, dict)) replaces what the partial calls:
+// the callable is the state's, and it is judged as stored (model code may call it later).
+// Returns false when the state is not one the machine can read (then the BUILD is reported
+// as a call of the gadget).
+bool Machine::build_partial(Value& partial, const Value& state) {
+    if (state.kind != Kind::Tuple || state.lost || !state.node || state.node->items.empty() ||
+        state.num < 2 || state.node->items.size() != static_cast<std::size_t>(state.num))
+        return false;
+    const Value& func = state.node->items[0];
+    if (func.kind != Kind::Global || func.lost || func.text.empty()) return false;
+    called_.insert(partial.text);
+    note_import(func);
+    // A call of the partial inside the pickle calls func(*args): rebuild what it was made with.
+    Node* node = partial.node.get();
+    node->items.clear();
+    add_item(*node, func, false);
+    std::uint64_t count = 1;
+    const Value& bound = state.node->items[1];
+    const bool args_kept =
+        bound.kind == Kind::Tuple && !bound.lost &&
+        (bound.num == 0 ||
+         (bound.node && bound.node->items.size() == static_cast<std::size_t>(bound.num)));
+    if (args_kept && bound.node) {
+        for (const auto& a : bound.node->items)
+            add_item(*node, a, false);
+        count += bound.node->items.size();
+    } else if (!args_kept) {
+        count += 1;  // not all kept: a later call of it is not folded
+    }
+    node->count = count;
+    return true;
 }
 
 // joblib.load's unpickler, right after the BUILD of a NumpyArrayWrapper, reads the array from
@@ -1071,12 +1540,22 @@ void Machine::joblib_array(const Value& state) {
         fail("the NumpyArrayWrapper state is not a dict mscan can read");
         return;
     }
-    auto get = [&state](std::string_view key) -> const Value* {
+    if (state.node->items.size() != static_cast<std::size_t>(state.num) * 2) {
+        fail("the NumpyArrayWrapper state has more keys than mscan keeps");
+        return;
+    }
+    // The instance __dict__ is updated from the dict in order: the last value of a key wins.
+    bool duplicate = false;
+    auto get = [&state, &duplicate](std::string_view key) -> const Value* {
         const auto& items = state.node->items;
+        const Value* found = nullptr;
         for (std::size_t i = 0; i + 1 < items.size(); i += 2) {
-            if (items[i].kind == Kind::Str && items[i].text == key) return &items[i + 1];
+            if (items[i].kind == Kind::Str && items[i].text == key) {
+                duplicate = duplicate || found != nullptr;
+                found = &items[i + 1];
+            }
         }
-        return nullptr;
+        return found;
     };
     const Value* dtype = get("dtype");
     const Value* shape = get("shape");
@@ -1086,12 +1565,16 @@ void Machine::joblib_array(const Value& state) {
         fail("the NumpyArrayWrapper has no dtype mscan can read");
         return;
     }
-    // numpy.dtype's pickled argument: kind letter and item size in bytes ('f8', 'U20', 'O8').
-    const std::string& code = dtype->node->items[0].text;
-    if (code.empty()) {
-        fail("the NumpyArrayWrapper dtype is empty");
+    if (duplicate) {
+        anomaly("joblib.duplicate-key",
+                "the NumpyArrayWrapper state sets a key twice; joblib uses the last value");
+    }
+    const DtypeInfo info = dtype_info(*dtype, 0);
+    if (!info.known) {
+        fail("the NumpyArrayWrapper dtype is not one mscan can size (" + info.why + ")");
         return;
     }
+    const std::string& code = dtype->node->items[0].text;
     if (in_frame_ && in_.pos() < frame_end_) {
         // joblib reads the array from the file, which is already past the buffered frame.
         fail(
@@ -1100,7 +1583,7 @@ void Machine::joblib_array(const Value& state) {
         return;
     }
     in_frame_ = false;  // the frame ended with the BUILD; the array is outside any frame
-    if (code[0] == 'O') {
+    if (info.objects) {
         MachineOptions nested;
         nested.multiple_streams = false;
         nested.report_trailing = false;
@@ -1113,15 +1596,7 @@ void Machine::joblib_array(const Value& state) {
         }
         return;
     }
-    std::uint64_t itemsize = 0;
-    for (std::size_t i = 1; i < code.size(); ++i) {
-        const char c = code[i];
-        if (c < '0' || c > '9' || itemsize > (1u << 30)) {
-            itemsize = 0;
-            break;
-        }
-        itemsize = itemsize * 10 + static_cast<std::uint64_t>(c - '0');
-    }
+    const std::uint64_t itemsize = info.itemsize;
     if (itemsize == 0) {
         fail("the NumpyArrayWrapper dtype '" + code.substr(0, 40) + "' has no item size");
         return;
@@ -1194,6 +1669,7 @@ void Machine::op_fill(Kind container_kind, const char* method, bool pairs, bool 
         anomaly("pickle.bad-operand",
                 std::string(opcode_name(op_)) + " with an odd number of items");
     }
+    if (pairs) check_pairs(first, last);
     if (target.kind == container_kind) {
         if (target.lost) {
             target.num += pairs ? (last - first) / 2 : last - first;
@@ -1460,6 +1936,7 @@ bool Machine::step() {
                 if (k == Kind::Dict && (stack_.size() - m) % 2) {
                     anomaly("pickle.bad-operand", "DICT with an odd number of items");
                 }
+                if (k == Kind::Dict) check_pairs(stack_at(m), stack_at(stack_.size()));
                 add_items(c, stack_at(m), stack_at(stack_.size()), k == Kind::Dict);
                 stack_.resize(m);
             }
@@ -1619,6 +2096,16 @@ bool Machine::step() {
             if (persids_++ == 0) {
                 first_persid_ = ref.node->origin;
                 persid_offset_ = op_offset_;
+            }
+            // Legacy torch.load: persistent_load(('module', obj, file, source)) returns obj
+            // (the class of a module saved whole); whatever the file put there is what a
+            // later call calls.
+            if (options_ && options_->persistent_modules && pid.kind == Kind::Tuple && !pid.lost &&
+                pid.node && pid.node->items.size() >= 2 &&
+                (pid.node->items[0].kind == Kind::Str || pid.node->items[0].kind == Kind::Bytes) &&
+                pid.node->items[0].text == "module") {
+                push(Value(pid.node->items[1]));
+                break;
             }
             push(std::move(ref));
             break;

@@ -38,6 +38,18 @@ struct MachineOptions {
     /// empty), or the id itself as one part. Lets a loader-specific reader (legacy torch)
     /// learn which storages the pickle refers to.
     std::function<void(const std::vector<std::string>& parts)> on_persistent_id;
+    /// The loader's persistent_load returns the object inside a ('module', obj, file, source)
+    /// id (legacy torch.load's model pickle): model it, so a call of it is a call of obj.
+    bool persistent_modules = false;
+    /// Called for a bytes or str operand that starts like a file a loader reads from bytes
+    /// (a zip archive or a legacy torch file: torch.storage._load_from_bytes, a skorch net's
+    /// __setstate__). The operand is [offset, offset + length) of `source`; `text` says it is
+    /// a str whose code points are the bytes (protocol 2 pickles bytes as
+    /// _codecs.encode(str, 'latin1')) and must be decoded first. `at` is where the operand's
+    /// opcode is. Returns whether the nested file was read as a model format and scanned.
+    std::function<bool(Source& source, std::uint64_t offset, std::uint64_t length, bool text,
+                       std::uint64_t at)>
+        on_blob;
 };
 
 /// Scans the pickle stream(s) in [reader.pos(), reader.end()) and reports operations to `sink`,

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "formats/pickle/opcodes.h"
+#include "formats/pickle/pickle_format.h"
 #include "formats/pickle/pickle_machine.h"
 #include "mscan/reader.h"
 
@@ -149,7 +150,9 @@ void scan_torch_legacy(Source& source, const ParseContext& context) {
         options.multiple_streams = false;
         options.report_trailing = false;
         options.label = kLabels[i];
+        scan_nested_blobs(options, context);
         if (i == 3) {
+            options.persistent_modules = true;
             options.on_persistent_id = [&storage_types](const std::vector<std::string>& p) {
                 if (p.size() >= 5 && p[0] == "storage" && storage_types.size() < kMaxKeys)
                     storage_types.emplace(p[2], p[1]);

@@ -150,8 +150,16 @@ struct Node {
     std::vector<std::string> aliases;
     /// Objects: rendered evidence of the call that made it; PersRef: rendered pid.
     std::string origin;
+    /// Objects: the state a BUILD gave the object, kept only for the classes whose restore
+    /// path the machine models (numpy.dtype, functools.partial, scipy distributions).
+    std::shared_ptr<Node> state;
     /// Nesting depth of kept items below this node.
     std::uint8_t depth = 0;
+    /// Str/Bytes that start like a file a loader can read from bytes (a zip archive, a legacy
+    /// torch file): 1 when that nested file was scanned, 2 when it could not be read.
+    std::uint8_t blob = 0;
+    /// Globals: reached by getattr on an instance (a bound method): calling it is reflection.
+    bool bound = false;
 };
 
 /// A new shared node from the pool.

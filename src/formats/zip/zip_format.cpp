@@ -281,6 +281,10 @@ void scan_appended(Source& source, const ParseContext& context, std::string_view
     std::string error;
     const auto dir = read_directory(source, error);
     if (!dir || dir->entries.empty()) return;
+    for (const auto& [begin, end] : context.budget().nested_regions) {
+        // A zip carried as a value inside the file's own format, already scanned there.
+        if (dir->end_record >= begin && dir->end_record < end) return;
+    }
     context.anomaly("container.polyglot",
                     "the file is a " + std::string(format) +
                         " and also a zip archive (its end record is at offset " +
