@@ -21,41 +21,59 @@ bool detect(Source& source, std::string_view extension) {
     return looks_like_pickle(source, suggested);
 }
 
+namespace {
+
+/// Scans a nested file and says whether it was read cleanly: detected as a model format,
+/// with no anomaly on the way (a persistent id is how torch files refer to their storages,
+/// not a problem). Its operations go to the file's sink either way.
+bool scan_blob(Source& blob, const std::string& name, const ParseContext& context) {
+    bool clean = true;
+    const OperationSink& outer = context.sink();
+    const OperationSink watch = [&clean, &outer](Operation&& op) {
+        if (op.kind == OpKind::Anomaly && op.name != "pickle.persistent-id") clean = false;
+        outer(std::move(op));
+    };
+    const ParseContext here(watch, context.base(), context.budget(), context.depth());
+    return here.scan_member(blob, name) != nullptr && clean;
+}
+
+}  // namespace
+
 void scan_nested_blobs(MachineOptions& options, const ParseContext& context) {
     options.on_blob = [&context](Source& source, std::uint64_t offset, std::uint64_t length,
                                  bool text, std::uint64_t at) {
         const std::string name = "bytes value at offset " + std::to_string(at);
+        bool read = false;
         if (!text) {
             SliceSource blob(source, offset, length);
-            const Format* read = context.scan_member(blob, name);
-            if (read && context.depth() == 0)
-                context.budget().nested_regions.emplace_back(offset, offset + length);
-            return read != nullptr;
-        }
-        // A str whose code points are the bytes (protocol 2's _codecs.encode(s, 'latin1')):
-        // decode the UTF-8 the pickle holds; a code point above 0xff is not latin-1, and the
-        // loader's encode would fail.
-        if (!context.take_decompressed(length)) return false;
-        std::vector<std::uint8_t> bytes;
-        bytes.reserve(static_cast<std::size_t>(length));
-        ByteReader in(source, offset, offset + length);
-        while (!in.at_end()) {
-            const auto b = in.u8();
-            if (!b) return false;
-            std::uint32_t cp = *b;
-            if (cp >= 0x80) {
-                const auto c = in.u8();
-                if ((cp & 0xe0) != 0xc0 || !c || (*c & 0xc0) != 0x80) return false;
-                cp = ((cp & 0x1f) << 6) | (*c & 0x3f);
-                if (cp < 0x80 || cp > 0xff) return false;
+            read = scan_blob(blob, name, context);
+        } else {
+            // A str whose code points are the bytes (protocol 2's _codecs.encode(s,
+            // 'latin1')): decode the UTF-8 the pickle holds; a code point above 0xff is not
+            // latin-1, and the loader's encode would fail.
+            if (!context.take_decompressed(length)) return false;
+            std::vector<std::uint8_t> bytes;
+            bytes.reserve(static_cast<std::size_t>(length));
+            ByteReader in(source, offset, offset + length);
+            while (!in.at_end()) {
+                const auto b = in.u8();
+                if (!b) return false;
+                std::uint32_t cp = *b;
+                if (cp >= 0x80) {
+                    const auto c = in.u8();
+                    if ((cp & 0xe0) != 0xc0 || !c || (*c & 0xc0) != 0x80) return false;
+                    cp = ((cp & 0x1f) << 6) | (*c & 0x3f);
+                    if (cp < 0x80 || cp > 0xff) return false;
+                }
+                bytes.push_back(static_cast<std::uint8_t>(cp));
             }
-            bytes.push_back(static_cast<std::uint8_t>(cp));
+            MemorySource blob(std::move(bytes));
+            read = scan_blob(blob, name, context);
         }
-        MemorySource blob(std::move(bytes));
-        const Format* read = context.scan_member(blob, name);
-        if (read && context.depth() == 0)
+        // Scanned there, whatever it held: the appended-archive check leaves it alone.
+        if (context.depth() == 0)
             context.budget().nested_regions.emplace_back(offset, offset + length);
-        return read != nullptr;
+        return read;
     };
 }
 

@@ -87,6 +87,24 @@ bool starts_like_nested_file(std::string_view s) {
     return s.substr(0, kZip.size()) == kZip || s.substr(0, kLegacy.size()) == kLegacy;
 }
 
+/// The first bytes of a str read as latin-1 code points (what _codecs.encode(s, 'latin1')
+/// makes of it), from its UTF-8; stops at the first code point above 0xff.
+std::string latin1_prefix(std::string_view utf8) {
+    std::string out;
+    for (std::size_t i = 0; i < utf8.size() && out.size() < 16; ++i) {
+        const auto c = static_cast<unsigned char>(utf8[i]);
+        if (c < 0x80) {
+            out += static_cast<char>(c);
+        } else if ((c & 0xe0) == 0xc0 && c <= 0xc3 && i + 1 < utf8.size()) {
+            out += static_cast<char>(((c & 0x1f) << 6) |
+                                     (static_cast<unsigned char>(utf8[++i]) & 0x3f));
+        } else {
+            break;
+        }
+    }
+    return out;
+}
+
 /// Attribute names that only matter for reaching something hidden behind an allowed global.
 bool is_dangerous_dunder(std::string_view part) {
     static const std::set<std::string_view> names = {
@@ -484,7 +502,7 @@ class Machine {
                std::string_view(v.text).ends_with(".numpy_pickle.NumpyArrayWrapper");
     }
     bool build_partial(Value& partial, const Value& state);
-    DtypeInfo dtype_info(const Value& dtype, int depth);
+    DtypeInfo dtype_info(const Value& dtype);
     void check_scipy_template(const Value& value);
     void op_newobj(bool ex);
     void op_obj();
@@ -637,6 +655,37 @@ std::optional<std::string> dill_type(std::string_view n) {
     return "builtins." + std::string(n);
 }
 
+/// "Ellipsis", "NotImplemented", "range(0, 3)", "slice(1, None, -2)": reprs whose eval
+/// builds a constant and calls nothing else.
+bool is_constant_repr(std::string_view s) {
+    if (s == "Ellipsis" || s == "NotImplemented") return true;
+    std::string_view args;
+    if (s.starts_with("range(")) {
+        args = s.substr(6);
+    } else if (s.starts_with("slice(")) {
+        args = s.substr(6);
+    } else {
+        return false;
+    }
+    if (!args.ends_with(")") || args.size() > 80) return false;
+    args.remove_suffix(1);
+    int count = 0;
+    while (!args.empty()) {
+        const auto comma = args.find(", ");
+        std::string_view item = args.substr(0, comma);
+        args = comma == std::string_view::npos ? std::string_view() : args.substr(comma + 2);
+        if (comma != std::string_view::npos && args.empty()) return false;
+        if (item != "None") {
+            if (item.starts_with("-")) item.remove_prefix(1);
+            if (item.empty() || item.size() > 20 ||
+                !std::all_of(item.begin(), item.end(), [](char c) { return c >= '0' && c <= '9'; }))
+                return false;
+        }
+        ++count;
+    }
+    return count >= 1 && count <= 3;
+}
+
 std::optional<Value> Machine::dill_helper(const std::string& name,
                                           const std::vector<const Value*>& args, const char* how,
                                           const Value& result) {
@@ -691,7 +740,15 @@ std::optional<Value> Machine::dill_helper(const std::string& name,
         note_import(module);
         return module;
     }
-    (void)result;
+    // _eval_repr(s) is eval(s): code from the file, unless s is the repr of a constant
+    // dill writes this way (Ellipsis, NotImplemented, a range or slice of integers).
+    if (fn == "_eval_repr" && args.size() == 1 && is_const_str(args[0]) &&
+        is_constant_repr(args[0]->text)) {
+        called_.insert(name);
+        Value r = result;
+        r.text = "builtins.eval";
+        return r;
+    }
     return std::nullopt;
 }
 
@@ -1050,7 +1107,9 @@ bool Machine::read_payload(std::uint64_t n, Kind kind, Value& out) {
         return true;
     }
     out = text_value(kind, text, n);
-    if (n >= 4 && options_ && options_->on_blob && starts_like_nested_file(text)) {
+    if (n >= 4 && options_ && options_->on_blob &&
+        starts_like_nested_file(kind == Kind::Str ? latin1_prefix(text)
+                                                  : std::string(text.substr(0, 16)))) {
         out.node = new_node();
         out.node->blob =
             options_->on_blob(in_.source(), start, n, kind == Kind::Str, op_offset_) ? 1 : 2;
@@ -1312,18 +1371,15 @@ void Machine::op_build() {
     }
 }
 
-// What numpy makes of a pickled dtype: numpy.dtype(code, align, copy) then __setstate__ with
-// (version, byteorder, subarray, names, fields, elsize, alignment, flags[, metadata]).
-// Flexible kinds (S, U, V) take their size from the state's elsize; 'U' codes count
-// characters of 4 bytes. Whether it holds objects comes from the kind and, for structured
-// and subarray dtypes, from the member dtypes (numpy recomputes it; the pickled flags do not
-// count).
-DtypeInfo Machine::dtype_info(const Value& dtype, int depth) {
+// What numpy makes of a pickled dtype: numpy.dtype(code, align, copy=True) then __setstate__
+// with (version, byteorder, subarray, names, fields, elsize, alignment, flags[, metadata]).
+// Flexible kinds (S, U, V) take their size from the state's elsize ('U' codes count
+// characters of 4 bytes). Whether the dtype holds objects (numpy's hasobject, which decides
+// whether joblib unpickles the array data) is bit 0 of the state's flags, whatever the kind
+// (numpy 1.24 copies the pickled flags into the new descriptor); without a state it follows
+// the kind.
+DtypeInfo Machine::dtype_info(const Value& dtype) {
     DtypeInfo info;
-    if (depth > 8) {
-        info.why = "dtype nested too deep";
-        return info;
-    }
     if (dtype.kind != Kind::Object || dtype.lost || !dtype.node || dtype.node->items.empty() ||
         dtype.node->items[0].kind != Kind::Str || dtype.node->items[0].truncated) {
         info.why = "not a numpy.dtype call";
@@ -1350,59 +1406,28 @@ DtypeInfo Machine::dtype_info(const Value& dtype, int depth) {
         has_digits = true;
     }
     const Node* st = dtype.node->state.get();
-    auto state_item = [st](std::size_t i) -> const Value* {
-        return st && i < st->items.size() ? &st->items[i] : nullptr;
+    auto int_item = [st](std::size_t i) -> std::optional<std::int64_t> {
+        if (!st || i >= st->items.size() || st->items[i].kind != Kind::Int || st->items[i].lost)
+            return std::nullopt;
+        return st->items[i].num;
     };
-    if (st && st->items.size() < 8 && st->items.size() != 0) {
-        info.why = "dtype state too short";
-        return info;
-    }
-    if (kind == 'O') {
-        info.objects = true;
-        info.itemsize = 8;
-        info.known = true;
-        return info;
+    info.objects = kind == 'O';
+    if (st) {
+        const auto version = int_item(0);
+        const auto flags = int_item(7);
+        if (!version || *version < 3 || !flags) {
+            info.why = "dtype state mscan cannot read";
+            return info;
+        }
+        info.objects = (*flags & 1) != 0;
     }
     std::uint64_t size = kind == 'U' ? digits * 4 : digits;
     if (kind == 'S' || kind == 'U' || kind == 'V' || kind == 'a') {
-        if (const Value* elsize = state_item(5);
-            elsize && elsize->kind == Kind::Int && elsize->num > 0)
-            size = static_cast<std::uint64_t>(elsize->num);
+        if (const auto elsize = int_item(5); elsize && *elsize > 0)
+            size = static_cast<std::uint64_t>(*elsize);
     } else if (!has_digits) {
         info.why = "type code '" + code.substr(0, 40) + "' has no item size";
         return info;
-    }
-    // Members of structured dtypes ({name: (dtype, offset[, title])}) and the base of a
-    // subarray dtype ((dtype, shape)).
-    auto member_objects = [&](const Value& item, bool& objects) {
-        if (item.kind != Kind::Tuple || item.lost || !item.node || item.node->items.empty())
-            return false;
-        const DtypeInfo sub = dtype_info(item.node->items[0], depth + 1);
-        if (!sub.known) return false;
-        objects = objects || sub.objects;
-        return true;
-    };
-    if (const Value* subarray = state_item(2); subarray && subarray->kind != Kind::None) {
-        if (!member_objects(*subarray, info.objects)) {
-            info.why = "subarray dtype not readable";
-            return info;
-        }
-    }
-    if (const Value* fields = state_item(4); fields && fields->kind != Kind::None) {
-        if (fields->kind != Kind::Dict || fields->lost ||
-            (fields->num > 0 && (!fields->node || fields->node->items.size() !=
-                                                      static_cast<std::size_t>(fields->num) * 2))) {
-            info.why = "structured dtype with more fields than mscan keeps";
-            return info;
-        }
-        if (fields->node) {
-            for (std::size_t i = 1; i < fields->node->items.size(); i += 2) {
-                if (!member_objects(fields->node->items[i], info.objects)) {
-                    info.why = "structured dtype field not readable";
-                    return info;
-                }
-            }
-        }
     }
     info.itemsize = size;
     info.known = size > 0 || info.objects;
@@ -1569,7 +1594,7 @@ void Machine::joblib_array(const Value& state) {
         anomaly("joblib.duplicate-key",
                 "the NumpyArrayWrapper state sets a key twice; joblib uses the last value");
     }
-    const DtypeInfo info = dtype_info(*dtype, 0);
+    const DtypeInfo info = dtype_info(*dtype);
     if (!info.known) {
         fail("the NumpyArrayWrapper dtype is not one mscan can size (" + info.why + ")");
         return;

@@ -1,0 +1,357 @@
+#!/usr/bin/env python3
+"""Write mscan's verdict samples (samples/verdict/) and their manifest entries.
+
+Issue 15 taught the pickle machine what loaders really do with a few constructs that real
+libraries write: legacy torch's persistent_load('module', cls, ...), getattr on an instance,
+functools.partial, dill's rebuild helpers, torch.save bytes inside a pickle, joblib arrays of
+strings, scipy's argument-parser templates. Each benign sample here is shaped like what the
+real library writes and must stay below the default gate; each hostile twin uses the same
+mechanism to reach a payload and must fail a strict gate. Every hostile sample is assembled
+opcode by opcode and carries only `echo mscan-sample`. Nothing here is ever loaded.
+Deterministic: a re-run writes identical bytes.
+
+    /usr/bin/python3 samples/make_verdict_samples.py
+
+Then refresh the goldens: MSCAN_UPDATE_GOLDEN=1 build/tests/mscan_tests "golden*"
+"""
+
+from __future__ import annotations
+
+import shutil
+import struct
+from pathlib import Path
+
+from make_container_samples import (HOSTILE_SD, Array, dtype_obj, joblib_raw, legacy,
+                                    torch_entries, torch_zip)
+from make_samples import (CMD, MEDIUM_PLUS, Asm, Global, NewObj, PersId, Reduce, call, dumps,
+                          update_manifest)
+
+OUT = Path(__file__).resolve().parent / "verdict"
+GROUP = "verdict"
+OS_SYSTEM = "process-execution"
+
+SAMPLES = []
+
+
+def sample(kind, name, description, expect=(), forbid=None):
+    def register(builder):
+        SAMPLES.append((kind, name, description, list(expect),
+                        list(forbid) if forbid is not None else
+                        ([] if kind == "hostile" else [MEDIUM_PLUS]), builder))
+        return builder
+    return register
+
+
+def empty_legacy(model):
+    """A legacy torch file whose model pickle is `model` and which has no storages."""
+    return legacy(model=model, keys=dumps([], 2), storages=b"")
+
+
+# ---- 1. legacy torch: persistent_load(('module', cls, file, source)) returns cls ----------
+
+LINEAR = Global("torch.nn.modules.linear", "Linear")
+
+
+@sample("benign", "legacy_whole_module.pt",
+        "legacy torch.save of a whole nn.Linear: the class arrives as a persistent id "
+        "('module', torch.nn.modules.linear.Linear, file, source) and NEWOBJ calls it")
+def _():
+    pid = PersId(("module", LINEAR, "linear.py", "class Linear(Module): ..."))
+    return empty_legacy(dumps(NewObj(pid, (), state={"in_features": 2, "training": True}), 2))
+
+
+@sample("hostile", "legacy_module_os_system.pt",
+        "legacy torch file whose persistent id is ('module', os.system, file, source): "
+        "persistent_load returns os.system, REDUCE calls it", [OS_SYSTEM])
+def _():
+    pid = PersId(("module", Global("os", "system"), "m.py", "x"))
+    return empty_legacy(dumps(Reduce(pid, (CMD,)), 2))
+
+
+# ---- 2. getattr on an instance ---------------------------------------------------------------
+
+@sample("hostile", "getattr_instance_dunder.pkl",
+        "getattr(collections.OrderedDict(), '__class__'): a dunder name on an instance stays "
+        "reflection", ["reflection"])
+def _():
+    return dumps(call("builtins", "getattr", call("collections", "OrderedDict"), "__class__"), 4)
+
+
+@sample("hostile", "getattr_instance_called.pkl",
+        "getattr(collections.OrderedDict(), 'pop')('x', None): calling the bound method "
+        "stays reflection", ["reflection"])
+def _():
+    fn = call("builtins", "getattr", call("collections", "OrderedDict"), "pop")
+    return dumps(Reduce(fn, ("x", None)), 4)
+
+
+# ---- 3 and 6. torch.save bytes inside a pickle -----------------------------------------------
+
+BENIGN_LEGACY = legacy()
+HOSTILE_LEGACY = legacy(model=HOSTILE_SD)
+LOAD_FROM_BYTES = Global("torch.storage", "_load_from_bytes")
+
+
+@sample("benign", "load_from_bytes_tensor.p4.pkl",
+        "pickle.dumps(tensor) as torch 1.13 writes it: torch.storage._load_from_bytes(<a "
+        "legacy torch file as BINBYTES>), the nested file scanned where it is")
+def _():
+    return dumps({"t": Reduce(LOAD_FROM_BYTES, (BENIGN_LEGACY,))}, 4)
+
+
+@sample("benign", "load_from_bytes_tensor.p2.pkl",
+        "the same in protocol 2: the bytes are _codecs.encode(<str>, 'latin1'), decoded and "
+        "scanned")
+def _():
+    return dumps({"t": Reduce(LOAD_FROM_BYTES, (BENIGN_LEGACY,))}, 2)
+
+
+@sample("hostile", "load_from_bytes_payload.p4.pkl",
+        "torch.storage._load_from_bytes of a legacy torch file whose model pickle calls "
+        "posix.system", [OS_SYSTEM])
+def _():
+    return dumps(Reduce(LOAD_FROM_BYTES, (HOSTILE_LEGACY,)), 4)
+
+
+@sample("hostile", "load_from_bytes_payload.p2.pkl",
+        "the same in protocol 2 (latin-1 str through _codecs.encode)", [OS_SYSTEM])
+def _():
+    return dumps(Reduce(LOAD_FROM_BYTES, (HOSTILE_LEGACY,)), 2)
+
+
+@sample("hostile", "load_from_bytes_unreadable.pkl",
+        "torch.storage._load_from_bytes of bytes that start like a zip but are not one: "
+        "what torch.load would make of them is NOT checked, so the call stays critical",
+        ["nested-deserializer"])
+def _():
+    return dumps(Reduce(LOAD_FROM_BYTES, (b"PK\x03\x04" + b"\x00" * 60,)), 4)
+
+
+@sample("benign", "torch_zip_in_bytes_value.pkl",
+        "a skorch-like state: a complete benign torch.save zip kept as a bytes value; scanned "
+        "as a nested file, not reported as a polyglot", forbid=[MEDIUM_PLUS, "container-polyglot"])
+def _():
+    return dumps({"module_": torch_zip(torch_entries()), "epochs": 3}, 4)
+
+
+@sample("hostile", "torch_zip_in_bytes_value_payload.pkl",
+        "the same with a payload in the nested zip's data.pkl", [OS_SYSTEM])
+def _():
+    return dumps({"module_": torch_zip(torch_entries(pkl=HOSTILE_SD)), "epochs": 3}, 4)
+
+
+# ---- 4. functools.partial ------------------------------------------------------------------
+
+PARTIAL = Global("functools", "partial")
+LAYER_NORM = Global("torch.nn.modules.normalization", "LayerNorm")
+
+
+@sample("benign", "partial_layer_norm.p2.pkl",
+        "functools.partial(torch.nn.LayerNorm, eps=1e-6) as Python writes it in protocol 2 "
+        "(torchvision ViT's norm_layer): partial(cls) then BUILD (cls, (), {'eps': 1e-6}, None)")
+def _():
+    return dumps({"norm_layer": Reduce(PARTIAL, (LAYER_NORM,),
+                                       state=(LAYER_NORM, (), {"eps": 1e-6}, None))}, 2)
+
+
+@sample("hostile", "partial_setstate_os_system.pkl",
+        "partial(builtins.len) whose BUILD state replaces the callable with os.system: the "
+        "state's callable is what the partial calls", [OS_SYSTEM])
+def _():
+    return dumps({"cb": Reduce(PARTIAL, (Global("builtins", "len"),),
+                               state=(Global("os", "system"), (CMD,), None, None))}, 2)
+
+
+@sample("hostile", "partial_of_os_system_stored.pkl",
+        "partial(os.system, cmd) stored, not called: model code may call it later",
+        [OS_SYSTEM])
+def _():
+    return dumps({"cb": call("functools", "partial", Global("os", "system"), CMD)}, 4)
+
+
+@sample("hostile", "functools_reduce_called.pkl",
+        "functools.reduce(builtins.max, [1, 2]) called in the stream: a call indirection "
+        "gadget", ["indirection-gadget"])
+def _():
+    return dumps(call("functools", "reduce", Global("builtins", "max"), [1, 2]), 4)
+
+
+@sample("hostile", "call_of_persistent_object.pkl",
+        "REDUCE on what persistent_load returns, in a plain pickle: what is called cannot be "
+        "known", ["pickle-unresolved-callable"])
+def _():
+    return dumps(Reduce(PersId("x"), (CMD,)), 2)
+
+
+# ---- 5. dill's rebuild helpers ----------------------------------------------------------------
+
+def dill(name, *args):
+    return call("dill._dill", name, *args)
+
+
+@sample("benign", "dill_types_and_constants.pkl",
+        "dill's _load_type('slice') and _load_type('NoneType'), _eval_repr('Ellipsis'), "
+        "_eval_repr('range(0, 3)'): fixed-table lookups and constant reprs")
+def _():
+    return dumps([dill("_load_type", "slice"), dill("_load_type", "NoneType"),
+                  dill("_eval_repr", "Ellipsis"), dill("_eval_repr", "range(0, 3)")], 4)
+
+
+@sample("hostile", "dill_eval_repr_code.pkl",
+        "dill._dill._eval_repr of an expression that is not a constant repr: eval of code",
+        ["code-execution"])
+def _():
+    return dumps(dill("_eval_repr", "__import__('os').system('echo mscan-sample')"), 4)
+
+
+@sample("hostile", "dill_load_type_code.pkl",
+        "dill._dill._load_type('CodeType') stored: the code type, which builds code objects",
+        ["code-execution"])
+def _():
+    return dumps([dill("_load_type", "CodeType")], 4)
+
+
+@sample("hostile", "dill_create_array_os_system.pkl",
+        "dill._dill._create_array(os.system, (cmd,), None): calls its first argument",
+        [OS_SYSTEM])
+def _():
+    return dumps(dill("_create_array", Global("os", "system"), (CMD,), None), 4)
+
+
+@sample("hostile", "dill_create_code.pkl",
+        "dill._dill._create_code(...): builds a code object", ["code-execution"])
+def _():
+    return dumps(dill("_create_code", 0, 0, 0, 1, 1, 67, b"d\x00S\x00", (None,), (), (),
+                      "<x>", "f", 1, b""), 4)
+
+
+# ---- 7. joblib arrays sized as numpy sizes them -----------------------------------------------
+
+class FlexArray(Array):
+    """An array whose dtype state is given whole (version, order, subarray, names, fields,
+    elsize, alignment, flags), as numpy pickles a flexible dtype such as '<U3'."""
+
+    def __init__(self, code, state, shape, data, obj_pickle=None):
+        super().__init__(code, state[1], shape, data, obj_pickle=obj_pickle)
+        self.state = state
+
+    def wrapper(self):
+        w = super().wrapper()
+        w.state["dtype"] = Reduce(Global("numpy", "dtype"), (self.code, False, True),
+                                  state=self.state)
+        return w
+
+
+LABELS = "".join(s.ljust(3, "\0") for s in ("cat", "dog")).encode("utf-32-le")
+
+
+@sample("benign", "joblib_string_labels.joblib",
+        "joblib.dump of numpy.array(['cat', 'dog']) ('<U3': 12 bytes per item) followed by "
+        "more pickle: the array is skipped by its real size")
+def _():
+    arr = FlexArray("U3", (3, "<", None, None, None, 12, 4, 8), (2,), LABELS)
+    return joblib_raw({"classes_": arr, "n_features_in_": 4})
+
+
+@sample("hostile", "joblib_flags_hold_objects.joblib",
+        "a float64 NumpyArrayWrapper whose dtype state sets flags bit 0: numpy's hasobject is "
+        "true, so joblib.load unpickles the 'array data', here a pickle calling os.system",
+        [OS_SYSTEM])
+def _():
+    arr = FlexArray("f8", (3, "<", None, None, None, -1, -1, 1), (1,), b"",
+                    obj_pickle=dumps(call("os", "system", CMD), 2))
+    return joblib_raw({"coef_": arr})
+
+
+class DupDict(dict):
+    """A dict pickled with the given (key, value) pairs, repeated keys included (SETITEMS
+    takes them in order; the last value of a key wins)."""
+
+    def __init__(self, pairs):
+        super().__init__()
+        self.pairs = pairs
+
+    def items(self):
+        return self.pairs
+
+
+class DupDtypeArray(FlexArray):
+    """A wrapper whose state names 'dtype' twice: float64 first, an object dtype last."""
+
+    def wrapper(self):
+        w = super().wrapper()
+        pairs = list(w.state.items())
+        pairs.append(("dtype", Reduce(Global("numpy", "dtype"), ("O8", False, True),
+                                      state=(3, "|", None, None, None, -1, -1, 63))))
+        w.state = DupDict(pairs)
+        return w
+
+
+@sample("hostile", "joblib_duplicate_dtype_key.joblib",
+        "a NumpyArrayWrapper state that sets 'dtype' twice (float64, then an object dtype): "
+        "joblib keeps the last, so the array data is a nested pickle, here calling os.system",
+        [OS_SYSTEM, "joblib-duplicate-key"])
+def _():
+    arr = DupDtypeArray("f8", (3, "<", None, None, None, -1, -1, 0), (1,), b"",
+                        obj_pickle=dumps(call("os", "system", CMD), 2))
+    return joblib_raw({"coef_": arr})
+
+
+# ---- A. scipy argument-parser templates --------------------------------------------------------
+
+TEMPLATE = """
+def _parse_args(self, %(shape_arg_str)s %(locscale_in)s):
+    return (%(shape_arg_str)s), %(locscale_out)s
+
+def _parse_args_rvs(self, %(shape_arg_str)s %(locscale_in)s, size=None):
+    return self._argcheck_rvs(%(shape_arg_str)s %(locscale_out)s, size=size)
+
+def _parse_args_stats(self, %(shape_arg_str)s %(locscale_in)s, moments='mv'):
+    return (%(shape_arg_str)s), %(locscale_out)s, moments
+"""
+
+
+def scipy_dist(template):
+    """A scipy.stats gamma_gen instance state as pickled (the part that matters)."""
+    return dumps(NewObj(Global("scipy.stats._continuous_distns", "gamma_gen"), (),
+                        state={"shapes": "a", "_parse_arg_template": template, "a": 0.0}), 4)
+
+
+@sample("benign", "scipy_template_gamma.pkl",
+        "a scipy.stats gamma distribution's state with the template scipy generates for shape "
+        "'a' (loc/scale)", forbid=["pickle-scipy-template"])
+def _():
+    return scipy_dist(TEMPLATE % {"shape_arg_str": "a, ", "locscale_in": "loc=0, scale=1",
+                                  "locscale_out": "loc, scale"})
+
+
+@sample("hostile", "scipy_template_tampered.pkl",
+        "the same state whose _parse_arg_template also runs os.system: rv_generic.__setstate__ "
+        "exec()s it", ["pickle-scipy-template"])
+def _():
+    good = TEMPLATE % {"shape_arg_str": "a, ", "locscale_in": "loc=0, scale=1",
+                       "locscale_out": "loc, scale"}
+    return scipy_dist(good + "\n__import__('os').system('echo mscan-sample')\n")
+
+
+def main() -> None:
+    shutil.rmtree(OUT, ignore_errors=True)
+    entries = []
+    for kind, name, description, expect, forbid, builder in SAMPLES:
+        path = OUT / kind / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(builder())
+        entries.append({
+            "path": str(path.relative_to(OUT.parent.parent)),
+            "kind": kind,
+            "group": GROUP,
+            "description": description,
+            "expect": expect,
+            "forbid": forbid,
+        })
+    update_manifest(entries, ["samples/verdict/"])
+    print(f"wrote {len(entries)} samples under {OUT}")
+
+
+if __name__ == "__main__":
+    main()
