@@ -290,7 +290,7 @@ class DupDtypeArray(FlexArray):
 @sample("hostile", "joblib_duplicate_dtype_key.joblib",
         "a NumpyArrayWrapper state that sets 'dtype' twice (float64, then an object dtype): "
         "joblib keeps the last, so the array data is a nested pickle, here calling os.system",
-        [OS_SYSTEM, "joblib-duplicate-key"])
+        [OS_SYSTEM, "joblib-malformed"])
 def _():
     arr = DupDtypeArray("f8", (3, "<", None, None, None, -1, -1, 0), (1,), b"",
                         obj_pickle=dumps(call("os", "system", CMD), 2))
@@ -332,6 +332,57 @@ def _():
     good = TEMPLATE % {"shape_arg_str": "a, ", "locscale_in": "loc=0, scale=1",
                        "locscale_out": "loc, scale"}
     return scipy_dist(good + "\n__import__('os').system('echo mscan-sample')\n")
+
+
+# ---- D. where the next pickle.load resumes --------------------------------------------------
+
+PAYLOAD = b"cos\nsystem\n(X" + struct.pack("<I", len(CMD)) + CMD.encode() + b"tR."
+
+
+@sample("hostile", "stop_inside_frame.pkl",
+        "a protocol 4 stream whose STOP comes before the end of its 10 KB FRAME; the frame's "
+        "last bytes open a BINBYTES that swallows the next bytes. A reader over bytes resumes "
+        "after STOP and sees a harmless bytes value; CPython's unpickler reading a file has read "
+        "the whole frame, so the next pickle.load starts at the frame end, on os.system",
+        [OS_SYSTEM, "pickle-frame-violation"])
+def _():
+    first = b"X" + struct.pack("<I", 10000) + b"x" * 10000 + b"."
+    decoy_head = b"B" + struct.pack("<I", len(PAYLOAD))
+    frame = first + decoy_head
+    return b"\x80\x04\x95" + struct.pack("<Q", len(frame)) + frame + PAYLOAD + b"."
+
+
+@sample("hostile", "second_stream_long_string.pkl",
+        "a benign pickle, then a protocol 1 stream that starts with a 100 KB string before its "
+        "os.system call: still a pickle stream for a loader that reads several", [OS_SYSTEM])
+def _():
+    second = b"X" + struct.pack("<I", 100000) + b"y" * 100000 + b"0" + PAYLOAD
+    return dumps({"epoch": 1}, 2) + second
+
+
+# ---- E. limits never hide what follows -------------------------------------------------------
+
+@sample("hostile", "bytes8_bogus_length_then_payload.pkl",
+        "a BINBYTES8 declaring 2**63 bytes, then os.system: the declared length cannot be "
+        "followed, the rest is read in a degraded pass", [OS_SYSTEM])
+def _():
+    return b"\x80\x04\x8e" + struct.pack("<Q", 1 << 63) + PAYLOAD
+
+
+# ---- J. memo keys as CPython parses them ----------------------------------------------------
+
+@sample("hostile", "memo_key_underscore.pkl",
+        "protocol 0: PUT '1_0' (CPython's int() reads 10) stores os.system, GET '10' fetches "
+        "it, REDUCE calls it", [OS_SYSTEM])
+def _():
+    return b"cos\nsystem\np1_0\n0g10\n(S'" + CMD.encode() + b"'\ntR."
+
+
+@sample("hostile", "memo_key_blanks.pkl",
+        "protocol 0: PUT ' 5 ' and GET '5 ' (blanks around the key, which int() accepts)",
+        [OS_SYSTEM])
+def _():
+    return b"cos\nsystem\np 5 \n0g5 \n(S'" + CMD.encode() + b"'\ntR."
 
 
 def main() -> None:

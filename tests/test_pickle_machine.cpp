@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "formats/pickle/pickle_machine.h"
+#include "mscan/limits.h"
 #include "pickle_builder.h"
 
 using mscan::Operation;
@@ -496,4 +497,44 @@ TEST_CASE("detection: pickles by content, not by name") {
     CHECK_FALSE(detect("Some text file\n", false));
     CHECK_FALSE(detect("PK\x03\x04", false));
     CHECK(detect("(\x00", true));  // a pickle extension accepts any opcode start
+}
+
+TEST_CASE("limits never hide a payload placed after them (degraded pass)") {
+    // os.system('x') after each cap: more open MARKs than kPickleMaxMarks, a deeper stack
+    // than kPickleMaxStack, a memo holding more call results than kPickleMaxKeptValues with
+    // the payload's global fetched from the memo afterwards.
+    auto payload = [](PickleBuilder& b) {
+        b.global("os", "system").binunicode("x").tuple1().reduce();
+    };
+    SECTION("open MARKs") {
+        PickleBuilder b;
+        b.proto(4);
+        for (std::size_t i = 0; i <= mscan::limits::kPickleMaxMarks; ++i)
+            b.op(op::MARK);
+        payload(b);
+        const Run r = run(b.stop().bytes);
+        CHECK(r.has(OpKind::Call, "os.system"));
+    }
+    SECTION("stack depth") {
+        PickleBuilder b;
+        b.proto(4);
+        for (std::size_t i = 0; i <= mscan::limits::kPickleMaxStack; ++i)
+            b.op(op::NONE);
+        payload(b);
+        const Run r = run(b.stop().bytes);
+        CHECK(r.has(OpKind::Call, "os.system"));
+    }
+    SECTION("memo filled with call results before the payload's global is fetched") {
+        PickleBuilder b;
+        b.proto(4).global("os", "system").op(op::MEMOIZE).op(op::POP);
+        for (std::size_t i = 0; i <= mscan::limits::kPickleMaxKeptValues; ++i)
+            b.global("collections", "OrderedDict")
+                .op(op::EMPTY_TUPLE)
+                .reduce()
+                .op(op::MEMOIZE)
+                .op(op::POP);
+        b.op(op::BINGET).u8(0).binunicode("x").tuple1().reduce();
+        const Run r = run(b.stop().bytes);
+        CHECK(r.has(OpKind::Call, "os.system"));
+    }
 }

@@ -26,6 +26,11 @@ inline constexpr std::uint64_t kPickleKeptDenseKeys = 1 << 20;
 /// it, entries keep only their kind: enough for stack semantics, not for evidence; a lookup
 /// or call that needs a value lost this way is reported as a limit finding.
 inline constexpr std::size_t kPickleMaxKeptValues = 1 << 16;
+/// Memo values kept in all: past kPickleMaxKeptValues, only globals, names and scalars (which
+/// hold no item trees) are still kept, so a payload cannot hide behind a memo filled first.
+inline constexpr std::size_t kPickleMaxKeptCheapValues = 1 << 19;
+/// Times one stream's reading restarts in degraded mode after a limit or a bogus length.
+inline constexpr int kPickleMaxDegradedRestarts = 64;
 /// Total text bytes kept for memoised strings (evidence and STACK_GLOBAL operands).
 inline constexpr std::size_t kPickleMaxKeptTextBytes = 16u << 20;
 /// Longest string kept verbatim; longer ones keep a prefix for evidence and are not names.

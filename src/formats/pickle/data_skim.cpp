@@ -162,6 +162,9 @@ std::optional<std::uint64_t> skim_data_stream(Source& source, std::uint64_t star
                     break;
                 case op::STOP:
                     if (above_floor() == 0) return std::nullopt;
+                    // A STOP before the end of its frame: the machine reports where the
+                    // next pickle.load starts.
+                    if (in_frame && p < frame_end) return std::nullopt;
                     return start + static_cast<std::uint64_t>(p - base);
                 case op::POP:
                     if (above_floor() > 0) {

@@ -87,6 +87,41 @@ bool starts_like_nested_file(std::string_view s) {
     return s.substr(0, kZip.size()) == kZip || s.substr(0, kLegacy.size()) == kLegacy;
 }
 
+/// A PUT/GET operand as CPython reads it (PyLong_FromString, base 10): blanks around it, a
+/// sign, underscores between digits ("1_0" is 10). Nothing for what CPython refuses or for a
+/// negative key (CPython fails on those, or finds no memo entry).
+std::optional<std::uint64_t> memo_key_line(std::string_view s) {
+    auto blank = [](char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+    };
+    while (!s.empty() && blank(s.front()))
+        s.remove_prefix(1);
+    while (!s.empty() && blank(s.back()))
+        s.remove_suffix(1);
+    bool negative = false;
+    if (!s.empty() && (s.front() == '+' || s.front() == '-')) {
+        negative = s.front() == '-';
+        s.remove_prefix(1);
+    }
+    if (s.empty() || s.front() == '_' || s.back() == '_') return std::nullopt;
+    std::uint64_t value = 0;
+    char prev = 0;
+    for (const char c : s) {
+        if (c == '_') {
+            if (prev == '_') return std::nullopt;
+        } else if (c >= '0' && c <= '9') {
+            if (value > (static_cast<std::uint64_t>(INT64_MAX) - (c - '0')) / 10)
+                return std::nullopt;
+            value = value * 10 + static_cast<std::uint64_t>(c - '0');
+        } else {
+            return std::nullopt;
+        }
+        prev = c;
+    }
+    if (negative && value != 0) return std::nullopt;
+    return value;
+}
+
 /// The first bytes of a str read as latin-1 code points (what _codecs.encode(s, 'latin1')
 /// makes of it), from its UTF-8; stops at the first code point above 0xff.
 std::string latin1_prefix(std::string_view utf8) {
@@ -216,6 +251,19 @@ class Machine {
     /// the loader can actually import. Text that happens to start with 'c' or 'i' ("class X:",
     /// "import os") reads as a GLOBAL/INST opcode with names no import accepts.
     bool saw_valid_global() const { return saw_valid_global_; }
+    /// After a STOP inside a FRAME: where that frame ends (0 when STOP closed its frame).
+    std::uint64_t unfinished_frame_end() const {
+        return in_frame_ && in_.pos() < frame_end_ ? frame_end_ : 0;
+    }
+    /// After a stream stopped at a limit or an operand longer than the input: where a
+    /// degraded pass can go on reading (0: nowhere), and why it stopped.
+    std::uint64_t resume_at() const { return resume_at_; }
+    const std::string& resume_reason() const { return resume_reason_; }
+    /// Degraded mode: anomalies are not reported (the state is incomplete, so memo misses
+    /// and underflows are expected), imports and calls are.
+    void set_degraded() { degraded_ = true; }
+    /// Stops a stream after this many opcodes (a probe).
+    void set_opcode_budget(std::uint64_t n) { opcode_budget_ = n; }
 
   private:
     // ---- reporting ----
@@ -227,7 +275,7 @@ class Machine {
         return loc;
     }
     void anomaly(const char* code, std::string evidence) {
-        if (!sink_) return;
+        if (!sink_ || degraded_) return;
         int& n = anomaly_counts_[code];
         if (++n > kMaxAnomaliesPerCode) return;
         Operation op;
@@ -458,8 +506,13 @@ class Machine {
     Value* stack_at(std::size_t i) { return stack_.data() + i; }
     void limit_hit(const char* what, std::uint64_t cap) {
         anomaly("limit.exceeded", std::string(what) + " exceeds " + std::to_string(cap) +
-                                      "; the rest of the stream was not verified");
+                                      "; the rest of the stream is read in a degraded pass");
         limit_stop_ = true;
+        resume(std::string(what) + " over " + std::to_string(cap));
+    }
+    void resume(std::string why) {
+        resume_at_ = in_.pos();
+        resume_reason_ = std::move(why);
     }
 
     // ---- memo ----
@@ -555,6 +608,10 @@ class Machine {
     std::string first_persid_;
     std::uint64_t persid_offset_ = 0;
     std::uint64_t buffers_ = 0;
+    std::uint64_t resume_at_ = 0;
+    std::string resume_reason_;
+    bool degraded_ = false;
+    std::uint64_t opcode_budget_ = UINT64_MAX;
     Value result_;
 };
 
@@ -981,11 +1038,13 @@ void Machine::method_call(const Value& target, const char* method, const Value* 
 // results, names for STACK_GLOBAL, small argument tuples), up to a budget. Everything else
 // keeps only its kind, which is all the stack semantics need; evidence shows it as <list>.
 bool Machine::worth_keeping(const Value& v) const {
-    if (v.lost || kept_.size() >= limits::kPickleMaxKeptValues) return false;
+    if (v.lost || kept_.size() >= limits::kPickleMaxKeptCheapValues) return false;
+    const bool full = kept_.size() >= limits::kPickleMaxKeptValues;
     switch (v.kind) {
-        case Kind::Global:
         case Kind::Object:
         case Kind::PersRef:
+            return !full;
+        case Kind::Global:
         case Kind::Ext:
         case Kind::None:
         case Kind::Bool:
@@ -1000,7 +1059,7 @@ bool Machine::worth_keeping(const Value& v) const {
         case Kind::Tuple:
             // Small, flat tuples only (argument tuples): a kept value keeps its whole item
             // tree alive, so nested ones would let a small file retain a lot of memory.
-            return v.num <= static_cast<std::int64_t>(limits::kPickleMaxKeptItems) &&
+            return !full && v.num <= static_cast<std::int64_t>(limits::kPickleMaxKeptItems) &&
                    (!v.node || v.node->depth <= 1);
         default:
             return false;
@@ -1558,8 +1617,9 @@ void Machine::joblib_array(const Value& state) {
         anomaly("joblib.malformed",
                 why +
                     "; joblib.load's reading of the rest of the file could not be followed, so "
-                    "it was not verified");
+                    "it is read in a degraded pass");
         limit_stop_ = true;
+        resume("a joblib array mscan could not size");
     };
     if (state.kind != Kind::Dict || state.lost || !state.node) {
         fail("the NumpyArrayWrapper state is not a dict mscan can read");
@@ -1926,6 +1986,9 @@ bool Machine::step() {
                                  op_ == op::SHORT_BINSTRING;
             Value v;
             if (!read_payload(n, is_text ? Kind::Str : Kind::Bytes, v)) {
+                if (n > in_.remaining())
+                    resume(std::string(opcode_name(op_)) + " declaring " + std::to_string(n) +
+                           " bytes");
                 truncated_ = true;
                 truncated_detail_ = std::string(opcode_name(op_)) + " declares " +
                                     std::to_string(n) + " bytes but only " +
@@ -2034,14 +2097,12 @@ bool Machine::step() {
             if (op_ == op::PUT) {
                 std::string_view l;
                 if (!need(read_line(l))) return false;
-                const std::string s(l);
-                char* end = nullptr;
-                const long long k = std::strtoll(s.c_str(), &end, 10);
-                if (s.empty() || end != s.c_str() + s.size() || k < 0) {
+                const auto k = memo_key_line(l);
+                if (!k) {
                     anomaly("pickle.bad-operand", "PUT with a bad key");
                     break;
                 }
-                key = static_cast<std::uint64_t>(k);
+                key = *k;
             } else if (op_ == op::BINPUT) {
                 auto v = in_.u8();
                 if (!need(v.has_value())) return false;
@@ -2068,15 +2129,13 @@ bool Machine::step() {
             if (op_ == op::GET) {
                 std::string_view l;
                 if (!need(read_line(l))) return false;
-                const std::string s(l);
-                char* end = nullptr;
-                const long long k = std::strtoll(s.c_str(), &end, 10);
-                if (s.empty() || end != s.c_str() + s.size() || k < 0) {
+                const auto k = memo_key_line(l);
+                if (!k) {
                     anomaly("pickle.bad-operand", "GET with a bad key");
                     push(unknown());
                     break;
                 }
-                key = static_cast<std::uint64_t>(k);
+                key = *k;
             } else if (op_ == op::BINGET) {
                 auto v = in_.u8();
                 if (!need(v.has_value())) return false;
@@ -2238,6 +2297,9 @@ StreamEnd Machine::run_stream(const std::string& stream_label) {
     persids_ = 0;
     buffers_ = 0;
     emitted_ = 0;
+    resume_at_ = 0;
+    resume_reason_.clear();
+    limit_stop_ = false;
     // Each pickle.load() starts with an empty memo (loaders that read several streams make
     // a new unpickler for each).
     memo_kind_.clear();
@@ -2249,7 +2311,7 @@ StreamEnd Machine::run_stream(const std::string& stream_label) {
     kept_text_ = 0;
     memo_limit_reported_ = false;
     std::uint64_t released = in_.pos();
-    while (step()) {
+    while (stream_opcodes_ < opcode_budget_ && step()) {
         if (in_.pos() - released >= limits::kReleaseChunk) {
             in_.release_before(in_.pos());
             released = in_.pos();
@@ -2258,7 +2320,7 @@ StreamEnd Machine::run_stream(const std::string& stream_label) {
     StreamEnd end;
     if (stopped_) {
         end = StreamEnd::Stop;
-    } else if (limit_stop_) {
+    } else if (limit_stop_ || stream_opcodes_ >= opcode_budget_) {
         end = StreamEnd::Limit;
     } else if (truncated_ || in_.at_end()) {
         end = StreamEnd::Truncated;
@@ -2283,17 +2345,70 @@ StreamEnd Machine::run_stream(const std::string& stream_label) {
 
 /// After a STOP: does a real pickle stream start here, or are these trailing bytes?
 bool looks_like_stream_start(const ByteReader& at) {
-    ByteReader probe(at.source(), at.pos(),
-                     std::min<std::uint64_t>(at.end(), at.pos() + limits::kDetectProbeBytes));
+    // Over the whole rest, with a budget of opcodes rather than of bytes: a stream that starts
+    // with a long string is still a stream (the machine skips operands by their length).
+    ByteReader probe(at.source(), at.pos(), at.end());
     const auto first = probe.peek();
     if (!first) return false;
     if (*first == op::PROTO) return true;
     if (!opcode_info(*first)) return false;
     Machine silent(probe, Location{}, nullptr);
+    silent.set_opcode_budget(4096);
     const StreamEnd end = silent.run_stream("");
     if (end == StreamEnd::Stop) return silent.stream_opcodes() >= 2;
     if (end == StreamEnd::Truncated) return silent.saw_global() || silent.stream_opcodes() >= 4;
     return silent.saw_global() || silent.stream_opcodes() >= 4;
+}
+
+/// Python has none of the machine's limits, and a length it cannot satisfy only ends the
+/// read it is in: after a stream stopped at a limit or at an operand longer than the input,
+/// the rest is read again by fresh machines that keep no state from before the stop (so memo
+/// misses are expected and not reported) but report every import and call, so a payload
+/// placed after a limit keeps its severity. Bounded by kPickleMaxDegradedRestarts.
+void degraded_passes(const Machine& stopped, ByteReader& reader, const Location& base,
+                     const OperationSink& sink, const MachineOptions& options) {
+    std::uint64_t at = stopped.resume_at();
+    std::string why = stopped.resume_reason();
+    for (int pass = 0; at && at < reader.end() && pass < limits::kPickleMaxDegradedRestarts;
+         ++pass) {
+        ByteReader rest(reader.source(), at, reader.end());
+        Machine degraded(rest, base, &sink, &options);
+        degraded.set_degraded();
+        const StreamEnd end = degraded.run_stream("degraded pass after " + why + " (from offset " +
+                                                  std::to_string(at) + ")");
+        if (end == StreamEnd::Stop || rest.pos() <= at) break;
+        at = degraded.resume_at();
+        why = degraded.resume_reason();
+    }
+}
+
+/// A STOP before the end of its FRAME: CPython's C unpickler reading a file reads a frame
+/// larger than the file's buffer with one read(), so the next pickle.load (legacy torch's
+/// five pickles, joblib, a read-all loop) starts at the frame's end; a reader over bytes starts
+/// right after STOP. The caller goes on after STOP; this reads what starts at the frame end.
+void resume_at_frame_end(const ByteReader& reader, std::uint64_t frame_end, const Location& base,
+                         const OperationSink& sink, const MachineOptions& options) {
+    thread_local int depth = 0;
+    Operation op;
+    op.kind = OpKind::Anomaly;
+    op.name = "pickle.stop-inside-frame";
+    op.evidence = "STOP at offset " + std::to_string(reader.pos() - 1) + " ends the stream " +
+                  std::to_string(frame_end - reader.pos()) +
+                  " bytes before the end of its FRAME (offset " + std::to_string(frame_end) +
+                  "): a loader reading the next pickle from a file starts at the frame end, "
+                  "one reading from bytes right after STOP; both were scanned";
+    op.location = base;
+    op.location.offset = static_cast<std::int64_t>(reader.pos() - 1);
+    sink(std::move(op));
+    if (depth >= 4 || frame_end >= reader.end()) return;
+    ++depth;
+    ByteReader alt(reader.source(), frame_end, reader.end());
+    MachineOptions resumed = options;
+    resumed.multiple_streams = true;
+    resumed.report_trailing = false;
+    resumed.label = "next pickle read from the frame end at offset " + std::to_string(frame_end);
+    scan_pickle(alt, base, sink, resumed);
+    --depth;
 }
 
 }  // namespace
@@ -2360,7 +2475,12 @@ RunSummary scan_pickle(ByteReader& reader, const Location& base, const Operation
             summary.streams == 1 ? options.label : "pickle " + std::to_string(summary.streams));
         if (end != StreamEnd::Stop) {
             clean = false;
+            degraded_passes(machine, reader, base, sink, options);
             break;
+        }
+        if (const std::uint64_t frame_end = machine.unfinished_frame_end()) {
+            resume_at_frame_end(reader, frame_end, base, sink, options);
+            clean = false;
         }
         if (!options.multiple_streams) break;
     }
