@@ -297,6 +297,31 @@ def _():
     return joblib_raw({"coef_": arr})
 
 
+class NewobjWrapperArray(Array):
+    """A uint8 array whose wrapper is built by copyreg.__newobj__(NumpyArrayWrapper) instead
+    of NEWOBJ: joblib's unpickler tests isinstance, so it still reads the array bytes."""
+
+    def wrapper(self):
+        w = super().wrapper()
+        return Reduce(Global("copyreg", "__newobj__"), (w.cls,), state=w.state)
+
+
+@sample("hostile", "joblib_wrapper_via_newobj.joblib",
+        "a NumpyArrayWrapper built through copyreg.__newobj__ whose 5 array bytes read as "
+        "opcodes would open a BINBYTES swallowing the os.system call after the array; joblib "
+        "skips the 5 bytes and runs the call", [OS_SYSTEM])
+def _():
+    def build(n):
+        arr = NewobjWrapperArray("u1", "|", (5,), b"B" + struct.pack("<I", n), alignment="absent")
+        return arr, joblib_raw({"a": arr, "b": call("os", "system", CMD)})
+    arr, first = build(0)
+    # The array bytes are the only b"B\0\0\0\0" in the file; what a misreading would
+    # swallow runs from after them to just before the final STOP.
+    end = first.index(b"B\x00\x00\x00\x00") + 5
+    _, data = build(len(first) - end - 1)
+    return data
+
+
 # ---- A. scipy argument-parser templates --------------------------------------------------------
 
 TEMPLATE = """
