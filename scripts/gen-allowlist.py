@@ -4,7 +4,7 @@
     /usr/bin/python3 scripts/gen-allowlist.py            rewrite the file
     /usr/bin/python3 scripts/gen-allowlist.py --check    exit 1 if it would change
     /usr/bin/python3 scripts/gen-allowlist.py --why      also print every name left out, and why
-    /usr/bin/python3 scripts/gen-allowlist.py --scipy-template-checked   keep scipy.stats too
+    /usr/bin/python3 scripts/gen-allowlist.py --without-scipy-stats   leave scipy.stats out
 
 The hand-written rules/allowlist.json stays as it is; this file adds exact names (no prefixes)
 enumerated from Debian's installed packages:
@@ -136,7 +136,7 @@ ENUMS = ["http.HTTPStatus", "re.RegexFlag"]
 PY2_ABCOLL = "_abcoll"
 # Candidates whose restore path the audit flags, kept after review: name -> reason.
 REVIEWED = {
-    # Kept only with --scipy-template-checked (see main()).
+    # Dropped with --without-scipy-stats (see main()).
     "scipy.stats._distn_infrastructure.rv_generic":
         "__setstate__ exec()s _parse_arg_template; the pickle machine checks the template "
         "against scipy's own and reports any other (pickle.scipy-template, high)",
@@ -275,12 +275,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--check", action="store_true")
     ap.add_argument("--why", action="store_true")
-    ap.add_argument("--scipy-template-checked", action="store_true",
-                    help="keep the scipy.stats distributions (their __setstate__ exec()s "
-                         "_parse_arg_template): only once the pickle machine reports a template "
-                         "scipy would not write (anomaly pickle.scipy-template)")
+    ap.add_argument("--without-scipy-stats", action="store_true",
+                    help="leave out the scipy.stats distributions (their __setstate__ exec()s "
+                         "_parse_arg_template), for a build whose pickle machine does not check "
+                         "the template (anomaly pickle.scipy-template)")
     args = ap.parse_args()
-    if not args.scipy_template_checked:
+    if args.without_scipy_stats:
         REVIEWED.pop("scipy.stats._distn_infrastructure.rv_generic")
         SKIP_NAMES.add("scipy.stats._distn_infrastructure.rv_generic")
     audit = load_audit()

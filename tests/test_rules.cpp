@@ -316,6 +316,7 @@ TEST_CASE("issue 15 rules: storage from_file, joblib's legacy wrappers, allowlis
           "scipy.sparse._csr.csr_matrix",
           "collections.abc.Mapping",
           "zoneinfo.ZoneInfo",
+          "scipy.stats._continuous_distns.norm_gen",
           "ipaddress.IPv4Address",
           "http.HTTPStatus.OK",
           "__future__._Feature",
