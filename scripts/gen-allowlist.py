@@ -66,7 +66,8 @@ WALK = [
     "scipy.sparse", "scipy.interpolate", "scipy.spatial", "scipy.stats._distn_infrastructure",
     "scipy.stats._continuous_distns", "scipy.stats._discrete_distns",
     "scipy.stats._multivariate", "scipy.stats._kde", "scipy.optimize._optimize",
-    "scipy.optimize._lsq.least_squares", "scipy.optimize._minimize",
+    "scipy.optimize._lsq.least_squares", "scipy.optimize._minimize", "scipy.stats._covariance",
+    "scipy.stats._stats_mstats_common", "scipy.stats._stats_py",
     "collections.abc", "zoneinfo", "ipaddress",
 ]
 SKIP_PARTS = {
@@ -126,6 +127,7 @@ FUNCTIONS = [
     "torch.classes.quantized.Conv2dPackedParamsBase",
     "torch.classes.quantized.Conv3dPackedParamsBase",
     "torch.classes.rnn.CellParamsBase",
+    "numpy.vectorize", "operator.or_", "_operator.or_",
     "numpy.number", "numpy.generic", "numpy.integer", "numpy.signedinteger",
     "numpy.unsignedinteger", "numpy.inexact", "numpy.floating", "numpy.complexfloating",
     "numpy.flexible", "numpy.character",
@@ -287,7 +289,22 @@ def main():
     deny = deny_entries()
     base = set(json.loads((ROOT / "rules" / "allowlist.json").read_text())["allow"])
     kept, left_out = [], []
-    for name, obj in sorted(candidates(audit).items()):
+    # Protocol 2 pickles an object whose class has __getnewargs_ex__ (keyword arguments) as
+    # functools.partial(cls.__new__, cls, *args, **kwargs); calling cls.__new__(cls, ...) is
+    # what NEWOBJ does, so a kept class's own __new__ is kept with it (audited with it).
+    found = candidates(audit)
+    for name, obj in list(found.items()):
+        if inspect.isclass(obj) and any("__getnewargs_ex__" in vars(k)
+                                        for k in inspect.getmro(obj) if k is not object):
+            found.setdefault(f"{name}.__new__", ("new of", obj))
+    kept_classes = set()
+    for name, obj in sorted(found.items(), key=lambda kv: (isinstance(kv[1], tuple), kv[0])):
+        if isinstance(obj, tuple):  # ("new of", cls): kept when cls is
+            if obj[1] in kept_classes:
+                kept.append(name)
+            else:
+                left_out.append((name, "its class is left out"))
+            continue
         if isinstance(obj, str):
             if name in FUNCTIONS and name.startswith("torch.classes."):
                 kept.append(name)  # named by the pickle machine, not importable
@@ -309,6 +326,8 @@ def main():
                 left_out.append((name, f"{h['why']} in {h['via']}"))
                 continue
         kept.append(name)
+        if inspect.isclass(obj):
+            kept_classes.add(obj)
     doc = {
         "schema": 1,
         "description": ("Allowlist of classes and functions real ML libraries pickle, enumerated "
