@@ -344,7 +344,7 @@ def scipy_dist(template):
 
 @sample("benign", "scipy_template_gamma.pkl",
         "a scipy.stats gamma distribution's state with the template scipy generates for shape "
-        "'a' (loc/scale)", forbid=["pickle-scipy-template"])
+        "'a' (loc/scale)", forbid=["scipy-distribution-template"])
 def _():
     return scipy_dist(TEMPLATE % {"shape_arg_str": "a, ", "locscale_in": "loc=0, scale=1",
                                   "locscale_out": "loc, scale"})
@@ -352,7 +352,7 @@ def _():
 
 @sample("hostile", "scipy_template_tampered.pkl",
         "the same state whose _parse_arg_template also runs os.system: rv_generic.__setstate__ "
-        "exec()s it", ["pickle-scipy-template"])
+        "exec()s it", ["scipy-distribution-template"])
 def _():
     good = TEMPLATE % {"shape_arg_str": "a, ", "locscale_in": "loc=0, scale=1",
                        "locscale_out": "loc, scale"}

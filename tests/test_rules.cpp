@@ -8,6 +8,7 @@
 
 using mscan::Operation;
 using mscan::OpKind;
+using mscan::Rule;
 using mscan::RuleError;
 using mscan::RuleSet;
 using mscan::Severity;
@@ -168,4 +169,167 @@ TEST_CASE("bad rule files are errors naming the problem") {
     }
     RuleSet empty;
     CHECK_THROWS_AS(empty.validate(), RuleError);
+}
+
+TEST_CASE("module aliases: a name reached through a re-exported module is its real name") {
+    RuleSet rules;
+    rules.load_text(kMiniRules, "mini.json");
+    rules.load_text(R"({"schema": 1, "module_aliases": {
+        "random._os": "os", "a.b": "c", "c.d": "os.path", "loop.x": "loop.x.y"}})",
+                    "aliases.json");
+    rules.validate();
+    CHECK(rules.resolve_aliases("random._os.system") == std::vector<std::string>{"os.system"});
+    CHECK(rules.resolve_aliases("random.randint").empty());
+    CHECK(rules.resolve_aliases("random._osx.system").empty());  // component boundary only
+    // Applied repeatedly (a.b -> c, then c.d -> os.path), and bounded on a cycle.
+    CHECK(rules.resolve_aliases("a.b.d.exists") ==
+          std::vector<std::string>{"c.d.exists", "os.path.exists"});
+    CHECK(rules.resolve_aliases("loop.x").size() <= RuleSet::kMaxAliasSteps);
+    CHECK(rule_of(rules, "random._os.system") == "deny-os");
+    CHECK(rule_of(rules, "a.b.d.exists") == "deny-os-path");
+    // Through an alias of the pickle's own (a dotted tail of the qualname) too.
+    CHECK(rule_of(rules, "x.random._os.system", {"random._os.system"}) == "deny-os");
+    const auto f = eval(rules, OpKind::Call, "random._os.system");
+    REQUIRE(f);
+    CHECK(f->severity == Severity::Critical);
+    CHECK(f->message.find("reachable as os.system") != std::string::npos);
+    // allow_problem sees through aliases as well.
+    CHECK(rules.allow_problem("random._os.system").has_value());
+}
+
+TEST_CASE("module aliases of the shipped rules reach the deny rules of the real names") {
+    const RuleSet rules = RuleSet::builtin();
+    CHECK_FALSE(rules.module_aliases().empty());
+    for (const char* name : {"random._os.system", "tempfile._os.system", "argparse._os.system"}) {
+        INFO(name);
+        const auto f = eval(rules, OpKind::Call, name);
+        REQUIRE(f);
+        CHECK(f->rule_id == "process-execution");
+        CHECK(f->severity == Severity::Critical);
+        CHECK(f->message.find("reachable as os.system") != std::string::npos);
+    }
+    CHECK(rule_of(rules, "enum.bltns.eval") == "code-execution");
+    CHECK(rule_of(rules, "joblib.numpy_pickle.pickle.loads") == "nested-deserializer");
+    // Stored, not called: a denied name keeps its severity.
+    const auto stored = eval(rules, OpKind::Import, "random._os.system");
+    REQUIRE(stored);
+    CHECK(stored->severity == Severity::Critical);
+}
+
+TEST_CASE("bad module-alias tables are errors") {
+    auto load = [](const std::string& text) {
+        RuleSet rules;
+        rules.load_text(text, "bad.json");
+    };
+    CHECK_THROWS_AS(load(R"({"schema": 1, "module_aliases": []})"), RuleError);
+    CHECK_THROWS_AS(load(R"({"schema": 1, "module_aliases": {"random._os": 1}})"), RuleError);
+    CHECK_THROWS_AS(load(R"({"schema": 1, "module_aliases": {"random": "os"}})"), RuleError);
+    CHECK_THROWS_AS(load(R"({"schema": 1, "module_aliases": {"random._os": "os.*"}})"), RuleError);
+    CHECK_THROWS_AS(load(R"({"schema": 1, "module_aliases": {"a.b": "a.b"}})"), RuleError);
+}
+
+TEST_CASE("unknown globals: called is medium, only imported and stored is low") {
+    const RuleSet rules = RuleSet::builtin();
+    auto called = eval(rules, OpKind::Call, "mypkg.models.Net");
+    REQUIRE(called);
+    CHECK(called->rule_id == "unknown-global");
+    CHECK(called->severity == Severity::Medium);
+    auto stored = eval(rules, OpKind::Import, "mypkg.models.Net");
+    REQUIRE(stored);
+    CHECK(stored->rule_id == "unknown-global-stored");
+    CHECK(stored->severity == Severity::Low);
+    // A denied name keeps its severity whether it is called or only imported.
+    auto denied = eval(rules, OpKind::Import, "posix.system");
+    REQUIRE(denied);
+    CHECK(denied->rule_id == "process-execution");
+    CHECK(denied->severity == Severity::Critical);
+    CHECK_FALSE(eval(rules, OpKind::Import, "collections.OrderedDict"));
+
+    // Configuration changes each rule on its own; a disabled stored rule reports nothing
+    // rather than falling back to the called one.
+    RuleSet configured = RuleSet::builtin();
+    configured.configure("unknown-global-stored", Severity::Medium, true);
+    stored = eval(configured, OpKind::Import, "mypkg.models.Net");
+    REQUIRE(stored);
+    CHECK(stored->severity == Severity::Medium);
+    configured.configure("unknown-global-stored", std::nullopt, false);
+    CHECK_FALSE(eval(configured, OpKind::Import, "mypkg.models.Net"));
+    CHECK(eval(configured, OpKind::Call, "mypkg.models.Net"));
+
+    // A rule set with only "unknown": true still classifies imports (the fallback).
+    RuleSet mini;
+    mini.load_text(kMiniRules, "mini.json");
+    auto f = eval(mini, OpKind::Import, "mypkg.models.Net");
+    REQUIRE(f);
+    CHECK(f->rule_id == "unknown");
+    // "unknown" takes true, false, "called" or "imported".
+    CHECK_THROWS_AS(mini.load_text(R"({"schema": 1, "rules": [{"id": "x", "severity": "low",
+        "title": "t", "description": "d", "why": "w", "match": {"unknown": "stored"}}]})",
+                                   "bad.json"),
+                    RuleError);
+}
+
+TEST_CASE("issue 15 rules: storage from_file, joblib's legacy wrappers, allowlist coverage") {
+    const RuleSet rules = RuleSet::builtin();
+    const auto torch_from_file = rules.deny_rule("torch.from_file", {});
+    REQUIRE(torch_from_file);
+    for (const char* name :
+         {"torch.ByteStorage.from_file", "torch.UntypedStorage.from_file",
+          "torch.FloatStorage.from_file", "torch.storage.TypedStorage.from_file",
+          "torch.storage.UntypedStorage.from_file", "torch.cuda.FloatStorage.from_file"}) {
+        INFO(name);
+        const Rule* rule = rules.deny_rule(name, {});
+        REQUIRE(rule);
+        CHECK(rule->severity == torch_from_file->severity);
+    }
+    // The storage classes themselves stay allowed (legacy torch.save names them).
+    CHECK(rule_of(rules, "torch.FloatStorage") == "<allowed>");
+    CHECK(rule_of(rules, "joblib.numpy_pickle_compat.NDArrayWrapper") ==
+          "joblib-compat-array-file");
+    CHECK(rules.find("joblib-compat-array-file")->severity == Severity::High);
+    CHECK(rule_of(rules, "joblib.numpy_pickle.NumpyArrayWrapper") == "<allowed>");
+    auto scipy = eval(rules, OpKind::Anomaly, "pickle.scipy-template");
+    REQUIRE(scipy);
+    CHECK(scipy->rule_id == "scipy-distribution-template");
+    CHECK(scipy->severity == Severity::High);
+    for (const char* name :
+         {"torch.ao.nn.quantized.modules.linear.LinearPackedParams",
+          "torch.ao.nn.quantized.modules.functional_modules.FloatFunctional",
+          "torch.ao.quantization.stubs.QuantStub",
+          "torch.nn.intrinsic.quantized.modules.conv_relu.ConvReLU2d",
+          "torch.distributions.normal.Normal",
+          "torch.nn.utils.prune.L1Unstructured",
+          "torch._utils.torch.channels_last",
+          "numpy.core._multiarray_umath.log1p",
+          "numpy.number",
+          "sklearn.model_selection._split.StratifiedKFold",
+          "sklearn.impute._iterative.IterativeImputer",
+          "sklearn.impute._iterative._ImputerTriplet",
+          "sklearn.model_selection._search_successive_halving.HalvingGridSearchCV",
+          "statsmodels.regression.linear_model.OLS",
+          "networkx.classes.graph.Graph",
+          "sympy.core.symbol.Symbol",
+          "nltk.probability.FreqDist",
+          "gensim.models.word2vec.Word2Vec",
+          "skorch.classifier.NeuralNetClassifier",
+          "xgboost.sklearn.XGBClassifier",
+          "scipy.sparse._csr.csr_matrix",
+          "collections.abc.Mapping",
+          "zoneinfo.ZoneInfo",
+          "scipy.stats._continuous_distns.norm_gen",
+          "ipaddress.IPv4Address",
+          "http.HTTPStatus.OK",
+          "__future__._Feature",
+          "builtins.len",
+          "builtins.pow",
+          "re.RegexFlag.IGNORECASE"}) {
+        INFO(name);
+        CHECK(rule_of(rules, name) == "<allowed>");
+    }
+    // Python 3.11 pickles combined enum flags as operator.or_; the rest of operator stays denied.
+    CHECK(rule_of(rules, "_operator.or_") == "<allowed>");
+    CHECK(rule_of(rules, "_operator.getitem") == "indirection-gadget");
+    // Audited out: sympy classes whose constructor sympify()s (eval) strings from the file.
+    CHECK(rule_of(rules, "sympy.core.containers.Tuple") == "unknown-global");
+    CHECK(rule_of(rules, "sympy.functions.elementary.exponential.exp") == "unknown-global");
 }

@@ -15,6 +15,14 @@
 
 namespace mscan {
 
+/// Which globals that are neither denied nor allowed a rule classifies ("match": {"unknown": …}).
+enum class UnknownMatch {
+    None,      ///< not an unknown-global rule
+    Any,       ///< `true`: every unknown global, imported or called
+    Called,    ///< `"called"`: unknown globals the stream calls
+    Imported,  ///< `"imported"`: unknown globals only imported (and stored), never called
+};
+
 /// One rule as loaded from a rule file.
 struct Rule {
     std::string id;
@@ -29,8 +37,9 @@ struct Rule {
     std::vector<std::string> except;
     /// Anomaly codes this rule classifies; "*" is the fallback for unnamed codes.
     std::vector<std::string> anomalies;
-    /// True for the rule applied to globals that are neither denied nor allowed.
-    bool unknown = false;
+    /// Whether (and for which operations) the rule applies to globals that are neither denied
+    /// nor allowed.
+    UnknownMatch unknown = UnknownMatch::None;
     /// File the rule came from ("<builtin>/name.json" for embedded rules).
     std::string origin;
     /// False when a configuration file disables it: it then produces no finding.
@@ -65,13 +74,34 @@ class RuleSet {
     const Rule* find(std::string_view id) const;
 
     /// The deny rule for a global name and its aliases (most specific entry wins, then the
-    /// higher severity), or nullptr.
+    /// higher severity), or nullptr. Each candidate is also matched under the real names the
+    /// module-alias table resolves it to ("random._os.system" is "os.system").
     const Rule* deny_rule(const std::string& name, const std::vector<std::string>& aliases) const;
+    /// The real dotted names `name` is reachable as through the module-alias table, in the
+    /// order they resolve ("tokenize.builtins.open" -> {"builtins.open"}); empty when no
+    /// component-boundary prefix of it is a known alias. Bounded: at most kMaxAliasSteps.
+    std::vector<std::string> resolve_aliases(std::string_view name) const;
+    /// Adds a module-alias fact: attribute path `from` ("random._os") is the object `to` ("os").
+    void add_module_alias(const std::string& from, const std::string& to);
+    /// The module-alias table (attribute path -> real dotted name), sorted.
+    const std::map<std::string, std::string, std::less<>>& module_aliases() const {
+        return module_aliases_;
+    }
+    /// How many times resolve_aliases() rewrites a name at most (chains of re-exports).
+    static constexpr std::size_t kMaxAliasSteps = 8;
     /// Whether `name` is allowlisted (exact, or under a user "prefix.*" entry).
     bool allowed(const std::string& name) const;
     /// The rule classifying an anomaly code (named, else the "*" fallback).
     const Rule* anomaly_rule(const std::string& code) const;
-    const Rule* unknown_rule() const;
+    /// The rule for a global that is neither denied nor allowed, reached by an operation of
+    /// `kind`: a rule matching that kind ("called"/"imported") before one matching any.
+    const Rule* unknown_rule(OpKind kind = OpKind::Call) const;
+
+    /// The deny rule for `candidate` alone (no aliases, no alias resolution), keeping `best`
+    /// when that is more specific (or as specific and more severe); `best_specificity` is
+    /// updated with the winner's number of components.
+    const Rule* literal_deny_rule(std::string_view candidate, const Rule* best,
+                                  std::size_t& best_specificity) const;
 
   private:
     void add_rule(Rule rule);
@@ -84,6 +114,8 @@ class RuleSet {
     // name entry -> rule ids, built by reindex()
     std::map<std::string, std::vector<std::string>, std::less<>> deny_index_;
     std::map<std::string, std::string, std::less<>> anomaly_index_;
+    // attribute path -> real dotted name (rules/module-aliases.json)
+    std::map<std::string, std::string, std::less<>> module_aliases_;
 };
 
 /// A rules or configuration problem (exit code 4).
@@ -99,6 +131,8 @@ class RuleEngine {
     std::optional<Finding> evaluate(const Operation& op) const;
 
   private:
+    /// The other name that makes `rule` (a deny rule) apply to `op`, for the message.
+    std::optional<std::string> reachable_as(const Operation& op, const Rule* rule) const;
     const RuleSet& rules_;
 };
 

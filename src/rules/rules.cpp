@@ -78,6 +78,27 @@ std::size_t components(std::string_view s) {
     return static_cast<std::size_t>(std::count(s.begin(), s.end(), '.')) + 1;
 }
 
+/// A non-empty dotted name of identifier-ish components: no empty component, no glob.
+bool dotted_name(std::string_view s) {
+    if (s.empty() || s.front() == '.' || s.back() == '.' || s.find("..") != std::string::npos)
+        return false;
+    return std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_' || c == '.';
+    });
+}
+
+/// Calls `visit(prefix)` for every component-boundary prefix of `name`, shortest first:
+/// "a", "a.b", "a.b.c".
+template <typename Visit>
+void for_each_prefix(std::string_view name, Visit&& visit) {
+    std::size_t end = 0;
+    while (end != std::string_view::npos) {
+        end = name.find('.', end + 1);
+        visit(name.substr(0, end == std::string_view::npos ? name.size() : end));
+    }
+}
+
 }  // namespace
 
 RuleSet RuleSet::builtin() {
@@ -124,12 +145,31 @@ void RuleSet::load_text(std::string_view text, const std::string& origin) {
         throw RuleError(origin + ": \"schema\": 1 is required");
     }
     for (const auto& [key, value] : doc.items()) {
-        if (key != "schema" && key != "rules" && key != "allow" && key != "description") {
+        if (key != "schema" && key != "rules" && key != "allow" && key != "description" &&
+            key != "module_aliases") {
             throw RuleError(origin + ": unknown top-level key \"" + key + "\"");
         }
     }
     for (const auto& entry : string_list(doc, "allow", origin))
         allow(entry);
+    if (doc.contains("module_aliases")) {
+        const json& table = doc.at("module_aliases");
+        if (!table.is_object()) {
+            throw RuleError(origin + ": \"module_aliases\" must be an object of " +
+                            "\"module.attribute\": \"real.name\" strings");
+        }
+        for (const auto& [from, to] : table.items()) {
+            const std::string where = origin + ": module_aliases \"" + from + "\"";
+            if (!to.is_string()) throw RuleError(where + ": the real name must be a string");
+            if (!dotted_name(from) || from.find('.') == std::string::npos) {
+                throw RuleError(where + ": not a dotted module.attribute path");
+            }
+            if (!dotted_name(to.get<std::string>()) || to.get<std::string>() == from) {
+                throw RuleError(where + ": the real name must be another dotted name");
+            }
+            add_module_alias(from, to.get<std::string>());
+        }
+    }
     if (!doc.contains("rules")) {
         if (!deferred_) reindex();
         return;
@@ -169,11 +209,19 @@ void RuleSet::load_text(std::string_view text, const std::string& origin) {
         rule.except = string_list(m, "except", where);
         rule.anomalies = string_list(m, "anomalies", where);
         if (m.contains("unknown")) {
-            if (!m.at("unknown").is_boolean())
-                throw RuleError(where + ": \"unknown\" must be a boolean");
-            rule.unknown = m.at("unknown").get<bool>();
+            const json& u = m.at("unknown");
+            if (u.is_boolean()) {
+                rule.unknown = u.get<bool>() ? UnknownMatch::Any : UnknownMatch::None;
+            } else if (u.is_string() && u.get<std::string>() == "called") {
+                rule.unknown = UnknownMatch::Called;
+            } else if (u.is_string() && u.get<std::string>() == "imported") {
+                rule.unknown = UnknownMatch::Imported;
+            } else {
+                throw RuleError(where + ": \"unknown\" must be true, false, \"called\" or " +
+                                "\"imported\"");
+            }
         }
-        if (rule.globals.empty() && rule.anomalies.empty() && !rule.unknown) {
+        if (rule.globals.empty() && rule.anomalies.empty() && rule.unknown == UnknownMatch::None) {
             throw RuleError(where + ": match names no globals, anomalies or unknown");
         }
         add_rule(std::move(rule));
@@ -262,7 +310,11 @@ void RuleSet::reindex() {
 }
 
 void RuleSet::validate() const {
-    if (!unknown_rule()) throw RuleError("rules: no rule with \"unknown\": true");
+    if (!unknown_rule(OpKind::Call)) {
+        throw RuleError(
+            "rules: no rule with \"unknown\": true (or \"called\") for unknown "
+            "globals that are called");
+    }
     if (!anomaly_index_.count("*"))
         throw RuleError("rules: no fallback rule for anomalies (\"*\")");
 }
@@ -279,33 +331,64 @@ const Rule* RuleSet::find(std::string_view id) const {
     return it == rules_.end() ? nullptr : &it->second;
 }
 
+void RuleSet::add_module_alias(const std::string& from, const std::string& to) {
+    module_aliases_[from] = to;  // a later file (--rules) replaces a builtin fact
+}
+
+std::vector<std::string> RuleSet::resolve_aliases(std::string_view name) const {
+    std::vector<std::string> out;
+    if (module_aliases_.empty()) return out;
+    std::string current(name);
+    for (std::size_t step = 0; step < kMaxAliasSteps; ++step) {
+        // The longest known prefix is the most specific fact ("a.b.c" before "a.b").
+        std::string_view matched;
+        const std::string* real = nullptr;
+        for_each_prefix(current, [&](std::string_view prefix) {
+            auto it = module_aliases_.find(prefix);
+            if (it != module_aliases_.end()) {
+                matched = prefix;
+                real = &it->second;
+            }
+        });
+        if (!real) break;
+        std::string next = *real + current.substr(matched.size());
+        if (next == current || std::find(out.begin(), out.end(), next) != out.end()) break;
+        out.push_back(next);
+        current = std::move(next);
+    }
+    return out;
+}
+
+const Rule* RuleSet::literal_deny_rule(std::string_view candidate, const Rule* best,
+                                       std::size_t& best_specificity) const {
+    for_each_prefix(candidate, [&](std::string_view prefix) {
+        auto it = deny_index_.find(prefix);
+        if (it == deny_index_.end()) return;
+        for (const auto& id : it->second) {
+            const Rule& rule = rules_.at(id);
+            const bool exempt =
+                std::any_of(rule.except.begin(), rule.except.end(),
+                            [&](const std::string& e) { return covers(e, candidate); });
+            if (exempt) continue;
+            const std::size_t spec = components(prefix);
+            if (!best || spec > best_specificity ||
+                (spec == best_specificity && rule.severity > best->severity)) {
+                best = &rule;
+                best_specificity = spec;
+            }
+        }
+    });
+    return best;
+}
+
 const Rule* RuleSet::deny_rule(const std::string& name,
                                const std::vector<std::string>& aliases) const {
     const Rule* best = nullptr;
     std::size_t best_specificity = 0;
-    auto consider = [&](const std::string& candidate) {
-        // Walk every prefix of the candidate at component boundaries: "a", "a.b", "a.b.c".
-        std::size_t end = 0;
-        while (end != std::string::npos) {
-            end = candidate.find('.', end + 1);
-            const std::string_view prefix(candidate.data(),
-                                          end == std::string::npos ? candidate.size() : end);
-            auto it = deny_index_.find(prefix);
-            if (it == deny_index_.end()) continue;
-            for (const auto& id : it->second) {
-                const Rule& rule = rules_.at(id);
-                const bool exempt =
-                    std::any_of(rule.except.begin(), rule.except.end(),
-                                [&](const std::string& e) { return covers(e, candidate); });
-                if (exempt) continue;
-                const std::size_t spec = components(prefix);
-                if (!best || spec > best_specificity ||
-                    (spec == best_specificity && rule.severity > best->severity)) {
-                    best = &rule;
-                    best_specificity = spec;
-                }
-            }
-        }
+    auto consider = [&](std::string_view candidate) {
+        best = literal_deny_rule(candidate, best, best_specificity);
+        for (const auto& real : resolve_aliases(candidate))
+            best = literal_deny_rule(real, best, best_specificity);
     };
     consider(name);
     for (const auto& alias : aliases)
@@ -326,11 +409,15 @@ const Rule* RuleSet::anomaly_rule(const std::string& code) const {
     return it == anomaly_index_.end() ? nullptr : &rules_.at(it->second);
 }
 
-const Rule* RuleSet::unknown_rule() const {
+const Rule* RuleSet::unknown_rule(OpKind kind) const {
+    const UnknownMatch specific =
+        kind == OpKind::Import ? UnknownMatch::Imported : UnknownMatch::Called;
+    const Rule* any = nullptr;
     for (const auto& [id, rule] : rules_) {
-        if (rule.unknown) return &rule;
+        if (rule.unknown == specific) return &rule;
+        if (rule.unknown == UnknownMatch::Any && !any) any = &rule;
     }
-    return nullptr;
+    return any;
 }
 
 void RuleSet::configure(const std::string& id, std::optional<Severity> severity, bool enabled) {
@@ -338,6 +425,27 @@ void RuleSet::configure(const std::string& id, std::optional<Severity> severity,
     if (it == rules_.end()) throw RuleError("no rule has the id '" + id + "' (mscan --list-rules)");
     if (severity) it->second.severity = *severity;
     it->second.enabled = enabled;
+}
+
+std::optional<std::string> RuleEngine::reachable_as(const Operation& op, const Rule* rule) const {
+    if (!rule || rule->unknown != UnknownMatch::None) return std::nullopt;
+    auto denied_by_rule = [&](std::string_view candidate) {
+        std::size_t spec = 0;
+        return rules_.literal_deny_rule(candidate, nullptr, spec) == rule;
+    };
+    // Another spelling the pickle itself gives (a py2 name, a dotted tail of the qualname).
+    for (const auto& alias : op.aliases) {
+        if (alias != op.name && denied_by_rule(alias)) return alias;
+    }
+    // A real name reached through a module alias ("random._os.system" is "os.system").
+    std::vector<std::string> candidates = {op.name};
+    candidates.insert(candidates.end(), op.aliases.begin(), op.aliases.end());
+    for (const auto& candidate : candidates) {
+        for (const auto& real : rules_.resolve_aliases(candidate)) {
+            if (real != op.name && denied_by_rule(real)) return real;
+        }
+    }
+    return std::nullopt;
 }
 
 std::optional<Finding> RuleEngine::evaluate(const Operation& op) const {
@@ -351,15 +459,10 @@ std::optional<Finding> RuleEngine::evaluate(const Operation& op) const {
         rule = rules_.deny_rule(op.name, op.aliases);
         if (!rule) {
             if (rules_.allowed(op.name) || op.only_if_denied) return std::nullopt;
-            rule = rules_.unknown_rule();
+            rule = rules_.unknown_rule(op.kind);
         }
         message = std::string("Loading ") + verb + " " + op.name;
-        for (const auto& alias : op.aliases) {
-            if (rules_.deny_rule(alias, {}) == rule && alias != op.name) {
-                message += " (reachable as " + alias + ")";
-                break;
-            }
-        }
+        if (const auto via = reachable_as(op, rule)) message += " (reachable as " + *via + ")";
         if (op.kind == OpKind::Import) message += " (imported, not called in the stream)";
     }
     if (!rule || !rule->enabled) return std::nullopt;
