@@ -158,6 +158,25 @@ class Probe {
             ++opcodes_;
             const Step step = execute(code);
             if (step == Step::Accept) return accept();
+            if (step == Step::StreamEnd) {
+                // A whole pickle that imports nothing. At the end of the data it is one; with
+                // more after it, the next load() reads on, so the next stream must be one too
+                // ("GIT v1.6.2.1 Release Notes" is BINFLOAT, DUP, STOP, then no pickle).
+                if (reader_.at_end()) return accept();
+                stack_.assign(1, 0);
+                memo_.clear();
+                memo_full_ = false;
+                opcodes_ = 0;
+                const auto next = reader_.peek();
+                if (next && *next == op::PROTO) {
+                    const std::uint64_t proto_at = reader_.pos();
+                    reader_.skip(1);
+                    const auto proto = reader_.u8();
+                    if (proto && *proto <= 5) return accept();
+                    return refuse_at(proto_at, "PROTO names no protocol the unpickler reads");
+                }
+                continue;
+            }
             if (step == Step::Refuse) return refuse_at(at, why_);
             if (step == Step::Truncated) {
                 PickleProbe p = refuse_at(at, "the data ends inside an operand");
@@ -173,7 +192,7 @@ class Probe {
     }
 
   private:
-    enum class Step { Continue, Accept, Refuse, Truncated };
+    enum class Step { Continue, Accept, Refuse, Truncated, StreamEnd };
 
     PickleProbe accept() const {
         PickleProbe p;
@@ -219,7 +238,9 @@ class Probe {
         return Step::Continue;
     }
     Step skip(std::uint64_t n) {
-        if (reader_.remaining() < n) return Step::Truncated;
+        // A length past the end of the data: the unpickler fails reading it, and a declared
+        // length is no evidence of a pickle (any 4 bytes of text make one).
+        if (reader_.remaining() < n) return fail("a length operand beyond the end of the data");
         reader_.skip(n);
         return Step::Continue;
     }
@@ -245,7 +266,8 @@ class Probe {
                 return Step::Continue;
             case op::STOP:
                 if (!need(1)) return fail("STOP with an empty stack");
-                return opcodes_ >= 2 ? Step::Accept : fail("a lone STOP");
+                if (opcodes_ < 2) return fail("a lone STOP");
+                return Step::StreamEnd;
             case op::POP:
                 if (need(1)) {
                     --top();
