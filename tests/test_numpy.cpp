@@ -220,6 +220,13 @@ TEST_CASE("pickle probe: protocol 0/1 pickles past the window, text is not a pic
         INFO(text);
         CHECK_FALSE(probe(text));
     }
+    // STACK_GLOBAL operands that are not UTF-8 fail at their BINUNICODE opcode.
+    CHECK_FALSE(probe(std::string("\x8c\x03os\xf8\x8c\x06system\x93.", 15)));
+    CHECK(probe(std::string("\x8c\x02os\x8c\x06system\x93.", 13)));
+    CHECK(mscan::pickle::valid_utf8("caf\xc3\xa9"));
+    CHECK_FALSE(mscan::pickle::valid_utf8("\xed\xa0\x80"));
+    CHECK(mscan::pickle::valid_utf8("\xed\xa0\x80", true));
+    CHECK_FALSE(mscan::pickle::valid_utf8("\xc0\xaf", true));
     // A well-formed protocol 0 prefix cut off before any global: truncated, not a pickle.
     auto cut = bytes_of("(lp0\nI1\na");
     const auto p = mscan::pickle::plausible_pickle(cut);

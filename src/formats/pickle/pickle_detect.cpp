@@ -26,38 +26,8 @@ namespace {
 constexpr std::uint64_t kAfterLongOperand = 4096;
 /// Memo keys remembered; past this, any GET is taken as valid.
 constexpr std::size_t kMaxMemoKeys = 1u << 16;
-
-bool valid_utf8(std::string_view s) {
-    for (std::size_t i = 0; i < s.size();) {
-        const auto b = static_cast<unsigned char>(s[i]);
-        std::size_t n = 0;
-        std::uint32_t c = 0;
-        if (b < 0x80) {
-            ++i;
-            continue;
-        }
-        if (b >= 0xc2 && b <= 0xdf) {
-            n = 1, c = b & 0x1fu;
-        } else if (b >= 0xe0 && b <= 0xef) {
-            n = 2, c = b & 0x0fu;
-        } else if (b >= 0xf0 && b <= 0xf4) {
-            n = 3, c = b & 0x07u;
-        } else {
-            return false;
-        }
-        if (i + n >= s.size()) return false;
-        for (std::size_t k = 1; k <= n; ++k) {
-            const auto t = static_cast<unsigned char>(s[i + k]);
-            if ((t & 0xc0) != 0x80) return false;
-            c = (c << 6) | (t & 0x3fu);
-        }
-        if ((n == 2 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
-            (n == 3 && (c < 0x10000 || c > 0x10ffff)))
-            return false;
-        i += n + 1;
-    }
-    return true;
-}
+/// BINUNICODE operands checked for UTF-8 up to this size; longer ones are skipped unread.
+constexpr std::uint64_t kMaxCheckedText = 1u << 20;
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
@@ -245,6 +215,20 @@ class Probe {
         return Step::Continue;
     }
 
+    /// Skips a length-prefixed operand; a BINUNICODE one is decoded as _pickle.c decodes it
+    /// (UTF-8, "surrogatepass"), and the unpickler fails on one that is not.
+    Step payload(std::uint8_t code, std::uint64_t n) {
+        const bool text =
+            code == op::BINUNICODE || code == op::SHORT_BINUNICODE || code == op::BINUNICODE8;
+        if (!text || n > kMaxCheckedText || reader_.remaining() < n) return skip(n);
+        const auto b = reader_.bytes(static_cast<std::size_t>(n));
+        if (!b) return skip(n);
+        if (!valid_utf8(std::string_view(reinterpret_cast<const char*>(b->data()), b->size()),
+                        true))
+            return fail("a BINUNICODE operand is not UTF-8: the unpickler fails decoding it");
+        return Step::Continue;
+    }
+
     Step global(bool inst) {
         std::string_view module, name;
         if (const Step s = line(module); s != Step::Continue) return s;
@@ -385,7 +369,7 @@ class Probe {
             case Operand::Len1: {
                 const auto n = reader_.u8();
                 if (!n) return Step::Truncated;
-                if (const Step s = skip(*n); s != Step::Continue) return s;
+                if (const Step s = payload(code, *n); s != Step::Continue) return s;
                 break;
             }
             case Operand::Len4: {
@@ -393,13 +377,13 @@ class Probe {
                 if (!n) return Step::Truncated;
                 if (code == op::BINSTRING && *n > 0x7fffffffu)
                     return fail("BINSTRING with a negative length");
-                if (const Step s = skip(*n); s != Step::Continue) return s;
+                if (const Step s = payload(code, *n); s != Step::Continue) return s;
                 break;
             }
             case Operand::Len8: {
                 const auto n = reader_.u64le();
                 if (!n) return Step::Truncated;
-                if (const Step s = skip(*n); s != Step::Continue) return s;
+                if (const Step s = payload(code, *n); s != Step::Continue) return s;
                 break;
             }
             default:
@@ -492,6 +476,38 @@ class Probe {
 };
 
 }  // namespace
+
+bool valid_utf8(std::string_view s, bool allow_surrogates) {
+    for (std::size_t i = 0; i < s.size();) {
+        const auto b = static_cast<unsigned char>(s[i]);
+        std::size_t n = 0;
+        std::uint32_t c = 0;
+        if (b < 0x80) {
+            ++i;
+            continue;
+        }
+        if (b >= 0xc2 && b <= 0xdf) {
+            n = 1, c = b & 0x1fu;
+        } else if (b >= 0xe0 && b <= 0xef) {
+            n = 2, c = b & 0x0fu;
+        } else if (b >= 0xf0 && b <= 0xf4) {
+            n = 3, c = b & 0x07u;
+        } else {
+            return false;
+        }
+        if (i + n >= s.size()) return false;
+        for (std::size_t k = 1; k <= n; ++k) {
+            const auto t = static_cast<unsigned char>(s[i + k]);
+            if ((t & 0xc0) != 0x80) return false;
+            c = (c << 6) | (t & 0x3fu);
+        }
+        if ((n == 2 && (c < 0x800 || (!allow_surrogates && c >= 0xd800 && c <= 0xdfff))) ||
+            (n == 3 && (c < 0x10000 || c > 0x10ffff)))
+            return false;
+        i += n + 1;
+    }
+    return true;
+}
 
 bool importable_name(std::string_view text, bool allow_dots) {
     if (text.empty() || text.size() > 4096 || !valid_utf8(text)) return false;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "mscan/source.h"
 
@@ -30,6 +31,11 @@ struct PickleProbe {
 /// length-prefixed payloads are skipped by length) and a short run of opcodes after such an
 /// operand.
 PickleProbe plausible_pickle(Source& source);
+
+/// Whether `s` is UTF-8 as CPython's strict decoder takes it (no overlongs, nothing past
+/// U+10FFFF; encoded surrogates only with `allow_surrogates`, the "surrogatepass" handler
+/// _pickle.c uses for BINUNICODE operands; GLOBAL/INST lines are decoded "strict").
+bool valid_utf8(std::string_view s, bool allow_surrogates = false);
 
 /// Whether `text` is a module or attribute path CPython could import or look up: valid
 /// UTF-8 (the unpickler decodes GLOBAL operands as strict UTF-8 and fails otherwise),
