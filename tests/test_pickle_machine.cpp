@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "formats/pickle/pickle_format.h"
 #include "formats/pickle/pickle_machine.h"
 #include "mscan/limits.h"
 #include "pickle_builder.h"
@@ -485,18 +486,20 @@ TEST_CASE("out-of-band buffers are reported") {
 }
 
 TEST_CASE("detection: pickles by content, not by name") {
-    auto detect = [](const std::string& text, bool ext) {
+    auto detect = [](const std::string& text, std::string_view ext) {
         mscan::MemorySource s(std::vector<std::uint8_t>(text.begin(), text.end()));
-        return mscan::pickle::looks_like_pickle(s, ext);
+        return mscan::pickle::detect(s, ext);
     };
-    CHECK(detect("\x80\x04\x95", false));
-    CHECK_FALSE(detect("\x80\x09", false));
-    CHECK(detect("cos\nsystem\n(S'id'\ntR.", false));
-    CHECK(detect("(lp0\nI1\naI2\na.", false));
-    CHECK_FALSE(detect("{\"a\": 1}", false));
-    CHECK_FALSE(detect("Some text file\n", false));
-    CHECK_FALSE(detect("PK\x03\x04", false));
-    CHECK(detect("(\x00", true));  // a pickle extension accepts any opcode start
+    CHECK(detect("\x80\x04\x95", ""));
+    CHECK_FALSE(detect("\x80\x09", ""));
+    CHECK(detect("cos\nsystem\n(S'id'\ntR.", ""));
+    CHECK(detect("(lp0\nI1\naI2\na.", ""));
+    CHECK_FALSE(detect("{\"a\": 1}", ""));
+    CHECK_FALSE(detect("Some text file\n", ""));
+    CHECK_FALSE(detect("PK\x03\x04", ""));
+    // A pickle name admits a well-formed stream cut short, not bytes that break at once.
+    CHECK(detect("(lp0\nI1\na", ".pkl"));
+    CHECK_FALSE(detect("(\xff", ".pkl"));
 }
 
 TEST_CASE("limits never hide a payload placed after them (degraded pass)") {

@@ -17,6 +17,8 @@
 #include "formats/native/executable_format.h"
 #include "formats/numpy/npy_format.h"
 #include "formats/onnx/onnx_format.h"
+#include "formats/pickle/joblib_zfile.h"
+#include "formats/pickle/pickle_detect.h"
 #include "formats/pickle/pickle_format.h"
 #include "formats/safetensors/safetensors_format.h"
 #include "formats/savedmodel/savedmodel_format.h"
@@ -88,6 +90,10 @@ constexpr std::array kFormats = {
            "ONNX model (ModelProto): graphs, subgraphs and functions, operator domains, external "
            "data and tensor sizes",
            onnx::detect, onnx::parse, nullptr},
+    Format{"joblib-zfile",
+           "joblib's old ZF container (joblib <= 0.9.3): a zlib-compressed pickle that "
+           "joblib.load still unpickles",
+           pickle::detect_joblib_zfile, pickle::parse_joblib_zfile, nullptr},
     Format{"pickle", "Python pickle stream (protocols 0-5), possibly several back to back",
            pickle::detect, pickle::parse, nullptr},
     Format{"zlib", "a zlib stream (joblib .z compression) holding a format mscan reads",
@@ -96,21 +102,37 @@ constexpr std::array kFormats = {
            zip::parse, nullptr},
 };
 
+/// The file's extension, lower case with its dot; for the compound names torch checkpoints
+/// use (".pth.tar", ".pt.tar": a torch.save file, not a tar) both parts.
 std::string lower_extension(std::string_view path) {
     const auto slash = path.find_last_of('/');
     const auto dot = path.find_last_of('.');
     if (dot == std::string_view::npos || (slash != std::string_view::npos && dot < slash))
         return {};
-    std::string ext(path.substr(dot));
-    std::transform(ext.begin(), ext.end(), ext.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    auto lower = [](std::string_view s) {
+        std::string out(s);
+        std::transform(out.begin(), out.end(), out.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        return out;
+    };
+    const std::string ext = lower(path.substr(dot));
+    if (ext == ".tar") {
+        for (std::string_view compound : {".pth.tar", ".pt.tar"}) {
+            if (path.size() > compound.size() &&
+                lower(path.substr(path.size() - compound.size())) == compound &&
+                (slash == std::string_view::npos || path.size() - compound.size() > slash + 1))
+                return std::string(compound);
+        }
+    }
     return ext;
 }
 
 /// Extensions that name one model format. Ambiguous ones (".bin", ".ckpt", ".pb", ".json",
 /// ".dat") are left out: many other kinds of file use them.
-constexpr std::array<std::pair<std::string_view, const char*>, 17> kNamedFormats = {{
+constexpr std::array<std::pair<std::string_view, const char*>, 19> kNamedFormats = {{
     {".pkl", "a pickle"},
+    {".pth.tar", "a PyTorch file"},
+    {".pt.tar", "a PyTorch file"},
     {".pickle", "a pickle"},
     {".dill", "a pickle (dill)"},
     {".joblib", "a joblib pickle"},
@@ -152,12 +174,35 @@ std::string describe_mismatch(Source& source, std::string_view path, const char*
     const bool text = !head.empty() && std::all_of(head.begin(), head.end(), [](std::uint8_t c) {
         return (c >= 0x20 && c != 0x7f) || c == '\t' || c == '\n' || c == '\r';
     });
-    if (text) return out + "the content is text, not a model format";
+    // For a name that promises a pickle, say where an unpickler would stop (a protocol 0
+    // pickle is text too, so text alone does not say enough).
+    std::string as_pickle;
+    if (pickle::extension_suggests_pickle(lower_extension(path))) {
+        const pickle::PickleProbe probe = pickle::plausible_pickle(source);
+        if (!probe.pickle && !probe.why.empty())
+            as_pickle = "; read as a pickle it breaks at byte " + std::to_string(probe.stopped_at) +
+                        " (" + probe.why + "), before anything ran";
+    }
+    if (text) return out + "the content is text, not a model format" + as_pickle;
+    static constexpr std::pair<std::string_view, const char*> kOtherFiles[] = {
+        {"\x89PNG\r\n\x1a\n", "a PNG image"},
+        {"\xff\xd8\xff", "a JPEG image"},
+        {"GIF87a", "a GIF image"},
+        {"GIF89a", "a GIF image"},
+        {"%PDF-", "a PDF document"},
+        {"RIFF", "a RIFF file (WAV, WebP, AVI)"},
+    };
+    for (const auto& [magic, what] : kOtherFiles) {
+        if (head.size() >= magic.size() &&
+            std::equal(magic.begin(), magic.end(), head.begin(),
+                       [](char a, std::uint8_t b) { return static_cast<std::uint8_t>(a) == b; }))
+            return out + "the content is " + what + ", not a model format";
+    }
     char buf[64];
     std::snprintf(buf, sizeof buf, "the content is not one (it starts %02x %02x %02x %02x)",
                   head.size() > 0 ? head[0] : 0, head.size() > 1 ? head[1] : 0,
                   head.size() > 2 ? head[2] : 0, head.size() > 3 ? head[3] : 0);
-    return out + buf;
+    return out + buf + as_pickle;
 }
 
 std::span<const Format> formats() {

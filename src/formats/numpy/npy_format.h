@@ -23,11 +23,15 @@ struct Header {
     std::string descr;                      ///< the dtype as written (a string, or a list rendered)
     bool has_object = false;                ///< some field is a Python object: a pickle follows
     std::optional<std::uint64_t> itemsize;  ///< bytes per element, if the dtype is understood
-    std::vector<std::uint64_t> shape;
+    /// Non-empty when mscan cannot tell what numpy makes of the dtype: what it did not know.
+    std::string dtype_doubt;
+    std::vector<std::int64_t> shape;  ///< as written (the header check takes negative values)
     bool fortran_order = false;
+    bool duplicate_keys = false;  ///< a key was given twice (numpy keeps the last)
 };
 
-/// Parses the header; nullopt with `error` set if it is not a valid .npy header.
+/// Parses the header as numpy.lib.format.read_array_header_* does; nullopt with `error` set
+/// when numpy refuses it.
 std::optional<Header> parse_header(Source& source, std::string& error);
 
 bool detect(Source& source, std::string_view extension);

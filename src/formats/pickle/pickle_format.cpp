@@ -1,24 +1,33 @@
 // Raw pickle files: detection by content, then every back-to-back stream through the machine.
 #include "formats/pickle/pickle_format.h"
 
+#include <algorithm>
 #include <array>
 #include <string>
 #include <vector>
 
+#include "formats/pickle/pickle_detect.h"
 #include "formats/pickle/pickle_machine.h"
 #include "formats/pickle/torch_legacy.h"
 #include "formats/registry.h"
 
 namespace mscan::pickle {
 
+bool extension_suggests_pickle(std::string_view extension) {
+    // .npy and .npz too: numpy.load(allow_pickle=True) unpickles a file that has neither the
+    // .npy nor the zip magic (numpy/lib/npyio.py).
+    static constexpr std::array<std::string_view, 15> kPickleExtensions = {
+        ".pkl",  ".pickle", ".pt",   ".pth", ".bin", ".ckpt", ".joblib", ".dat",
+        ".data", ".p",      ".dill", ".sav", ".pck", ".npy",  ".npz"};
+    return std::find(kPickleExtensions.begin(), kPickleExtensions.end(), extension) !=
+           kPickleExtensions.end();
+}
+
 bool detect(Source& source, std::string_view extension) {
-    static constexpr std::array<std::string_view, 13> kPickleExtensions = {
-        ".pkl", ".pickle", ".pt", ".pth",  ".bin", ".ckpt", ".joblib",
-        ".dat", ".data",   ".p",  ".dill", ".sav", ".pck"};
-    bool suggested = false;
-    for (auto e : kPickleExtensions)
-        suggested = suggested || e == extension;
-    return looks_like_pickle(source, suggested);
+    // The content decides: a name never makes a PNG or a text file a pickle. A name only
+    // lets a well-formed protocol 0/1 prefix cut off before its first global count.
+    const PickleProbe probe = plausible_pickle(source);
+    return probe.pickle || (probe.truncated && extension_suggests_pickle(extension));
 }
 
 namespace {
@@ -128,7 +137,7 @@ void parse(Source& source, const ParseContext& context) {
         return;
     }
     if (!context.base().chain.empty() && format_named_by(context.base().chain.back()) &&
-        !looks_like_pickle(source, false)) {
+        !plausible_pickle(source).pickle) {
         parse_named_only(source, context);
         return;
     }

@@ -9,8 +9,12 @@
 
 namespace mscan::pickle {
 
-/// Whether the source starts like a pickle (PROTO, or a protocol 0/1 prefix that parses).
+/// Whether the source starts like a pickle (plausible_pickle() in pickle_detect.h); a name
+/// that suggests a pickle only admits a well-formed protocol 0/1 prefix cut off early.
 bool detect(Source& source, std::string_view extension);
+/// Whether a file so named is handed to an unpickler by its usual loader (".pkl", ".pt",
+/// ".npy", ...). `extension` is lower case with its dot.
+bool extension_suggests_pickle(std::string_view extension);
 /// Runs the symbolic machine over every pickle stream in the source.
 void parse(Source& source, const ParseContext& context);
 

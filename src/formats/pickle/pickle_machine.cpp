@@ -19,6 +19,7 @@
 
 #include "formats/pickle/data_skim.h"
 #include "formats/pickle/opcodes.h"
+#include "formats/pickle/pickle_detect.h"
 #include "formats/pickle/values.h"
 #include "mscan/limits.h"
 
@@ -1984,6 +1985,8 @@ bool Machine::step() {
             const bool is_text = op_ == op::BINUNICODE || op_ == op::SHORT_BINUNICODE ||
                                  op_ == op::BINUNICODE8 || op_ == op::BINSTRING ||
                                  op_ == op::SHORT_BINSTRING;
+            const bool is_unicode =
+                op_ == op::BINUNICODE || op_ == op::SHORT_BINUNICODE || op_ == op::BINUNICODE8;
             Value v;
             if (!read_payload(n, is_text ? Kind::Str : Kind::Bytes, v)) {
                 if (n > in_.remaining())
@@ -1993,6 +1996,13 @@ bool Machine::step() {
                 truncated_detail_ = std::string(opcode_name(op_)) + " declares " +
                                     std::to_string(n) + " bytes but only " +
                                     std::to_string(in_.remaining()) + " remain";
+                return false;
+            }
+            if (is_unicode && !v.truncated && !valid_utf8(v.text, /*allow_surrogates=*/true)) {
+                // Decoded with "surrogatepass": anything else fails the load here.
+                anomaly("pickle.bad-operand", std::string(opcode_name(op_)) +
+                                                  " operand is not UTF-8: the unpickler fails "
+                                                  "decoding it; loading stops here");
                 return false;
             }
             push(std::move(v));
@@ -2064,6 +2074,15 @@ bool Machine::step() {
             if (!need(read_line(module))) return false;
             const std::string mod(module);
             if (!need(read_line(name))) return false;
+            if (!valid_utf8(mod) || !valid_utf8(name)) {
+                // _pickle.c decodes both lines as strict UTF-8 before find_class: the load
+                // fails here, before importing anything.
+                anomaly("pickle.bad-operand",
+                        std::string(opcode_name(op_)) +
+                            " operand is not UTF-8: the unpickler fails decoding it before "
+                            "importing anything; loading stops here");
+                return false;
+            }
             if (op_ == op::GLOBAL) {
                 op_global(mod, name);
             } else {
@@ -2494,31 +2513,6 @@ RunSummary scan_pickle(ByteReader& reader, const Location& base, const Operation
     }
     summary.clean = clean && machine.straddles().empty();
     return summary;
-}
-
-bool looks_like_pickle(Source& source, bool extension_suggests_pickle) {
-    ByteReader reader(source, 0, std::min<std::uint64_t>(source.size(), limits::kDetectProbeBytes));
-    const auto first = reader.peek();
-    if (!first || !opcode_info(*first)) return false;
-    if (*first == op::PROTO) {
-        ByteReader head(source);
-        head.skip(1);
-        const auto proto = head.u8();
-        if (proto && *proto <= 5) return true;
-    }
-    if (extension_suggests_pickle) return true;
-    // Protocol 0/1, or an odd PROTO: run the machine silently over a bounded prefix.
-    Machine probe(reader, Location{}, nullptr);
-    const StreamEnd end = probe.run_stream("");
-    if (end == StreamEnd::Stop) return probe.stream_opcodes() >= 2;
-    if (end == StreamEnd::Truncated) {
-        // A cut-off protocol 0/1 stream is taken for a pickle only when it names a global the
-        // loader could import: digits and text parse as opcodes, and a source file starting
-        // "import os" or "class X:" reads as INST/GLOBAL with names no import accepts (the
-        // loader would fail on that first opcode, before anything ran).
-        return probe.saw_valid_global();
-    }
-    return false;
 }
 
 }  // namespace mscan::pickle

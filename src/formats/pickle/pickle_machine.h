@@ -57,9 +57,4 @@ struct MachineOptions {
 RunSummary scan_pickle(ByteReader& reader, const Location& base, const OperationSink& sink,
                        const MachineOptions& options = {});
 
-/// Cheap content check used by format detection: does this region start like a pickle?
-/// Protocol 2+ streams start with PROTO; protocol 0/1 streams are probed by running the
-/// machine silently over a bounded prefix.
-bool looks_like_pickle(Source& source, bool extension_suggests_pickle);
-
 }  // namespace mscan::pickle
