@@ -45,7 +45,7 @@ json findings_json(const mscan::FileResult& r) {
 /// Sample groups (the manifest's "group" field) whose parsers exist.
 const std::set<std::string> kCheckedGroups = {
     "torch", "torchscript", "numpy", "legacy", "archive", "compressed", "safetensors",
-    "keras", "savedmodel",  "onnx",  "gguf",   "code",    "file-type"};
+    "keras", "savedmodel",  "onnx",  "gguf",   "code",    "file-type",  "torchscript-i15"};
 
 TEST_CASE("golden corpus: every sample gives its expected findings") {
     const auto manifest_path = kRoot / "samples" / "manifest.json";
