@@ -152,9 +152,9 @@ def torch_archive(make, name):
     return data
 
 
-def rewrite(archive, replace):
+def rewrite(archive, replace, extra=()):
     """The archive with the members named in `replace` given new bytes; every other member,
-    the order and each member's compression kept."""
+    the order and each member's compression kept; `extra` (name, bytes) members appended."""
     src = zipfile.ZipFile(io.BytesIO(archive))
     out = io.BytesIO()
     seen = set()
@@ -167,6 +167,10 @@ def rewrite(archive, replace):
                 seen.add(info.filename)
             z = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
             z.compress_type = info.compress_type
+            z.external_attr = 0o644 << 16
+            dst.writestr(z, data)
+        for name, data in extra:
+            z = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             z.external_attr = 0o644 << 16
             dst.writestr(z, data)
     missing = set(replace) - seen
@@ -232,8 +236,8 @@ def main():
     # --- hostile: a torch-written archive with one member rewritten ----------------------
     code = code_member(stateful, "code/__torch__/mscan_i15.py")
 
-    def hostile(name, description, expect, member_bytes, member=code):
-        write("hostile", name, rewrite(stateful, {member: member_bytes}), description,
+    def hostile(name, description, expect, member_bytes, member=code, extra=()):
+        write("hostile", name, rewrite(stateful, {member: member_bytes}, extra), description,
               expect, [])
 
     hostile("setstate_from_file.pt",
@@ -242,6 +246,14 @@ def main():
             ["torchscript-file-access", "torchscript-setstate"] + ts,
             stateful_code(setstate='    leak = torch.from_file("/etc/hostname", False, 4, '
                                    'dtype=0)\n'))
+    hostile("stray_member_from_file.pt",
+            "the setstate_from_file code in an archive with one more member outside its "
+            "folder (README.txt at the top): torch's reader takes the first member's folder "
+            "and ignores the stray one, so the code still runs and is still reviewed",
+            ["torchscript-file-access", "torchscript-setstate"] + ts,
+            stateful_code(setstate='    leak = torch.from_file("/etc/hostname", False, 4, '
+                                   'dtype=0)\n'),
+            extra=[("README.txt", b"mscan-sample: a member outside the archive folder\n")])
     hostile("setstate_alias_getattr_save.pt",
             "__setstate__ writes a file with aten::save spelled through a local bound to ops "
             "and a getattr of concatenated literals: _0 = ops; getattr(_0.aten, 'sa' 've')",

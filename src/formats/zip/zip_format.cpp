@@ -223,6 +223,33 @@ void review_code_files(Source& source, const ParseContext& context,
     }
 }
 
+/// A TorchScript archive as torch.jit.load finds one: PyTorchStreamReader takes the first
+/// member's top folder as the archive's (members outside it are ignored, not refused) and
+/// compiles <folder>/code/**/*.py once <folder>/data.pkl or constants.pkl is there.
+void review_torchscript(Source& source, const ParseContext& context, const Directory& dir) {
+    if (dir.entries.empty()) return;
+    const std::string& first = dir.entries.front().name;
+    const auto slash = first.find('/');
+    if (slash == std::string::npos || slash == 0) return;
+    const std::string folder = lower(first.substr(0, slash + 1));
+    bool pickles = false;
+    std::vector<const Entry*> code_files;
+    for (const auto& e : dir.entries) {
+        const std::string name = lower(e.name);
+        if (name == folder + "data.pkl" || name == folder + "constants.pkl") pickles = true;
+        if (starts_with(name, folder + "code/") && !e.is_directory()) code_files.push_back(&e);
+    }
+    if (!pickles || code_files.empty()) return;
+    std::string list;
+    for (std::size_t i = 0; i < code_files.size() && i < 8; ++i)
+        list += (i ? ", " : "") + code_files[i]->name;
+    if (code_files.size() > 8) list += ", ...";
+    context.anomaly("torch.torchscript",
+                    "TorchScript archive: torch.jit.load compiles and runs the code in " +
+                        std::to_string(code_files.size()) + " file(s): " + list);
+    review_code_files(source, context, code_files);
+}
+
 /// libzip's reading of the archive against ours (which follows torch.load's).
 void compare_with_libzip(Source& source, const ParseContext& context, const Directory& dir) {
     const LibzipView other = libzip_view(source);
@@ -255,27 +282,15 @@ void parse_directory(Source& source, const ParseContext& context, const Director
 
     const std::string prefix = record_prefix(dir);
     bool torch = false;
-    std::vector<const Entry*> code_files;
     if (!prefix.empty()) {
         const std::string pickle_name = lower(prefix + "data.pkl");
         const std::string constants = lower(prefix + "constants.pkl");
         for (const auto& e : dir.entries) {
             const std::string name = lower(e.name);
             if (name == pickle_name || name == constants) torch = true;
-            if (starts_with(name, lower(prefix + "code/")) && !e.is_directory())
-                code_files.push_back(&e);
         }
     }
-    if (torch && !code_files.empty()) {
-        std::string list;
-        for (std::size_t i = 0; i < code_files.size() && i < 8; ++i)
-            list += (i ? ", " : "") + code_files[i]->name;
-        if (code_files.size() > 8) list += ", ...";
-        context.anomaly("torch.torchscript",
-                        "TorchScript archive: torch.jit.load compiles and runs the code in " +
-                            std::to_string(code_files.size()) + " file(s): " + list);
-        review_code_files(source, context, code_files);
-    }
+    review_torchscript(source, context, dir);
 
     for (const auto& e : dir.entries) {
         if (e.is_directory()) continue;
