@@ -152,9 +152,10 @@ def torch_archive(make, name):
     return data
 
 
-def rewrite(archive, replace, extra=()):
+def rewrite(archive, replace, extra=(), method=None):
     """The archive with the members named in `replace` given new bytes; every other member,
-    the order and each member's compression kept; `extra` (name, bytes) members appended."""
+    the order and each member's compression kept (the replaced ones get `method` if given);
+    `extra` (name, bytes) members appended."""
     src = zipfile.ZipFile(io.BytesIO(archive))
     out = io.BytesIO()
     seen = set()
@@ -167,6 +168,8 @@ def rewrite(archive, replace, extra=()):
                 seen.add(info.filename)
             z = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
             z.compress_type = info.compress_type
+            if method is not None and info.filename in replace:
+                z.compress_type = method
             z.external_attr = 0o644 << 16
             dst.writestr(z, data)
         for name, data in extra:
@@ -236,9 +239,9 @@ def main():
     # --- hostile: a torch-written archive with one member rewritten ----------------------
     code = code_member(stateful, "code/__torch__/mscan_i15.py")
 
-    def hostile(name, description, expect, member_bytes, member=code, extra=()):
-        write("hostile", name, rewrite(stateful, {member: member_bytes}, extra), description,
-              expect, [])
+    def hostile(name, description, expect, member_bytes, member=code, extra=(), method=None):
+        write("hostile", name, rewrite(stateful, {member: member_bytes}, extra, method),
+              description, expect, [])
 
     hostile("setstate_from_file.pt",
             "Stateful archive whose scripted __setstate__ maps /etc/hostname with "
@@ -295,6 +298,13 @@ def main():
             stateful_code(forward="    y = x \xff\n", setstate='    leak = torch.from_file('
                                                              '"/etc/hostname", False, 4)\n')
             .replace("\xff".encode(), b"\xff"))
+    hostile("code_bzip2.pt",
+            "the setstate_from_file code stored with bzip2 (zip method 12), which mscan does not "
+            "decompress: the code file is reported as NOT checked (medium), never as clean",
+            ["torchscript-not-checked"] + ts,
+            stateful_code(setstate='    leak = torch.from_file("/etc/hostname", False, 4, '
+                                   'dtype=0)\n'),
+            method=zipfile.ZIP_BZIP2)
     debug = code_member(stateful, "code/__torch__/mscan_i15.py.debug_pkl")
     hostile("debug_pkl_os_system.pt",
             "the code's .debug_pkl member (a pickle of source ranges) replaced by a pickle "
