@@ -165,6 +165,9 @@ TEST_CASE("torchscript: known op and class namespaces, strings and comments are 
         "    open0 = x\n    y = open0\n",  // builtins count only when called
         "    _0 = __torch__.torch.nn.functional.relu\n    y = _0(x)\n",
         "    y = getattr(self.layers, \"0\")\n",  // Sequential children, as torch writes them
+        // A local named like a Python module is the local.
+        "    io = self.io\n    y = io.weight\n",
+        "    for glob in self.globs:\n      y = glob.weight\n",
     };
     for (const char* body : benign) {
         const auto issues = review_code(method(body));

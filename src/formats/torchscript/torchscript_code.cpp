@@ -308,6 +308,7 @@ class Reviewer {
     explicit Reviewer(const std::vector<Token>& tokens) : t_(tokens) {}
 
     std::vector<CodeIssue> run() {
+        collect_locals();
         collect_bindings();
         for (std::size_t i = 0; i < t_.size();)
             i = visit(i);
@@ -328,6 +329,7 @@ class Reviewer {
     std::set<std::tuple<int, std::size_t, std::string>> seen_;
     std::map<std::string, std::vector<Chain>> bindings_;
     std::string class_name_;
+    std::set<std::string> locals_;
 
     /// Where a reference may start: a name that is not an attribute (`x.torch` is not
     /// torch), or a '(' that is not a call's or a subscript's.
@@ -348,6 +350,19 @@ class Reviewer {
         if (!rhs || rhs->dynamic || rhs->too_deep) return std::nullopt;
         if (rhs->end < t_.size() && t_[rhs->end].kind != TokenKind::Newline) return std::nullopt;
         return std::make_pair(t_[i].text, std::move(*rhs));
+    }
+
+    /// Names the file declares as locals: assigned (`io = ...`), annotated parameters
+    /// (`io: Tensor`), keyword arguments, loop and `as` targets. A Python module name used
+    /// as one is the local, not the module (TorchScript cannot name the module anyway).
+    void collect_locals() {
+        for (std::size_t i = 0; i < t_.size(); ++i) {
+            if (!is_name(t_, i) || (i > 0 && is_op(t_, i - 1, "."))) continue;
+            const bool declared = is_op(t_, i + 1, "=") || is_op(t_, i + 1, ":") ||
+                                  (i > 0 && is_name(t_, i - 1) &&
+                                   (t_[i - 1].text == "for" || t_[i - 1].text == "as"));
+            if (declared) locals_.insert(t_[i].text);
+        }
     }
 
     /// Every binding of a local name to a namespace, followed through other such bindings
@@ -494,6 +509,8 @@ class Reviewer {
                         tok);
                 continue;
             }
+            if (!imported && locals_.count(chain[0]) && judge_python_module(chain[0]))
+                continue;  // a local that shares a Python module's name
             if (auto v = judge_chain(chain, called, imported))
                 add(v->kind, shown(*ref, chain), std::move(v->why), tok);
         }
