@@ -196,8 +196,16 @@ CodeText read_code(Source& source, const Entry& e, const ParseContext& context) 
             return out;
         }
         out.text.assign(code.bytes.begin(), code.bytes.end());
-        out.size = code.capped ? std::max<std::uint64_t>(e.uncompressed, cap + 1) : code.size;
-        if (!code.error.empty()) out.problem = "its data does not decompress: " + code.error;
+        out.size = code.size;
+        if (code.capped) out.size = std::max<std::uint64_t>(e.uncompressed, cap + 1);
+        if (code.ratio_exceeded)
+            out.problem = "it expands more than " + std::to_string(limits::kMaxCompressionRatio) +
+                          " times its compressed size, so decompression stopped after " +
+                          std::to_string(code.size) + " bytes";
+        else if (!code.error.empty())
+            out.problem = "its data does not decompress: " + code.error;
+        else if (!code.complete && !code.capped)
+            out.problem = "its data ends before the end of its deflate stream";
     } else {
         out.problem = "compression method " + std::to_string(e.method) + " is not one mscan reads";
     }
