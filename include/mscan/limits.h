@@ -225,6 +225,20 @@ inline constexpr std::size_t kTemplateMaxBytes = 1u << 20;
 /// Issues reported per template; the first ones carry the information.
 inline constexpr std::size_t kTemplateMaxIssues = 64;
 
+// --- TorchScript code (src/formats/torchscript/) ---
+/// Largest code file read from a TorchScript archive (code/**/*.py). torch.jit.save writes one
+/// file per class or function module; the largest in every scripted torchvision model is
+/// under 100 KB. Past it only the start is read, and the rest is reported as not checked.
+inline constexpr std::uint64_t kTorchScriptMaxCodeBytes = std::uint64_t{4} << 20;
+/// Issues of one kind reported per code file; the first ones carry the information.
+inline constexpr std::size_t kTorchScriptMaxIssuesPerKind = 8;
+/// Parentheses and getattr() calls looked through around one reference (`((ops).x).y`);
+/// torch.jit.save writes at most one level. Deeper is reported as not checked.
+inline constexpr int kTorchScriptMaxNesting = 32;
+/// Namespaces one local name may be bound to in one file (`_0 = ops` ...); torch.jit.save
+/// never binds a name to a namespace. More is reported as not checked.
+inline constexpr std::size_t kTorchScriptMaxBindings = 16;
+
 // --- Hydra / NeMo YAML configs (src/formats/hydra/) ---
 /// Largest YAML config read (a NeMo model_config.yaml is a few KB).
 inline constexpr std::uint64_t kHydraMaxBytes = std::uint64_t{16} << 20;

@@ -13,6 +13,7 @@
 #include "formats/compress/inflate_source.h"
 #include "formats/member_names.h"
 #include "formats/registry.h"
+#include "formats/torchscript/torchscript_code.h"
 #include "formats/zip/libzip_view.h"
 #include "formats/zip/zip_directory.h"
 #include "mscan/limits.h"
@@ -164,6 +165,99 @@ void scan_member(Source& source, const Entry& e, const ParseContext& context) {
     }
 }
 
+/// The text of a TorchScript code member as torch.jit.load reads it (stored or deflated), at
+/// most limits::kTorchScriptMaxCodeBytes of it. `size` is the member's full size; `problem`
+/// says why the text is missing or cut short.
+struct CodeText {
+    std::string text;
+    std::uint64_t size = 0;
+    std::string problem;
+};
+
+CodeText read_code(Source& source, const Entry& e, const ParseContext& context) {
+    CodeText out;
+    const std::uint64_t cap = limits::kTorchScriptMaxCodeBytes;
+    const std::uint64_t avail = source.size() - std::min(e.data_offset, source.size());
+    const std::uint64_t length = std::min(e.compressed, avail);
+    if (!e.local_ok) {
+        out.problem = "its local header cannot be read";
+    } else if (e.encrypted() && e.method != 0) {
+        out.problem = "it is flagged as encrypted";
+    } else if (e.method == 0) {
+        out.size = e.compressed;
+        const auto view =
+            source.view(e.data_offset, static_cast<std::size_t>(std::min(length, cap)));
+        out.text.assign(view.begin(), view.end());
+    } else if (e.method == 8) {
+        auto code = compress::inflate(source, e.data_offset, length, compress::Wrapper::Raw, cap,
+                                      /*want_crc=*/false);
+        if (!context.take_decompressed(code.size)) {
+            out.problem = "the archive's decompression budget is spent";
+            return out;
+        }
+        out.text.assign(code.bytes.begin(), code.bytes.end());
+        out.size = code.size;
+        if (code.capped) out.size = std::max<std::uint64_t>(e.uncompressed, cap + 1);
+        if (code.ratio_exceeded)
+            out.problem = "it expands more than " + std::to_string(limits::kMaxCompressionRatio) +
+                          " times its compressed size, so decompression stopped after " +
+                          std::to_string(code.size) + " bytes";
+        else if (!code.error.empty())
+            out.problem = "its data does not decompress: " + code.error;
+        else if (!code.complete && !code.capped)
+            out.problem = "its data ends before the end of its deflate stream";
+    } else {
+        out.problem = "compression method " + std::to_string(e.method) + " is not one mscan reads";
+    }
+    return out;
+}
+
+/// Reviews every code file torch.jit.load may compile: <prefix>code/**/*.py (miniz finds
+/// members ignoring case). The .debug_pkl pickles beside them are scanned as members.
+void review_code_files(Source& source, const ParseContext& context,
+                       const std::vector<const Entry*>& files) {
+    for (const Entry* e : files) {
+        const std::string name = lower(e->name);
+        if (name.size() < 3 || name.substr(name.size() - 3) != ".py") continue;
+        const Location where = context.member_location(e->name);
+        const CodeText code = read_code(source, *e, context);
+        if (!code.problem.empty()) {
+            context.anomaly_at(where, "torchscript.not-checked",
+                               "the code file cannot be read (" + code.problem +
+                                   "); what it holds was NOT checked");
+            if (code.text.empty()) continue;
+        }
+        torchscript::report_code(context, where, code.text, code.size);
+    }
+}
+
+/// A TorchScript archive as torch.jit.load finds one: PyTorchStreamReader takes the first
+/// member's top folder as the archive's (members outside it are ignored, not refused) and
+/// compiles <folder>/code/**/*.py once <folder>/data.pkl or constants.pkl is there.
+void review_torchscript(Source& source, const ParseContext& context, const Directory& dir) {
+    if (dir.entries.empty()) return;
+    const std::string& first = dir.entries.front().name;
+    const auto slash = first.find('/');
+    if (slash == std::string::npos || slash == 0) return;
+    const std::string folder = lower(first.substr(0, slash + 1));
+    bool pickles = false;
+    std::vector<const Entry*> code_files;
+    for (const auto& e : dir.entries) {
+        const std::string name = lower(e.name);
+        if (name == folder + "data.pkl" || name == folder + "constants.pkl") pickles = true;
+        if (starts_with(name, folder + "code/") && !e.is_directory()) code_files.push_back(&e);
+    }
+    if (!pickles || code_files.empty()) return;
+    std::string list;
+    for (std::size_t i = 0; i < code_files.size() && i < 8; ++i)
+        list += (i ? ", " : "") + code_files[i]->name;
+    if (code_files.size() > 8) list += ", ...";
+    context.anomaly("torch.torchscript",
+                    "TorchScript archive: torch.jit.load compiles and runs the code in " +
+                        std::to_string(code_files.size()) + " file(s): " + list);
+    review_code_files(source, context, code_files);
+}
+
 /// libzip's reading of the archive against ours (which follows torch.load's).
 void compare_with_libzip(Source& source, const ParseContext& context, const Directory& dir) {
     const LibzipView other = libzip_view(source);
@@ -196,26 +290,15 @@ void parse_directory(Source& source, const ParseContext& context, const Director
 
     const std::string prefix = record_prefix(dir);
     bool torch = false;
-    std::vector<std::string> code_files;
     if (!prefix.empty()) {
         const std::string pickle_name = lower(prefix + "data.pkl");
         const std::string constants = lower(prefix + "constants.pkl");
         for (const auto& e : dir.entries) {
             const std::string name = lower(e.name);
             if (name == pickle_name || name == constants) torch = true;
-            if (starts_with(name, lower(prefix + "code/")) && !e.is_directory())
-                code_files.push_back(e.name);
         }
     }
-    if (torch && !code_files.empty()) {
-        std::string list;
-        for (std::size_t i = 0; i < code_files.size() && i < 8; ++i)
-            list += (i ? ", " : "") + code_files[i];
-        if (code_files.size() > 8) list += ", ...";
-        context.anomaly("torch.torchscript",
-                        "TorchScript archive: torch.jit.load compiles and runs the code in " +
-                            std::to_string(code_files.size()) + " file(s): " + list);
-    }
+    review_torchscript(source, context, dir);
 
     for (const auto& e : dir.entries) {
         if (e.is_directory()) continue;
