@@ -183,6 +183,38 @@ def _():
     return dumps(Reduce(PersId("x"), (CMD,)), 2)
 
 
+# ---- 8. TorchBind objects (quantized packed params) ---------------------------------------
+
+def script_object(cls_name):
+    """torch.ScriptObject() + BUILD (state, '__torch__.torch.classes.<ns>.<Class>'), as torch
+    pickles a quantized Linear's _packed_params."""
+    return NewObj(Global("torch", "ScriptObject"), (),
+                  state=((None, None), "__torch__.torch.classes." + cls_name))
+
+
+@sample("benign", "script_object_packed_params.pkl",
+        "a quantized Linear's packed params as torch pickles them: torch.ScriptObject() then "
+        "BUILD naming torch.classes.quantized.LinearPackedParamsBase, whose registered "
+        "__setstate__ restores it")
+def _():
+    return dumps({"_packed_params": script_object("quantized.LinearPackedParamsBase")}, 2)
+
+
+@sample("hostile", "script_object_custom_class.pkl",
+        "torch.ScriptObject() whose BUILD names a custom class no torch library registers "
+        "(torch.classes.mscan_sample.Loader): its native __setstate__ is what loading calls",
+        ["unknown-global"])
+def _():
+    return dumps({"_packed_params": script_object("mscan_sample.Loader")}, 2)
+
+
+@sample("benign", "dill_stored_reduce.pkl",
+        "dill keeps module functions by reference: functools.reduce stored beside json.dumps, "
+        "never called in the stream (low: a stored gadget chains nothing)")
+def _():
+    return dumps([Global("_functools", "reduce"), Global("json", "dumps")], 4)
+
+
 # ---- 5. dill's rebuild helpers ----------------------------------------------------------------
 
 def dill(name, *args):

@@ -333,3 +333,30 @@ TEST_CASE("issue 15 rules: storage from_file, joblib's legacy wrappers, allowlis
     CHECK(rule_of(rules, "sympy.core.containers.Tuple") == "unknown-global");
     CHECK(rule_of(rules, "sympy.functions.elementary.exponential.exp") == "unknown-global");
 }
+
+TEST_CASE("stored_severity: a gadget only imported and stored drops, a called one does not") {
+    RuleSet rules;
+    rules.load_text(R"({"schema": 1, "rules": [
+  {"id": "gadget", "severity": "high", "stored_severity": "low", "title": "t", "description": "d",
+   "why": "w", "match": {"globals": ["functools.reduce"]}},
+  {"id": "exec", "severity": "critical", "title": "t", "description": "d", "why": "w",
+   "match": {"globals": ["os.system"]}},
+  {"id": "unknown", "severity": "medium", "title": "t", "description": "d", "why": "w",
+   "match": {"unknown": true}},
+  {"id": "anything", "severity": "medium", "title": "t", "description": "d", "why": "w",
+   "match": {"anomalies": ["*"]}}
+]})",
+                    "mini.json");
+    rules.validate();
+    CHECK(eval(rules, OpKind::Call, "functools.reduce")->severity == Severity::High);
+    CHECK(eval(rules, OpKind::Import, "functools.reduce")->severity == Severity::Low);
+    // Without stored_severity an imported name keeps the rule's severity.
+    CHECK(eval(rules, OpKind::Import, "os.system")->severity == Severity::Critical);
+    // stored_severity above severity is refused.
+    RuleSet bad;
+    CHECK_THROWS_AS(bad.load_text(R"({"schema": 1, "rules": [
+  {"id": "g", "severity": "low", "stored_severity": "high", "title": "t", "description": "d",
+   "why": "w", "match": {"globals": ["functools.reduce"]}}]})",
+                                  "bad.json"),
+                    mscan::RuleError);
+}

@@ -40,6 +40,11 @@ struct Rule {
     /// Whether (and for which operations) the rule applies to globals that are neither denied
     /// nor allowed.
     UnknownMatch unknown = UnknownMatch::None;
+    /// Deny rules whose globals are harmful only when the stream itself calls them (call
+    /// gadgets such as functools.reduce): the severity of a match that is only imported and
+    /// stored. Unset: an imported name keeps the rule's severity (a stored os.system is as
+    /// bad as a called one; model code may call it later).
+    std::optional<Severity> stored_severity;
     /// File the rule came from ("<builtin>/name.json" for embedded rules).
     std::string origin;
     /// False when a configuration file disables it: it then produces no finding.

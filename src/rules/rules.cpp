@@ -184,7 +184,8 @@ void RuleSet::load_text(std::string_view text, const std::string& origin) {
         if (!valid_id(rule.id)) throw RuleError(where + ": ids are lower-case kebab-case");
         for (const auto& [key, value] : r.items()) {
             static const std::vector<std::string> known = {
-                "id", "severity", "title", "description", "why", "references", "match"};
+                "id",  "severity",   "title", "description",
+                "why", "references", "match", "stored_severity"};
             if (std::find(known.begin(), known.end(), key) == known.end()) {
                 throw RuleError(where + ": unknown field \"" + key + "\"");
             }
@@ -192,6 +193,13 @@ void RuleSet::load_text(std::string_view text, const std::string& origin) {
         const auto sev = parse_severity(required_string(r, "severity", where));
         if (!sev) throw RuleError(where + ": severity must be critical|high|medium|low|info");
         rule.severity = *sev;
+        if (r.contains("stored_severity")) {
+            const auto stored = parse_severity(required_string(r, "stored_severity", where));
+            if (!stored || *stored > rule.severity)
+                throw RuleError(where +
+                                ": stored_severity must be a severity no higher than severity");
+            rule.stored_severity = stored;
+        }
         rule.title = required_string(r, "title", where);
         rule.description = required_string(r, "description", where);
         rule.why = required_string(r, "why", where);
@@ -469,6 +477,8 @@ std::optional<Finding> RuleEngine::evaluate(const Operation& op) const {
     Finding f;
     f.rule_id = rule->id;
     f.severity = rule->severity;
+    if (op.kind == OpKind::Import && rule->stored_severity && !rule->globals.empty())
+        f.severity = std::min(*rule->stored_severity, rule->severity);
     f.title = rule->title;
     f.message = std::move(message);
     f.why = rule->why;

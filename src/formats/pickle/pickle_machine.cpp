@@ -556,6 +556,7 @@ class Machine {
                std::string_view(v.text).ends_with(".numpy_pickle.NumpyArrayWrapper");
     }
     bool build_partial(Value& partial, const Value& state);
+    void build_script_object(const Value& state);
     DtypeInfo dtype_info(const Value& dtype);
     void check_scipy_template(const Value& value);
     void op_newobj(bool ex);
@@ -907,6 +908,14 @@ Value Machine::call(const Value& callee, const std::vector<const Value*>& args, 
             std::vector<const Value*> rest(args.begin() + 1, args.end());
             if (name.ends_with("._reconstructor")) rest.clear();
             return call(*args[0], rest, how);
+        }
+        // torch.ScriptObject() is an empty shell; the BUILD that follows names the registered
+        // class whose __setstate__ restores it (see op_build).
+        if (name == "torch.ScriptObject" && args.empty()) {
+            called_.insert(name);
+            result.text = name;
+            result.num = callee.num;
+            return result;
         }
         if (const auto dill = dill_helper(name, args, how, result)) return *dill;
         if (const auto loaded = bytes_loader(name, args, result)) return *loaded;
@@ -1420,6 +1429,10 @@ void Machine::op_build() {
     if (receives_method_calls(target->kind)) {
         const bool object = target->kind == Kind::Object && !target->lost && target->node;
         if (object && is_partial(target->text) && build_partial(*target, state)) return;
+        if (object && target->text == "torch.ScriptObject") {
+            build_script_object(state);
+            return;
+        }
         method_call(*target, "__setstate__", &state, &state + 1, false);
         if (!object) return;
         if (target->text == "numpy.dtype" && state.kind == Kind::Tuple && state.node) {
@@ -1606,6 +1619,26 @@ bool Machine::build_partial(Value& partial, const Value& state) {
     }
     node->count = count;
     return true;
+}
+
+// torch pickles a TorchBind object (quantized packed params) as torch.ScriptObject() plus a
+// BUILD with (state, '__torch__.torch.classes.<ns>.<Class>'): torch looks the class up in its
+// registry and calls that class's registered __setstate__ (native code). That call is what
+// loading does: a call of torch.classes.<ns>.<Class>, judged by the rules. A state naming no
+// class stays a call of torch.ScriptObject.
+void Machine::build_script_object(const Value& state) {
+    static constexpr std::string_view kPrefix = "__torch__.torch.classes.";
+    std::string_view cls;
+    if (state.kind == Kind::Tuple && !state.lost && state.node && state.num == 2 &&
+        state.node->items.size() == 2) {
+        const Value& name = state.node->items[1];
+        if (name.kind == Kind::Str && !name.lost && !name.truncated &&
+            name.text.starts_with(kPrefix) && is_dotted_name(name.text))
+            cls = std::string_view(name.text).substr(kPrefix.size());
+    }
+    const Value callee = named_global(cls.empty() ? std::string("torch.ScriptObject")
+                                                  : "torch.classes." + std::string(cls));
+    note_call(callee, callee.text + ".__setstate__(" + render(state, kEvidence) + ")");
 }
 
 // joblib.load's unpickler, right after the BUILD of a NumpyArrayWrapper, reads the array from
