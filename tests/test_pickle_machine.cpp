@@ -527,16 +527,24 @@ TEST_CASE("limits never hide a payload placed after them (degraded pass)") {
         const Run r = run(b.stop().bytes);
         CHECK(r.has(OpKind::Call, "os.system"));
     }
-    SECTION("memo filled with call results before the payload's global is fetched") {
+    SECTION("memo filled with call results before the payload's global is memoised") {
+        // The global's memo key is past the cap for call results; globals stay kept.
         PickleBuilder b;
-        b.proto(4).global("os", "system").op(op::MEMOIZE).op(op::POP);
+        b.proto(4);
         for (std::size_t i = 0; i <= mscan::limits::kPickleMaxKeptValues; ++i)
             b.global("collections", "OrderedDict")
                 .op(op::EMPTY_TUPLE)
                 .reduce()
                 .op(op::MEMOIZE)
                 .op(op::POP);
-        b.op(op::BINGET).u8(0).binunicode("x").tuple1().reduce();
+        const auto key = static_cast<std::uint32_t>(mscan::limits::kPickleMaxKeptValues + 1);
+        b.global("os", "system").op(op::MEMOIZE).op(op::POP);
+        b.op(op::LONG_BINGET)
+            .u8(key & 0xff)
+            .u8((key >> 8) & 0xff)
+            .u8((key >> 16) & 0xff)
+            .u8(key >> 24);
+        b.binunicode("x").tuple1().reduce();
         const Run r = run(b.stop().bytes);
         CHECK(r.has(OpKind::Call, "os.system"));
     }

@@ -28,7 +28,7 @@ inline constexpr std::uint64_t kPickleKeptDenseKeys = 1 << 20;
 inline constexpr std::size_t kPickleMaxKeptValues = 1 << 16;
 /// Memo values kept in all: past kPickleMaxKeptValues, only globals, names and scalars (which
 /// hold no item trees) are still kept, so a payload cannot hide behind a memo filled first.
-inline constexpr std::size_t kPickleMaxKeptCheapValues = 1 << 19;
+inline constexpr std::size_t kPickleMaxKeptCheapValues = 1 << 17;
 /// Times one stream's reading restarts in degraded mode after a limit or a bogus length.
 inline constexpr int kPickleMaxDegradedRestarts = 64;
 /// Total text bytes kept for memoised strings (evidence and STACK_GLOBAL operands).

@@ -450,13 +450,13 @@ class Machine {
     /// dill's rebuild helpers that only look a type up in dill's fixed table, or call a
     /// callable the pickle names: folded into what they really do. Returns nothing for the
     /// others (code and function builders, eval), which are reported as calls.
-    std::optional<Value> dill_helper(const std::string& name, const std::vector<const Value*>& args,
+    std::optional<Value> dill_helper(std::string_view name, const std::vector<const Value*>& args,
                                      const char* how, const Value& result);
     /// Calls of loaders that read bytes handed over by the pickle, when the bytes were scanned
     /// as the nested file they are (torch.storage._load_from_bytes), and _codecs.encode of a
     /// str that carries such bytes in a protocol 2 pickle.
-    std::optional<Value> bytes_loader(const std::string& name,
-                                      const std::vector<const Value*>& args, const Value& result);
+    std::optional<Value> bytes_loader(std::string_view name, const std::vector<const Value*>& args,
+                                      const Value& result);
     /// A method call on an object made by APPEND(S)/SETITEM(S)/ADDITEMS/BUILD.
     void method_call(const Value& target, const char* method, const Value* first, const Value* last,
                      bool pairs);
@@ -745,7 +745,7 @@ bool is_constant_repr(std::string_view s) {
     return count >= 1 && count <= 3;
 }
 
-std::optional<Value> Machine::dill_helper(const std::string& name,
+std::optional<Value> Machine::dill_helper(std::string_view name,
                                           const std::vector<const Value*>& args, const char* how,
                                           const Value& result) {
     if (!name.starts_with("dill._dill.") && !name.starts_with("dill.dill.")) return std::nullopt;
@@ -759,7 +759,7 @@ std::optional<Value> Machine::dill_helper(const std::string& name,
     if (fn == "_load_type" && args.size() == 1 && is_const_str(args[0])) {
         const auto type = dill_type(args[0]->text);
         if (!type) return std::nullopt;
-        called_.insert(name);
+        called_.emplace(name);
         Value folded = named_global(*type);
         note_import(folded);
         return folded;
@@ -768,7 +768,7 @@ std::optional<Value> Machine::dill_helper(const std::string& name,
     // = f(*args) then __setstate__(state); _create_ftype(ftype, func, args, kwds) =
     // ftype(func, *args, **kwds).
     if (fn == "_create_type" && !args.empty() && is_global(args[0])) {
-        called_.insert(name);
+        called_.emplace(name);
         std::vector<const Value*> rest(args.begin() + 1, args.end());
         return call(*args[0], rest, how);
     }
@@ -776,22 +776,22 @@ std::optional<Value> Machine::dill_helper(const std::string& name,
         args[1]->kind == Kind::Tuple && !args[1]->lost &&
         (args[1]->num == 0 || (args[1]->node && args[1]->node->items.size() ==
                                                     static_cast<std::size_t>(args[1]->num)))) {
-        called_.insert(name);
+        called_.emplace(name);
         return call(*args[0], tuple_items(*args[1]), how);
     }
     if (fn == "_create_ftype" && args.size() >= 2 && is_global(args[0])) {
-        called_.insert(name);
+        called_.emplace(name);
         std::vector<const Value*> rest(args.begin() + 1, args.end());
         return call(*args[0], rest, how);
     }
     // _get_attr(obj, name) is getattr(obj, name); _import_module(name) imports the module.
     if (fn == "_get_attr" && args.size() == 2) {
-        called_.insert(name);
+        called_.emplace(name);
         return call(named_global("builtins.getattr"), args, how);
     }
     if (fn == "_import_module" && !args.empty() && is_const_str(args[0]) &&
         is_dotted_name(args[0]->text)) {
-        called_.insert(name);
+        called_.emplace(name);
         Value module = scalar(Kind::Global);
         module.text = args[0]->text;
         module.num = static_cast<std::int64_t>(module.text.size());
@@ -803,7 +803,7 @@ std::optional<Value> Machine::dill_helper(const std::string& name,
     // dill writes this way (Ellipsis, NotImplemented, a range or slice of integers).
     if (fn == "_eval_repr" && args.size() == 1 && is_const_str(args[0]) &&
         is_constant_repr(args[0]->text)) {
-        called_.insert(name);
+        called_.emplace(name);
         Value r = result;
         r.text = "builtins.eval";
         return r;
@@ -811,7 +811,7 @@ std::optional<Value> Machine::dill_helper(const std::string& name,
     return std::nullopt;
 }
 
-std::optional<Value> Machine::bytes_loader(const std::string& name,
+std::optional<Value> Machine::bytes_loader(std::string_view name,
                                            const std::vector<const Value*>& args,
                                            const Value& result) {
     if (args.empty() || !args[0]->node || args[0]->lost) return std::nullopt;
@@ -830,7 +830,7 @@ std::optional<Value> Machine::bytes_loader(const std::string& name,
         data.node->blob == 1) {
         // torch.load(io.BytesIO(data)): the nested file was scanned where its bytes are, and
         // its findings say what loading it runs.
-        called_.insert(name);
+        called_.emplace(name);
         Value r = result;
         r.text = name;
         return r;
@@ -858,11 +858,12 @@ Value Machine::call(const Value& callee, const std::vector<const Value*>& args, 
                static_cast<std::size_t>(v->num) < v->text.size();
     };
     if (is_global(&callee)) {
-        const std::string& name = callee.text;
+        // A view: comparisons with literals check the length first, no strlen per compare.
+        const std::string_view name = callee.text;
         if (callee.node && callee.node->bound) {
             // A method taken from an instance by getattr, now called: a call chosen by a
             // string from the file, which is what the reflection rule is about.
-            called_.insert(name);
+            called_.emplace(name);
             note_call(named_global("builtins.getattr"),
                       "calls the method that getattr took from an instance: " + evidence);
             result.text = name;
@@ -872,7 +873,7 @@ Value Machine::call(const Value& callee, const std::vector<const Value*>& args, 
             args[1]->text.find('.') == std::string::npos) {
             // getattr(<global>, '<const>') is just another way to name a global: fold it.
             if (is_global(args[0])) {
-                called_.insert(name);
+                called_.emplace(name);
                 Value folded = attribute_of(*args[0], args[1]->text);
                 note_import(folded);
                 return folded;
@@ -881,7 +882,7 @@ Value Machine::call(const Value& callee, const std::vector<const Value*>& args, 
             // attribute (a bound method): judge Class.name. A dunder name, or calling the
             // result later, stays reflection.
             if (is_instance(args[0]) && args[1]->text.rfind("__", 0) != 0) {
-                called_.insert(name);
+                called_.emplace(name);
                 Value folded = attribute_of(*args[0], args[1]->text);
                 if (folded.node) folded.node->bound = true;
                 note_import(folded);
@@ -892,7 +893,7 @@ Value Machine::call(const Value& callee, const std::vector<const Value*>& args, 
         // model code may call later (judged as stored; a partial called inside the pickle is
         // folded below). A partial of something the machine cannot name stays a gadget.
         if (is_partial(name) && !args.empty() && is_global(args[0])) {
-            called_.insert(name);
+            called_.emplace(name);
             note_import(*args[0]);
             for (const Value* arg : args)
                 if (arg->kind == Kind::Global && arg != args[0]) note_import(*arg);
@@ -904,7 +905,7 @@ Value Machine::call(const Value& callee, const std::vector<const Value*>& args, 
         // copyreg._reconstructor(cls, base, state) makes an instance of cls the same way: a
         // call of cls, whose result is an instance of cls.
         if (is_newobj_helper(name) && !args.empty() && is_global(args[0])) {
-            called_.insert(name);
+            called_.emplace(name);
             std::vector<const Value*> rest(args.begin() + 1, args.end());
             if (name.ends_with("._reconstructor")) rest.clear();
             return call(*args[0], rest, how);
@@ -912,7 +913,7 @@ Value Machine::call(const Value& callee, const std::vector<const Value*>& args, 
         // torch.ScriptObject() is an empty shell; the BUILD that follows names the registered
         // class whose __setstate__ restores it (see op_build).
         if (name == "torch.ScriptObject" && args.empty()) {
-            called_.insert(name);
+            called_.emplace(name);
             result.text = name;
             result.num = callee.num;
             return result;
@@ -1176,7 +1177,11 @@ bool Machine::read_payload(std::uint64_t n, Kind kind, Value& out) {
         return true;
     }
     out = text_value(kind, text, n);
+    // Cheap first test (every string and bytes operand passes here): 'P' starts a zip, 0x80
+    // a legacy torch file (0xc2 0x80 in the UTF-8 of a latin-1 str).
+    const auto first = static_cast<unsigned char>(text.empty() ? 0 : text[0]);
     if (n >= 4 && options_ && options_->on_blob &&
+        (first == 'P' || first == (kind == Kind::Str ? 0xc2 : 0x80)) &&
         starts_like_nested_file(kind == Kind::Str ? latin1_prefix(text)
                                                   : std::string(text.substr(0, 16)))) {
         out.node = new_node();
