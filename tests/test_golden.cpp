@@ -44,9 +44,11 @@ json findings_json(const mscan::FileResult& r) {
 
 /// Sample groups (the manifest's "group" field) whose parsers exist.
 const std::set<std::string> kCheckedGroups = {
-    "torch",       "torchscript", "numpy",      "legacy",    "archive",        "compressed",
-    "safetensors", "keras",       "savedmodel", "onnx",      "gguf",           "code",
-    "file-type",   "verdict",     "rules-i15",  "numpy-i15", "torchscript-i15"};
+    "torch",           "torchscript", "numpy",       "legacy",
+    "archive",         "compressed",  "safetensors", "keras",
+    "savedmodel",      "onnx",        "gguf",        "code",
+    "file-type",       "verdict",     "rules-i15",   "numpy-i15",
+    "torchscript-i15", "realworld"};
 
 TEST_CASE("golden corpus: every sample gives its expected findings") {
     const auto manifest_path = kRoot / "samples" / "manifest.json";

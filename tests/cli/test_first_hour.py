@@ -242,6 +242,14 @@ class ModelNamedFiles(Case):
             self.assertEqual(code, 0, out)
             self.assertNotIn('"rule_id"', out)
 
+    def test_text_word2vec_named_bin_is_not_a_model(self):
+        # gensim's text word2vec format under .bin (an ambiguous name): not a model format,
+        # skipped with that reason, never read as a pickle.
+        src = Path(__file__).resolve().parents[2] / "bench/realworld/subset"
+        code, out, err, _ = self.run_mscan("--show-skipped", src / "gensim__word2vec_text_named.bin")
+        self.assertEqual(code, 3, out + err)
+        self.assertIn("not a model format", out + err)
+
     def test_a_payload_in_a_model_named_text_file_still_counts(self):
         # Text a loader reads up to a call: the call is reported, not hidden by the mismatch.
         self.write("model.pkl", PAYLOAD + b"garbage that is not a pickle")
