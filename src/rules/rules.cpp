@@ -393,10 +393,13 @@ const Rule* RuleSet::deny_rule(const std::string& name,
                                const std::vector<std::string>& aliases) const {
     const Rule* best = nullptr;
     std::size_t best_specificity = 0;
+    // The real names a module alias resolves to come first: on a full tie (as specific, as
+    // severe) the first match stays, and "tempfile._os.system" is os.system (process
+    // execution) before it is something under tempfile (filesystem).
     auto consider = [&](std::string_view candidate) {
-        best = literal_deny_rule(candidate, best, best_specificity);
         for (const auto& real : resolve_aliases(candidate))
             best = literal_deny_rule(real, best, best_specificity);
+        best = literal_deny_rule(candidate, best, best_specificity);
     };
     consider(name);
     for (const auto& alias : aliases)
