@@ -380,15 +380,18 @@ class Machine {
         node.items.push_back(std::forward<V>(item));
         node.depth = std::max<std::uint8_t>(node.depth, child_depth + 1);
     }
-    /// Moves items [first, last) into a container value: counts them all (in num), keeps the
-    /// first few in a node allocated on first use. The items are left moved-from.
     /// Dict keys whose values the machine checks as they are set (see check_scipy_template).
+    /// [first, last) may be empty with null pointers (an empty stack).
     void check_pairs(const Value* first, const Value* last) {
-        for (const Value* k = first; k + 1 < last; k += 2) {
-            if (k->kind == Kind::Str && k->num == 19 && k->text == "_parse_arg_template")
-                check_scipy_template(k[1]);
+        const auto n = static_cast<std::size_t>(last - first);
+        for (std::size_t i = 0; i + 1 < n; i += 2) {
+            const Value& k = first[i];
+            if (k.kind == Kind::Str && k.num == 19 && k.text == "_parse_arg_template")
+                check_scipy_template(first[i + 1]);
         }
     }
+    /// Moves items [first, last) into a container value: counts them all (in num), keeps the
+    /// first few in a node allocated on first use. The items are left moved-from.
     static void add_items(Value& c, Value* first, Value* last, bool pairs) {
         const auto n = static_cast<std::int64_t>(last - first);
         const std::size_t cap = limits::kPickleMaxKeptItems * (pairs ? 2 : 1);
