@@ -12,11 +12,16 @@
 #include <vector>
 
 #include "formats/pickle/opcodes.h"
+#include "formats/pickle/pickle_detect.h"
 #include "formats/pickle/values.h"
 #include "mscan/limits.h"
 
 namespace mscan::pickle {
 namespace {
+
+/// Unicode operands up to this length are checked for UTF-8 (the machine checks every one it
+/// keeps whole: up to kPickleMaxKeptString, and scipy templates up to 16 KiB).
+constexpr std::uint64_t kMaxCheckedText = 16384;
 
 constexpr auto kind(Kind k) {
     return static_cast<std::uint8_t>(k);
@@ -209,6 +214,21 @@ std::optional<std::uint64_t> skim_data_stream(Source& source, std::uint64_t star
                     if (code == op::BINSTRING && lim - p >= 4 && (p[3] & 0x80)) return std::nullopt;
                     std::uint64_t n = 0;
                     if (!payload(len_bytes, n)) return std::nullopt;
+                    // The machine stops at a unicode operand that is not UTF-8 (as _pickle.c
+                    // does); leave such streams to it. ASCII, the usual case, is one compare
+                    // per byte.
+                    if ((code == op::SHORT_BINUNICODE || code == op::BINUNICODE ||
+                         code == op::BINUNICODE8) &&
+                        n <= kMaxCheckedText) {
+                        const std::uint8_t* s = p - n;
+                        bool ascii = true;
+                        for (std::uint64_t i = 0; i < n && ascii; ++i)
+                            ascii = s[i] < 0x80;
+                        if (!ascii && !valid_utf8(std::string_view(reinterpret_cast<const char*>(s),
+                                                                   static_cast<std::size_t>(n)),
+                                                  true))
+                            return std::nullopt;
+                    }
                     const bool text = code == op::SHORT_BINSTRING || code == op::SHORT_BINUNICODE ||
                                       code == op::BINSTRING || code == op::BINUNICODE ||
                                       code == op::BINUNICODE8;
