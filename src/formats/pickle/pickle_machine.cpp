@@ -442,6 +442,20 @@ class Machine {
         v.node = new_node();
         return v;
     }
+    /// A global the machine can name (not lost, not unresolved).
+    static bool is_global(const Value* v) {
+        return v->kind == Kind::Global && !v->lost && !v->text.empty();
+    }
+    /// What an import of the module `dotted` returns (__import__, import_module, dill's
+    /// _import_module): a global whose module part is the whole name, so a later getattr on it
+    /// folds into module.attribute.
+    static Value module_global(const std::string& dotted) {
+        Value v = scalar(Kind::Global);
+        v.text = dotted;
+        v.num = static_cast<std::int64_t>(dotted.size());
+        v.node = new_node();
+        return v;
+    }
     static bool is_partial(std::string_view name) {
         return name == "functools.partial" || name == "_functools.partial";
     }
@@ -753,9 +767,6 @@ std::optional<Value> Machine::dill_helper(std::string_view name,
                                           const Value& result) {
     if (!name.starts_with("dill._dill.") && !name.starts_with("dill.dill.")) return std::nullopt;
     const std::string_view fn = std::string_view(name).substr(name.rfind('.') + 1);
-    auto is_global = [](const Value* v) {
-        return v->kind == Kind::Global && !v->lost && !v->text.empty();
-    };
     auto is_const_str = [](const Value* v) {
         return v->kind == Kind::Str && !v->lost && !v->truncated;
     };
@@ -795,10 +806,7 @@ std::optional<Value> Machine::dill_helper(std::string_view name,
     if (fn == "_import_module" && !args.empty() && is_const_str(args[0]) &&
         is_dotted_name(args[0]->text)) {
         called_.emplace(name);
-        Value module = scalar(Kind::Global);
-        module.text = args[0]->text;
-        module.num = static_cast<std::int64_t>(module.text.size());
-        module.node = new_node();
+        Value module = module_global(args[0]->text);
         note_import(module);
         return module;
     }
@@ -849,9 +857,6 @@ Value Machine::call(const Value& callee, const std::vector<const Value*>& args, 
     for (const Value* arg : args)
         add_item(*result.node, *arg, false);
     result.node->count = args.size();
-    auto is_global = [](const Value* v) {
-        return v->kind == Kind::Global && !v->lost && !v->text.empty();
-    };
     auto is_name = [](const Value* v) {
         return v->kind == Kind::Str && !v->lost && !v->truncated && is_dotted_name(v->text);
     };
@@ -928,11 +933,7 @@ Value Machine::call(const Value& callee, const std::vector<const Value*>& args, 
         // that a later getattr(<it>, 'system') folds into os.system.
         if ((callee.text == "builtins.__import__" || callee.text == "importlib.import_module") &&
             !args.empty() && is_name(args[0])) {
-            Value module = scalar(Kind::Global);
-            module.text = args[0]->text;
-            module.num = static_cast<std::int64_t>(module.text.size());
-            module.node = new_node();
-            return module;
+            return module_global(args[0]->text);
         }
         result.text = callee.text;
         result.num = callee.num;
