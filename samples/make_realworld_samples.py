@@ -4,11 +4,8 @@
 The subset holds one or more benign files per false-alarm cause of issue 15 (see
 subset.json, written by bench/realworld/make_subset.py). Each becomes a manifest entry of the
 "realworld" group: benign files must stay below the default gate, so CI guards every cause.
-Two kinds of file are not plain benign models and say so:
-
-- a PNG named .pt is not a model at all: its honest verdict is format-mismatch (medium);
-- sympy objects whose constructors sympify() their arguments (Rational, Tuple, exp, ...) are
-  deliberately not allowlisted (sympify of a string runs eval); they stay unknown-global.
+One file is not a plain benign model and says so: a PNG named .pt is not a model at all, and
+its honest verdict is format-mismatch (medium).
 
 Nothing is written but the manifest; the files themselves are committed under
 bench/realworld/subset/.
@@ -33,7 +30,6 @@ GROUP = "realworld"
 NOT_PLAIN = {
     "notpickle__image_named.pt": ("anomaly", ["format-mismatch"], []),
 }
-UNKNOWN_BY_DESIGN = "sympy__"
 # Not a model format at all (gensim's text word2vec named .bin): mscan skips it, which the
 # golden corpus (scanned files only) cannot hold; tests/cli checks the skip.
 SKIPPED = {"gensim__word2vec_text_named.bin"}
@@ -53,9 +49,6 @@ def main() -> None:
                        f"{', '.join(str(c) for c in f['covers'])}")
         if name in NOT_PLAIN:
             kind, expect, forbid = NOT_PLAIN[name]
-        elif name.startswith(UNKNOWN_BY_DESIGN):
-            kind, expect, forbid = "anomaly", ["unknown-global"], []
-            description += "; sympy classes that sympify() their arguments stay unknown"
         else:
             kind, expect, forbid = "benign", [], [MEDIUM_PLUS]
         entries.append({

@@ -233,8 +233,9 @@ def main():
     stateful = torch_archive(mscan_i15.Stateful, "stateful")
     write("benign", "custom_setstate.pt", stateful,
           "torch 1.13 scripted module with its own __getstate__/__setstate__ pair "
-          "(recomputes a buffer with torch.mul): medium by design, nothing higher",
-          ["torchscript-setstate"] + ts, every)
+          "(recomputes a buffer with torch.mul): its file reviews clean, so the __setstate__ "
+          "is reported low (torchscript-setstate-reviewed), below the default gate",
+          ["torchscript-setstate-reviewed"] + ts, [MEDIUM_PLUS] + every)
 
     # --- hostile: a torch-written archive with one member rewritten ----------------------
     code = code_member(stateful, "code/__torch__/mscan_i15.py")
@@ -309,7 +310,7 @@ def main():
     hostile("debug_pkl_os_system.pt",
             "the code's .debug_pkl member (a pickle of source ranges) replaced by a pickle "
             "calling posix.system('echo mscan-sample'): still scanned as a pickle",
-            ["process-execution", "torchscript-setstate"] + ts,
+            ["process-execution", "torchscript-setstate-reviewed"] + ts,
             dumps(call("posix", "system", CMD), 2), member=debug)
 
     update_manifest(entries, ["samples/torchscript-i15/"])

@@ -23,8 +23,8 @@ from pathlib import Path
 
 from make_container_samples import (HOSTILE_SD, Array, dtype_obj, joblib_raw, legacy,
                                     torch_entries, torch_zip)
-from make_samples import (CMD, MEDIUM_PLUS, Asm, Global, NewObj, PersId, Reduce, call, dumps,
-                          update_manifest)
+from make_samples import (CMD, MEDIUM_PLUS, Asm, Global, NewObj, NewObjEx, PersId, Reduce, call,
+                          dumps, update_manifest)
 
 OUT = Path(__file__).resolve().parent / "verdict"
 GROUP = "verdict"
@@ -440,6 +440,69 @@ def _():
         [OS_SYSTEM])
 def _():
     return b"cos\nsystem\np 5 \n0g5 \n(S'" + CMD.encode() + b"'\ntR."
+
+
+# ---- sympy: constructors that sympify() their arguments ------------------------------------
+
+SYMPY_CODE = f"__import__('os').system('{CMD}')"
+SYMPIFY = "sympy-sympify-text"
+
+
+def sym(name):
+    """sympy.Symbol(name, **assumptions) as protocol 4 writes it (NEWOBJ_EX)."""
+    return NewObjEx(Global("sympy.core.symbol", "Symbol"), (name,), {"real": True})
+
+
+def sympy_new(module, cls, *args):
+    return NewObj(Global("sympy." + module, cls), tuple(args))
+
+
+@sample("benign", "sympy_expression.pkl",
+        "sympy expressions as protocol 4 pickles them: exp(-x), Tuple(x, 1), FiniteSet of ten "
+        "Integers (more items than the pickle machine keeps), Rational(-1, 3); sympify() gets "
+        "only sympy objects and numbers", forbid=[MEDIUM_PLUS])
+def _():
+    x = sym("x")
+    ints = [sympy_new("core.numbers", "Integer", i) for i in range(10)]
+    return dumps([
+        sympy_new("functions.elementary.exponential", "exp",
+                  sympy_new("core.mul", "Mul", sympy_new("core.numbers", "NegativeOne"), x)),
+        sympy_new("core.containers", "Tuple", x, sympy_new("core.numbers", "One")),
+        sympy_new("sets.sets", "FiniteSet", *ints),
+        sympy_new("core.numbers", "Rational", -1, 3),
+    ], 4)
+
+
+@sample("hostile", "sympy_exp_text.pkl",
+        "sympy exp() of a string: exp.__new__ sympify()s it, which runs it through parse_expr "
+        "and eval", [SYMPIFY])
+def _():
+    return dumps(sympy_new("functions.elementary.exponential", "exp", SYMPY_CODE), 4)
+
+
+@sample("hostile", "sympy_finiteset_tenth_text.pkl",
+        "a sympy FiniteSet of nine Integers and then a string: the string is past the items the "
+        "pickle machine keeps, and FiniteSet sympify()s every argument", [SYMPIFY])
+def _():
+    ints = [sympy_new("core.numbers", "Integer", i) for i in range(9)]
+    return dumps(sympy_new("sets.sets", "FiniteSet", *ints, SYMPY_CODE), 4)
+
+
+@sample("hostile", "sympy_tuple_foreign_object.pkl",
+        "a sympy Tuple of a pathlib.PurePosixPath whose text is Python code: sympify() knows no "
+        "conversion for a path, so it parses str(path) with eval", [SYMPIFY])
+def _():
+    path = Reduce(Global("pathlib", "PurePosixPath"), (SYMPY_CODE,))
+    return dumps(sympy_new("core.containers", "Tuple", path), 4)
+
+
+@sample("hostile", "sympy_matrix_setitem_text.pkl",
+        "a sympy MutableDenseMatrix whose SETITEMS stores a string: the matrix's __setitem__ "
+        "sympify()s the value", [SYMPIFY])
+def _():
+    matrix = Reduce(Global("sympy.matrices.dense", "MutableDenseMatrix"), ([[0]],),
+                    dictitems=[(0, SYMPY_CODE)])
+    return dumps(matrix, 4)
 
 
 def main() -> None:

@@ -161,6 +161,23 @@ REVIEWED_BASES = {"scipy.stats._distn_infrastructure.rv_generic", "skorch.net.Ne
                   "xgboost.core.Booster"}
 
 
+# sympy's expression classes convert their arguments with sympify(), which evaluates text. The
+# pickle machine checks the arguments of every sympy call, and what the mutable matrices'
+# __setitem__ receives, and reports text or objects of other libraries there
+# (pickle.sympify-text, critical): a sympy class whose only flagged sinks are sympify's is kept.
+SYMPIFY_SINKS = ("sympify", "S", "parse_expr")
+
+
+def sympify_checked(name, hits):
+    def sympify_sink(why):
+        if why == "passes sympify as a callable":
+            return True
+        if why.startswith("evaluates text (") and why.endswith(")"):
+            return why[len("evaluates text ("):-1].split(".")[-1] in SYMPIFY_SINKS
+        return False
+    return name.startswith("sympy.") and all(sympify_sink(h["why"]) for h in hits)
+
+
 def load_audit():
     spec = importlib.util.spec_from_file_location("audit", ROOT / "scripts" / "audit-allowlist.py")
     audit = importlib.util.module_from_spec(spec)
@@ -321,7 +338,7 @@ def main():
             continue
         if inspect.isclass(obj) or inspect.isfunction(obj):
             hits, _, _ = audit.audit_object(name, obj)
-            if hits and not reviewed(obj):
+            if hits and not reviewed(obj) and not sympify_checked(name, hits):
                 h = hits[0]
                 left_out.append((name, f"{h['why']} in {h['via']}"))
                 continue

@@ -1,5 +1,6 @@
 // Opcode semantics of the symbolic pickle machine: what it reports for hand-built streams.
 #include <catch2/catch.hpp>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -254,6 +255,164 @@ TEST_CASE("BUILD on an object calls its class's __setstate__") {
     const auto calls = r.of(OpKind::Call, "mypkg.Net");
     REQUIRE(calls.size() == 2);
     CHECK(calls[1]->evidence == "mypkg.Net.__setstate__({})");
+}
+
+TEST_CASE("a BUILD state that holds its own object makes no reference cycle") {
+    // numpy.dtype keeps its BUILD state (joblib reads elsize from it). A state that holds the
+    // dtype, directly or through a list filled afterwards, must not become a shared_ptr cycle:
+    // the sanitizer build's leak check fails this test if one is kept.
+    PickleBuilder direct;
+    direct.proto(2)
+        .global("numpy", "dtype")
+        .binunicode("f8")
+        .op(op::NEWFALSE)
+        .op(op::NEWTRUE)
+        .op(op::TUPLE3)
+        .reduce()
+        .binput(0)
+        .op(op::MARK)
+        .binget(0)
+        .op(op::TUPLE)
+        .op(op::BUILD)
+        .stop();
+    const Run a = run(direct.bytes);
+    CHECK(a.has(OpKind::Call, "numpy.dtype"));
+    CHECK(a.summary.clean);
+
+    PickleBuilder later;
+    later.proto(2)
+        .global("numpy", "dtype")
+        .binunicode("f8")
+        .op(op::NEWFALSE)
+        .op(op::NEWTRUE)
+        .op(op::TUPLE3)
+        .reduce()
+        .binput(0)
+        .op(op::EMPTY_LIST)
+        .binput(1)
+        .tuple1()
+        .op(op::BUILD)
+        .binget(1)
+        .binget(0)
+        .op(op::APPEND)
+        .op(op::POP)
+        .stop();
+    const Run b = run(later.bytes);
+    CHECK(b.has(OpKind::Call, "numpy.dtype"));
+}
+
+namespace {
+// sympy.<module>.<cls>(args...) as GLOBAL + MARK + args + TUPLE + REDUCE; `args` is raw opcodes.
+PickleBuilder& sympy_call(PickleBuilder& b, const std::string& module, const std::string& cls,
+                          const std::function<void(PickleBuilder&)>& args) {
+    b.global("sympy." + module, cls).op(op::MARK);
+    args(b);
+    return b.op(op::TUPLE).reduce();
+}
+PickleBuilder& symbol(PickleBuilder& b, const std::string& name) {
+    return sympy_call(b, "core.symbol", "Symbol", [&](PickleBuilder& a) { a.binunicode(name); });
+}
+}  // namespace
+
+TEST_CASE("sympy: arguments that sympify would parse as code") {
+    const std::string code = "__import__('os').system('echo hi')";
+    SECTION("expressions of sympy objects and numbers pass") {
+        PickleBuilder b;
+        b.proto(2);
+        sympy_call(b, "functions.elementary.exponential", "exp", [&](PickleBuilder& a) {
+            sympy_call(a, "core.mul", "Mul", [&](PickleBuilder& m) {
+                sympy_call(m, "core.numbers", "NegativeOne", [](PickleBuilder&) {});
+                symbol(m, "x");  // Symbol's name is text, but Symbol reads it as a name
+            });
+        });
+        b.stop();
+        const Run r = run(b.bytes);
+        CHECK(r.has(OpKind::Call, "sympy.functions.elementary.exponential.exp"));
+        CHECK_FALSE(r.has_anomaly("pickle.sympify-text"));
+    }
+    SECTION("text in a converting constructor is reported") {
+        PickleBuilder b;
+        b.proto(2);
+        sympy_call(b, "functions.elementary.exponential", "exp",
+                   [&](PickleBuilder& a) { a.binunicode(code); });
+        b.stop();
+        CHECK(run(b.bytes).has_anomaly("pickle.sympify-text"));
+    }
+    SECTION("text inside a tuple argument, past the items the machine keeps") {
+        PickleBuilder b;
+        b.proto(2);
+        sympy_call(b, "core.containers", "Tuple", [&](PickleBuilder& a) {
+            a.op(op::MARK);
+            for (std::size_t i = 0; i < mscan::limits::kPickleMaxKeptItems + 2; ++i)
+                a.op(op::BININT1).u8(static_cast<std::uint8_t>(i));
+            a.binunicode(code).op(op::TUPLE);
+        });
+        b.stop();
+        CHECK(run(b.bytes).has_anomaly("pickle.sympify-text"));
+    }
+    SECTION("an object of another library: sympify parses its str()") {
+        PickleBuilder b;
+        b.proto(2);
+        sympy_call(b, "core.containers", "Tuple", [&](PickleBuilder& a) {
+            a.global("pathlib", "PurePosixPath").binunicode(code).tuple1().reduce();
+        });
+        b.stop();
+        CHECK(run(b.bytes).has_anomaly("pickle.sympify-text"));
+    }
+    SECTION("a mutable matrix's __setitem__ converts the value") {
+        PickleBuilder b;
+        b.proto(2)
+            .global("sympy.matrices.dense", "MutableDenseMatrix")
+            .op(op::EMPTY_TUPLE)
+            .reduce()
+            .op(op::BININT1)
+            .u8(0)
+            .binunicode(code)
+            .op(op::SETITEM)
+            .stop();
+        CHECK(run(b.bytes).has_anomaly("pickle.sympify-text"));
+    }
+    SECTION("a dict subclass without its own __setitem__ does not") {
+        PickleBuilder b;
+        b.proto(2)
+            .global("sympy.polys.matrices.sdm", "SDM")
+            .op(op::EMPTY_TUPLE)
+            .reduce()
+            .op(op::BININT1)
+            .u8(0)
+            .binunicode("x")
+            .op(op::SETITEM)
+            .stop();
+        CHECK_FALSE(run(b.bytes).has_anomaly("pickle.sympify-text"));
+    }
+}
+
+TEST_CASE("copyreg._reconstructor with a base other than object calls the base") {
+    PickleBuilder b;
+    b.proto(2)
+        .global("copyreg", "_reconstructor")
+        .global("mypkg", "Thing")
+        .global("os", "system")
+        .binunicode("echo hi")
+        .op(op::TUPLE3)
+        .reduce()
+        .stop();
+    const Run r = run(b.bytes);
+    CHECK(r.has(OpKind::Call, "os.system"));
+    CHECK(r.has(OpKind::Call, "mypkg.Thing"));
+
+    PickleBuilder plain;
+    plain.proto(2)
+        .global("copyreg", "_reconstructor")
+        .global("mypkg", "Thing")
+        .global("builtins", "object")
+        .op(op::NONE)
+        .op(op::TUPLE3)
+        .reduce()
+        .stop();
+    const Run p = run(plain.bytes);
+    CHECK(p.has(OpKind::Call, "mypkg.Thing"));
+    CHECK_FALSE(p.has(OpKind::Call, "builtins.object"));
 }
 
 TEST_CASE("BUILD on a global itself writes attributes of a module or class") {

@@ -79,6 +79,41 @@ bool is_template_start(std::string_view s) {
     return s.substr(0, kTemplateStart.size()) == kTemplateStart;
 }
 
+/// sympy: most constructors (Function subclasses, Tuple, Rational, sets, sums and integrals)
+/// convert their arguments with sympify(), which parses a str, and the str() of any object it
+/// does not know, with eval (parse_expr). The constructors here read a text argument as a name
+/// or a number, never as code (sympy 1.11 source), and their objects are sympy atoms that
+/// sympify returns unchanged. Sorted.
+constexpr std::array<std::string_view, 9> kSympyTextConstructors = {
+    "sympy.core.numbers.Float",
+    "sympy.core.numbers.Float.__new__",
+    "sympy.core.numbers.Integer",
+    "sympy.core.numbers.Integer.__new__",
+    "sympy.core.symbol.Dummy",
+    "sympy.core.symbol.Dummy.__new__",
+    "sympy.core.symbol.Str",
+    "sympy.core.symbol.Symbol",
+    "sympy.core.symbol.Symbol.__new__",
+};
+/// sympy classes whose __setitem__ (what SETITEM(S) calls on them) sympify()s the key and value:
+/// the mutable matrices (MutableRepMatrix._setitem) and rootoftools' PurePoly-keyed dict. Sorted.
+constexpr std::array<std::string_view, 4> kSympySetitemConverts = {
+    "sympy.matrices.dense.MutableDenseMatrix",
+    "sympy.matrices.repmatrix.MutableRepMatrix",
+    "sympy.matrices.sparse.MutableSparseMatrix",
+    "sympy.polys.rootoftools._pure_key_dict",
+};
+bool is_sympy_name(std::string_view name) {
+    return name.starts_with("sympy.");
+}
+bool sympy_converts_arguments(std::string_view name) {
+    return is_sympy_name(name) &&
+           !std::binary_search(kSympyTextConstructors.begin(), kSympyTextConstructors.end(), name);
+}
+bool sympy_setitem_converts(std::string_view name) {
+    return std::binary_search(kSympySetitemConverts.begin(), kSympySetitemConverts.end(), name);
+}
+
 /// Bytes a loader can read as a file of its own: a zip archive (torch.save's format) or a
 /// legacy torch file (a pickle of the magic number 0x1950a86a20f9469cfc6c).
 bool starts_like_nested_file(std::string_view s) {
@@ -350,21 +385,52 @@ class Machine {
         return v;
     }
     static Value container(Kind k) { return scalar(k); }
-    /// Whether `from` can reach `target` through kept items (a cycle if `target` then keeps
-    /// `from`). Bounded: past `budget` visited nodes it answers yes, to stay safe.
+    /// What sympify() would find in a value, looking through containers (every item, kept or
+    /// not) but not into objects: kSympifyText for text, bytes and values the machine did
+    /// not keep; kSympifyForeign for objects and globals of other libraries, whose str()
+    /// sympify would parse. sympy objects are judged where they are made (check_sympify).
+    static std::uint8_t sympify_bits(const Value& v) {
+        if (v.lost) return kSympifyText;
+        switch (v.kind) {
+            case Kind::None:
+            case Kind::Bool:
+            case Kind::Int:
+            case Kind::BigInt:
+            case Kind::Float:
+                return 0;
+            case Kind::Str:
+            case Kind::Bytes:
+                return kSympifyText;
+            case Kind::Tuple:
+            case Kind::List:
+            case Kind::Dict:
+            case Kind::Set:
+            case Kind::FrozenSet:
+                return v.node ? v.node->sympify : 0;
+            case Kind::Global:
+            case Kind::Object:
+                return is_sympy_name(v.text) ? 0 : kSympifyForeign;
+            default:
+                return kSympifyForeign;
+        }
+    }
+    /// Whether `from` can reach `target` through kept items or BUILD states (a cycle if
+    /// `target` then keeps `from`). Bounded: past `budget` visited nodes it answers yes, to stay
+    /// safe.
     static bool reaches(const Node* from, const Node* target, int& budget) {
         if (from == target) return true;
         if (--budget <= 0) return true;
         for (const auto& item : from->items) {
             if (item.node && reaches(item.node.get(), target, budget)) return true;
         }
-        return false;
+        return from->state && reaches(from->state.get(), target, budget);
     }
     /// Adds an item to a container node, keeping only the first few for evidence. Items are
     /// shared, so an item that already holds the container (l.append(l), or deeper) is kept
     /// only as a summary: reference cycles would never be freed.
     template <typename V>  // const Value& copies, Value&& moves
     static void add_item(Node& node, V&& item, bool pair_half) {
+        node.sympify |= sympify_bits(item);
         const std::size_t cap = limits::kPickleMaxKeptItems * (pair_half ? 2 : 1);
         if (node.items.size() >= cap) return;
         const std::uint8_t child_depth = item.node ? item.node->depth : 0;
@@ -400,9 +466,15 @@ class Machine {
                 c.node = new_node();
                 c.node->items.reserve(std::min<std::size_t>(cap, static_cast<std::size_t>(n)));
             }
-            for (Value* it = first; it != last && c.node->items.size() < cap; ++it) {
+            Value* it = first;
+            for (; it != last && c.node->items.size() < cap; ++it) {
                 add_item(*c.node, std::move(*it), pairs);
             }
+            for (; it != last; ++it)  // not kept: only what sympify would make of them
+                c.node->sympify |= sympify_bits(*it);
+        } else if (c.node) {
+            for (Value* it = first; it != last; ++it)
+                c.node->sympify |= sympify_bits(*it);
         }
         c.num += pairs ? n / 2 : n;
     }
@@ -432,7 +504,17 @@ class Machine {
         return out;
     }
     /// A call of `callee` with `args` (REDUCE, NEWOBJ, OBJ, INST); returns the result.
-    Value call(const Value& callee, const std::vector<const Value*>& args, const char* how);
+    /// `unseen`: kSympify* bits of arguments that are not in `args` (not kept).
+    Value call(const Value& callee, const std::vector<const Value*>& args, const char* how,
+               std::uint8_t unseen = 0);
+    /// kSympify* bits of the items of an argument tuple that tuple_items() cannot list.
+    static std::uint8_t unseen_bits(const Value& args) {
+        if (args.kind != Kind::Tuple) return 0;
+        if (args.lost) return kSympifyText;
+        if (!args.node) return 0;
+        return args.node->items.size() < static_cast<std::uint64_t>(args.num) ? args.node->sympify
+                                                                              : 0;
+    }
     /// A global named in C++ (for calls the machine folds into another callable).
     static Value named_global(std::string_view dotted) {
         Value v = scalar(Kind::Global);
@@ -576,6 +658,8 @@ class Machine {
     void build_script_object(const Value& state);
     DtypeInfo dtype_info(const Value& dtype);
     void check_scipy_template(const Value& value);
+    void check_sympify(const Value* const* args, std::size_t n, std::uint8_t unseen,
+                       const std::string& evidence);
     void op_newobj(bool ex);
     void op_obj();
     void op_inst(std::string_view module, std::string_view name);
@@ -849,7 +933,8 @@ std::optional<Value> Machine::bytes_loader(std::string_view name,
     return std::nullopt;
 }
 
-Value Machine::call(const Value& callee, const std::vector<const Value*>& args, const char* how) {
+Value Machine::call(const Value& callee, const std::vector<const Value*>& args, const char* how,
+                    std::uint8_t unseen) {
     const std::string evidence = call_text(callee, args);
     Value result = scalar(Kind::Object);
     result.node = new_node();
@@ -911,12 +996,19 @@ Value Machine::call(const Value& callee, const std::vector<const Value*>& args, 
         }
         // copyreg.__newobj__(cls, *args) is cls.__new__(cls, *args) (what NEWOBJ does), and
         // copyreg._reconstructor(cls, base, state) makes an instance of cls the same way: a
-        // call of cls, whose result is an instance of cls.
+        // call of cls, whose result is an instance of cls. Unless base is object,
+        // _reconstructor also runs base.__new__(cls, state) and base.__init__(obj, state): a
+        // call of base with the state, judged as such.
         if (is_newobj_helper(name) && !args.empty() && is_global(args[0])) {
             called_.emplace(name);
             std::vector<const Value*> rest(args.begin() + 1, args.end());
-            if (name.ends_with("._reconstructor")) rest.clear();
-            return call(*args[0], rest, how);
+            if (name.ends_with("._reconstructor")) {
+                rest.clear();
+                const bool plain =
+                    args.size() >= 2 && is_global(args[1]) && args[1]->text == "builtins.object";
+                if (args.size() == 3 && !plain) call(*args[1], {args[2]}, how);
+            }
+            return call(*args[0], rest, how, unseen);
         }
         // torch.ScriptObject() is an empty shell; the BUILD that follows names the registered
         // class whose __setstate__ restores it (see op_build).
@@ -928,6 +1020,8 @@ Value Machine::call(const Value& callee, const std::vector<const Value*>& args, 
         }
         if (const auto dill = dill_helper(name, args, how, result)) return *dill;
         if (const auto loaded = bytes_loader(name, args, result)) return *loaded;
+        if (sympy_converts_arguments(name))
+            check_sympify(args.data(), args.size(), unseen, evidence);
         note_call(callee, evidence);
         // __import__('os') / import_module('os') returns the module: track it as a global so
         // that a later getattr(<it>, 'system') folds into os.system.
@@ -1019,6 +1113,16 @@ void Machine::method_call(const Value& target, const char* method, const Value* 
             anomaly("pickle.unresolved-callable", std::string(opcode_name(op_)) + " calls ." +
                                                       method + " on " + render(target, 80));
             return;
+        }
+        if (target.kind == Kind::Object && std::string_view(method) == "__setitem__" &&
+            sympy_setitem_converts(target.text)) {
+            std::vector<const Value*> args;
+            std::string shown;
+            for (const Value* it = first; it != last; ++it) {
+                args.push_back(it);
+                if (shown.size() < kEvidence) shown += (it == first ? "" : ", ") + render(*it, 80);
+            }
+            check_sympify(args.data(), args.size(), 0, target.text + ".__setitem__(" + shown + ")");
         }
         if (target.kind == Kind::Object &&
             (!sink_ || call_counts_[target.text] >= kMaxCallsPerName)) {
@@ -1383,7 +1487,7 @@ void Machine::op_reduce() {
     if (args.kind != Kind::Tuple && args.kind != Kind::Unknown && !args.lost) {
         anomaly("pickle.bad-type", "REDUCE arguments are a " + render(args, 40) + ", not a tuple");
     }
-    push(call(callee, tuple_items(args), "REDUCE"));
+    push(call(callee, tuple_items(args), "REDUCE", unseen_bits(args)));
 }
 
 void Machine::op_newobj(bool ex) {
@@ -1393,7 +1497,7 @@ void Machine::op_newobj(bool ex) {
     Value cls = pop();
     auto items = tuple_items(args);
     if (ex && kwargs.kind == Kind::Dict && kwargs.num > 0) items.push_back(&kwargs);
-    push(call(cls, items, ex ? "NEWOBJ_EX" : "NEWOBJ"));
+    push(call(cls, items, ex ? "NEWOBJ_EX" : "NEWOBJ", unseen_bits(args)));
 }
 
 void Machine::op_obj() {
@@ -1444,8 +1548,12 @@ void Machine::op_build() {
         }
         method_call(*target, "__setstate__", &state, &state + 1, false);
         if (!object) return;
-        if (target->text == "numpy.dtype" && state.kind == Kind::Tuple && state.node) {
-            target->node->state = state.node;  // elsize, fields: joblib_array reads them
+        int budget = limits::kPickleCycleCheckNodes;
+        if (target->text == "numpy.dtype" && state.kind == Kind::Tuple && state.node &&
+            !reaches(state.node.get(), target->node.get(), budget)) {
+            // elsize, fields: joblib_array reads them. A state that holds the dtype itself
+            // is not kept: the cycle would never be freed (dtype_info then says "no state").
+            target->node->state = state.node;
         }
         if (is_joblib_wrapper(*target)) joblib_array(state);
     } else if (!target->lost) {
@@ -1568,6 +1676,25 @@ bool is_shape_list(std::string_view s) {
     return true;
 }
 }  // namespace
+
+// sympy's sympify() (see kSympyTextConstructors) parses text with eval, and the str() of an
+// object it does not know: a sympy call whose arguments hold text, bytes, a value the machine
+// did not keep, or an object of another library runs that text as code when it is unpickled.
+// sympy objects among the arguments were judged when they were made.
+void Machine::check_sympify(const Value* const* args, std::size_t n, std::uint8_t unseen,
+                            const std::string& evidence) {
+    std::uint8_t bits = unseen;
+    for (std::size_t i = 0; i < n; ++i)
+        bits |= sympify_bits(*args[i]);
+    if (!bits) return;
+    std::string what = (bits & kSympifyText) ? "text (or a value mscan did not keep)" : "";
+    if (bits & kSympifyForeign) {
+        if (!what.empty()) what += " and ";
+        what += "an object that is not a sympy expression";
+    }
+    anomaly("pickle.sympify-text", "sympy converts the arguments with sympify(), which parses " +
+                                       what + " with eval: " + evidence);
+}
 
 void Machine::check_scipy_template(const Value& value) {
     std::string why;

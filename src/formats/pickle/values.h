@@ -160,7 +160,13 @@ struct Node {
     std::uint8_t blob = 0;
     /// Globals: reached by getattr on an instance (a bound method): calling it is reflection.
     bool bound = false;
+    /// Containers and call arguments: what sympy's sympify() would parse among all the
+    /// items (kept or not), kSympify* bits (see Machine::sympify_bits).
+    std::uint8_t sympify = 0;
 };
+
+inline constexpr std::uint8_t kSympifyText = 1;     ///< text, bytes, or a value not kept
+inline constexpr std::uint8_t kSympifyForeign = 2;  ///< an object of another library
 
 /// A new shared node from the pool.
 inline std::shared_ptr<Node> new_node() {

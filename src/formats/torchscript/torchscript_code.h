@@ -73,6 +73,9 @@ std::vector<CodeIssue> review_code(std::string_view text);
 
 /// The anomaly code an issue is reported with ("torchscript.file-access", ...).
 const char* anomaly_code(IssueKind kind);
+/// The code a SetState issue is reported with when it is the only kind of issue in its file
+/// (the file was read to the end and nothing else in it reaches what the review reports).
+inline constexpr const char* kSetStateReviewed = "torchscript.setstate-reviewed";
 
 /// Reports every issue of `text`, the code member at `where`, as an anomaly. `declared_size`
 /// is the member's real size when `text` holds only its start (the rest is then reported as
