@@ -496,6 +496,32 @@ def _():
     return dumps(sympy_new("core.containers", "Tuple", path), 4)
 
 
+@sample("hostile", "sympy_symbol_name_attribute.pkl",
+        "sympy exp() of getattr(Symbol(<code>), 'name'): the Symbol reads its text as a name, "
+        "but the attribute taken from it is that text, which exp's sympify() runs with eval",
+        [SYMPIFY])
+def _():
+    name = Reduce(Global("builtins", "getattr"),
+                  (sympy_new("core.symbol", "Symbol", SYMPY_CODE), "name"))
+    return dumps(sympy_new("functions.elementary.exponential", "exp", name), 4)
+
+
+@sample("hostile", "sympy_printed_symbol.pkl",
+        "sympy exp() of sstr(Symbol(<code>)): a sympy printer (not an expression class) turns "
+        "the Symbol's name back into text, which exp's sympify() runs with eval", [SYMPIFY])
+def _():
+    printed = Reduce(Global("sympy.printing.str", "sstr"),
+                     (sympy_new("core.symbol", "Symbol", SYMPY_CODE),))
+    return dumps(sympy_new("functions.elementary.exponential", "exp", printed), 4)
+
+
+@sample("hostile", "sympy_dict_text_key.pkl",
+        "a sympy Dict of {<code>: 1}: Dict.__new__ sympify()s nothing itself, but builds a "
+        "Tuple of each key and value, and Tuple's sympify() runs the key with eval", [SYMPIFY])
+def _():
+    return dumps(sympy_new("core.containers", "Dict", {SYMPY_CODE: 1}), 4)
+
+
 @sample("hostile", "sympy_matrix_setitem_text.pkl",
         "a sympy MutableDenseMatrix whose SETITEMS stores a string: the matrix's __setitem__ "
         "sympify()s the value", [SYMPIFY])

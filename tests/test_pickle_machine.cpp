@@ -372,6 +372,37 @@ TEST_CASE("sympy: arguments that sympify would parse as code") {
             .stop();
         CHECK(run(b.bytes).has_anomaly("pickle.sympify-text"));
     }
+    SECTION("an attribute taken from a Symbol is its text, not an expression") {
+        PickleBuilder b;
+        b.proto(2);
+        sympy_call(b, "functions.elementary.exponential", "exp", [&](PickleBuilder& a) {
+            a.global("builtins", "getattr");
+            symbol(a, code);
+            a.binunicode("name").op(op::TUPLE2).reduce();
+        });
+        b.stop();
+        CHECK(run(b.bytes).has_anomaly("pickle.sympify-text"));
+    }
+    SECTION("Dict converts through Tuple; the polys matrix storage converts nothing") {
+        PickleBuilder dict;
+        dict.proto(2);
+        sympy_call(dict, "core.containers", "Dict", [&](PickleBuilder& a) {
+            a.op(op::EMPTY_DICT).binunicode(code).op(op::BININT1).u8(1).op(op::SETITEM);
+        });
+        dict.stop();
+        CHECK(run(dict.bytes).has_anomaly("pickle.sympify-text"));
+
+        PickleBuilder domain;
+        domain.proto(2);
+        sympy_call(domain, "polys.matrices.domainmatrix", "DomainMatrix", [&](PickleBuilder& a) {
+            a.op(op::EMPTY_DICT);
+            a.op(op::BININT1).u8(2).op(op::BININT1).u8(2).op(op::TUPLE2);
+            sympy_call(a, "polys.domains.expressionrawdomain", "ExpressionRawDomain",
+                       [](PickleBuilder&) {});
+        });
+        domain.stop();
+        CHECK_FALSE(run(domain.bytes).has_anomaly("pickle.sympify-text"));
+    }
     SECTION("a dict subclass without its own __setitem__ does not") {
         PickleBuilder b;
         b.proto(2)

@@ -79,12 +79,14 @@ bool is_template_start(std::string_view s) {
     return s.substr(0, kTemplateStart.size()) == kTemplateStart;
 }
 
-/// sympy: most constructors (Function subclasses, Tuple, Rational, sets, sums and integrals)
-/// convert their arguments with sympify(), which parses a str, and the str() of any object it
-/// does not know, with eval (parse_expr). The constructors here read a text argument as a name
-/// or a number, never as code (sympy 1.11 source), and their objects are sympy atoms that
-/// sympify returns unchanged. Sorted.
-constexpr std::array<std::string_view, 9> kSympyTextConstructors = {
+/// sympy: most constructors (Function subclasses, Tuple, Dict, Rational, sets, sums and
+/// integrals) convert their arguments with sympify(), which parses a str, and the str() of any
+/// object it does not know, with eval (parse_expr); some do it through another class
+/// (Dict builds Tuples). Every call of a sympy callable is judged by its arguments except these,
+/// whose constructors were read (sympy 1.11) and never sympify(): Symbol, Dummy and Str read
+/// text as a name, Integer and Float as a number, and the polys matrix representations store
+/// their rows and domain as they are. Sorted.
+constexpr std::array<std::string_view, 12> kSympyNoConversion = {
     "sympy.core.numbers.Float",
     "sympy.core.numbers.Float.__new__",
     "sympy.core.numbers.Integer",
@@ -94,6 +96,9 @@ constexpr std::array<std::string_view, 9> kSympyTextConstructors = {
     "sympy.core.symbol.Str",
     "sympy.core.symbol.Symbol",
     "sympy.core.symbol.Symbol.__new__",
+    "sympy.polys.matrices.ddm.DDM",
+    "sympy.polys.matrices.domainmatrix.DomainMatrix",
+    "sympy.polys.matrices.sdm.SDM",
 };
 /// sympy classes whose __setitem__ (what SETITEM(S) calls on them) sympify()s the key and value:
 /// the mutable matrices (MutableRepMatrix._setitem) and rootoftools' PurePoly-keyed dict. Sorted.
@@ -103,12 +108,19 @@ constexpr std::array<std::string_view, 4> kSympySetitemConverts = {
     "sympy.matrices.sparse.MutableSparseMatrix",
     "sympy.polys.rootoftools._pure_key_dict",
 };
+#include "formats/pickle/sympy_classes.inc"
 bool is_sympy_name(std::string_view name) {
     return name.starts_with("sympy.");
 }
+/// An object of this class (the class itself, or its __new__) is a sympy expression that
+/// sympify() returns unchanged, or a matrix it converts element by element.
+bool is_sympy_expression_class(std::string_view name) {
+    return is_sympy_name(name) &&
+           std::binary_search(kSympyExpressionClasses.begin(), kSympyExpressionClasses.end(), name);
+}
 bool sympy_converts_arguments(std::string_view name) {
     return is_sympy_name(name) &&
-           !std::binary_search(kSympyTextConstructors.begin(), kSympyTextConstructors.end(), name);
+           !std::binary_search(kSympyNoConversion.begin(), kSympyNoConversion.end(), name);
 }
 bool sympy_setitem_converts(std::string_view name) {
     return std::binary_search(kSympySetitemConverts.begin(), kSympySetitemConverts.end(), name);
@@ -387,8 +399,10 @@ class Machine {
     static Value container(Kind k) { return scalar(k); }
     /// What sympify() would find in a value, looking through containers (every item, kept or
     /// not) but not into objects: kSympifyText for text, bytes and values the machine did
-    /// not keep; kSympifyForeign for objects and globals of other libraries, whose str()
-    /// sympify would parse. sympy objects are judged where they are made (check_sympify).
+    /// not keep; kSympifyForeign for any object or global that is not a sympy expression
+    /// class (kSympyExpressionClasses), whose str() sympify would parse: other libraries'
+    /// objects, and what sympy's functions and printers return (sstr(Symbol(name)) is the
+    /// name). sympy expressions are judged where they are made (check_sympify).
     static std::uint8_t sympify_bits(const Value& v) {
         if (v.lost) return kSympifyText;
         switch (v.kind) {
@@ -407,9 +421,12 @@ class Machine {
             case Kind::Set:
             case Kind::FrozenSet:
                 return v.node ? v.node->sympify : 0;
-            case Kind::Global:
+            case Kind::Global:  // a class; an attribute taken from an instance can be text
+                return is_sympy_expression_class(v.text) && !(v.node && v.node->bound)
+                           ? 0
+                           : kSympifyForeign;
             case Kind::Object:
-                return is_sympy_name(v.text) ? 0 : kSympifyForeign;
+                return is_sympy_expression_class(v.text) ? 0 : kSympifyForeign;
             default:
                 return kSympifyForeign;
         }
@@ -1677,7 +1694,7 @@ bool is_shape_list(std::string_view s) {
 }
 }  // namespace
 
-// sympy's sympify() (see kSympyTextConstructors) parses text with eval, and the str() of an
+// sympy's sympify() (see kSympyNoConversion) parses text with eval, and the str() of an
 // object it does not know: a sympy call whose arguments hold text, bytes, a value the machine
 // did not keep, or an object of another library runs that text as code when it is unpickled.
 // sympy objects among the arguments were judged when they were made.
