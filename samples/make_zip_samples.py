@@ -192,12 +192,49 @@ SAMPLES = [
      ["process-execution"], [], lambda: nested(1, PAYLOAD)),
     ("nested_too_deep.zip", "hostile", "12 nested zips with a payload at the bottom",
      ["scan-limit-exceeded"], [], lambda: nested(12, PAYLOAD)),
+    ("hidden_end_record.pt", "hostile",
+     "a benign torch zip whose end record's comment hides a second directory and end record "
+     "(the last signature, which torch.load's miniz and Python's zipfile read) pointing "
+     "archive/data.pkl at a payload; a reader wanting the record whose comment ends at the "
+     "end of the file sees only the benign data.pkl",
+     ["process-execution", "zip-reader-disagreement"], [], lambda: hidden_end_record()),
     ("torchscript_layout.pt", "anomaly",
      "TorchScript-like archive: archive/code/__torch__.py, constants.pkl, data.pkl",
      ["torchscript-code"], [MEDIUM_PLUS],
      lambda: zip_bytes([("archive/data.pkl", BENIGN), ("archive/constants.pkl", BENIGN),
                         ("archive/code/__torch__.py", b"def forward(self):\n  return 1\n")])),
 ]
+
+
+def hidden_end_record():
+    """A benign torch zip whose end record's comment hides a second central directory and end
+    record. The hidden record is the last signature in the file, so miniz (torch.load) and
+    Python's zipfile take it; its comment length runs one byte past the end, so a reader that
+    wants a record whose comment ends exactly at the end takes the benign one. The hidden
+    directory points archive/data.pkl at a payload member stored before the benign directory."""
+    b = zip_bytes(torch_members(BENIGN))
+    end = b.rindex(b"PK\x05\x06")
+    count = struct.unpack_from("<H", b, end + 10)[0]
+    cd_size, cd_offset = struct.unpack_from("<II", b, end + 12)
+    name = b"archive/data.pkl"
+    crc = zlib.crc32(PAYLOAD)
+    payload_local = cd_offset
+    lh = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, 0, 0x21, crc, len(PAYLOAD),
+                     len(PAYLOAD), len(name), 0) + name + PAYLOAD
+    body = bytes(b[:cd_offset]) + lh
+    benign_cd = bytes(b[cd_offset:cd_offset + cd_size])
+    payload_cd = bytearray(benign_cd)
+    assert payload_cd[46:46 + len(name)] == name  # data.pkl is the first entry
+    struct.pack_into("<III", payload_cd, 16, crc, len(PAYLOAD), len(PAYLOAD))
+    struct.pack_into("<I", payload_cd, 42, payload_local)
+    benign_cd_at = len(body)
+    payload_cd_at = benign_cd_at + cd_size + 22
+    hidden_end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count, count, len(payload_cd),
+                             payload_cd_at, 1)
+    comment = bytes(payload_cd) + hidden_end
+    real_end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count, count, cd_size, benign_cd_at,
+                           len(comment))
+    return body + benign_cd + real_end + comment
 
 
 def zip64_sample():

@@ -92,6 +92,9 @@ inline constexpr std::uint64_t kMaxCompressionRatio = 200;
 inline constexpr std::uint64_t kMaxZipDirectoryBytes = std::uint64_t{256} << 20;
 /// Central directory entries read from one zip archive.
 inline constexpr std::uint64_t kMaxZipEntries = 65536;
+/// End record signatures tried in a zip's last 64 KiB (the last first): each that gives a
+/// directory of its own is scanned. A tail packed with signatures costs a directory read each.
+inline constexpr std::size_t kMaxZipEndRecords = 16;
 /// Longest .npy header read (numpy itself refuses headers over 10,000 bytes unless pickles
 /// are allowed).
 inline constexpr std::uint64_t kNpyMaxHeader = 1u << 20;

@@ -75,31 +75,33 @@ bool apply_zip64(std::span<const std::uint8_t> extra, Sizes& s, bool want_u, boo
 
 }  // namespace
 
-std::optional<std::uint64_t> find_end_record(Source& source) {
+std::vector<std::uint64_t> end_record_candidates(Source& source) {
+    std::vector<std::uint64_t> out;
     const std::uint64_t size = source.size();
-    if (size < kEndSize) return std::nullopt;
+    if (size < kEndSize) return out;
     const std::uint64_t span = std::min<std::uint64_t>(size, kEndSize + kMaxComment);
     const std::uint64_t start = size - span;
     const auto tail = source.view(start, static_cast<std::size_t>(span));
-    if (tail.size() != span) return std::nullopt;
-    // The last signature whose comment ends exactly at the end of the file; failing that, the
-    // last one whose comment fits (what follows it is trailing data).
-    std::optional<std::uint64_t> fitting;
+    if (tail.size() != span) return out;
     for (std::size_t i = tail.size() - kEndSize + 1; i-- > 0;) {
-        if (le32(tail.data() + i) != kEndSig) continue;
-        const std::size_t comment = tail[i + 20] | tail[i + 21] << 8;
-        if (i + kEndSize + comment == tail.size()) return start + i;
-        if (i + kEndSize + comment < tail.size() && !fitting) fitting = start + i;
+        if (le32(tail.data() + i) == kEndSig) out.push_back(start + i);
     }
-    return fitting;
+    return out;
 }
 
-std::optional<Directory> read_directory(Source& source, std::string& error) {
-    const auto end_at = find_end_record(source);
-    if (!end_at) {
-        error = "no end of central directory record";
-        return std::nullopt;
-    }
+std::optional<std::uint64_t> find_end_record(Source& source) {
+    // miniz (torch.load) and Python's zipfile (numpy.load, Keras) both take the last
+    // signature with a whole record after it, whatever its comment length says.
+    const auto all = end_record_candidates(source);
+    if (all.empty()) return std::nullopt;
+    return all.front();
+}
+
+namespace {
+
+std::optional<Directory> read_directory_at(Source& source, std::uint64_t end_record,
+                                           std::string& error) {
+    const std::optional<std::uint64_t> end_at = end_record;
     Directory dir;
     dir.end_record = *end_at;
     ByteReader end(source, *end_at);
@@ -405,6 +407,88 @@ std::optional<Directory> read_directory(Source& source, std::string& error) {
                                   " bytes precede the first member",
                               0});
         dir.leading_bytes = ordered.front()->local_offset;
+    }
+    return dir;
+}
+
+/// Whether `at` lies in the data of one of `dir`'s members (the end record of a zip stored
+/// inside it, not a record of this archive).
+bool inside_member(const Directory& dir, std::uint64_t at) {
+    return std::any_of(dir.entries.begin(), dir.entries.end(), [at](const Entry& e) {
+        return e.local_ok && at >= e.data_offset && at - e.data_offset < e.compressed;
+    });
+}
+
+}  // namespace
+
+std::optional<Directory> read_directory(Source& source, std::string& error) {
+    const auto candidates = end_record_candidates(source);
+    if (candidates.empty()) {
+        error = "no end of central directory record";
+        return std::nullopt;
+    }
+    // The loaders' record is the last one. Earlier records that give a directory of their own
+    // are what other zip readers (libzip, unzip, a record-by-comment-length search) may take:
+    // their members are scanned too, and the disagreement is reported.
+    std::optional<Directory> dir;
+    std::string first_error;
+    std::size_t tried = 0;
+    std::vector<Directory> others;
+    std::vector<std::uint64_t> other_at;
+    for (const std::uint64_t at : candidates) {
+        if (++tried > limits::kMaxZipEndRecords) break;
+        std::string why;
+        auto d = read_directory_at(source, at, why);
+        if (!dir) {
+            if (at == candidates.front()) first_error = why;
+            if (!d) continue;
+            if (at != candidates.front()) {
+                d->issues.push_back(
+                    {"zip.end-record-disagreement",
+                     "the last end record (at " + hex(candidates.front()) +
+                         "), which torch.load's miniz and Python's zipfile read, gives no "
+                         "directory (" +
+                         first_error + "); the earlier one at " + hex(at) +
+                         " does, and other zip readers use it: its members were scanned",
+                     static_cast<std::int64_t>(at)});
+            }
+            dir = std::move(d);
+            continue;
+        }
+        if (!d || d->entries.empty() || inside_member(*dir, at)) continue;
+        others.push_back(std::move(*d));
+        other_at.push_back(at);
+    }
+    if (!dir) {
+        error = first_error.empty() ? "no end of central directory record" : first_error;
+        return std::nullopt;
+    }
+    if (tried > limits::kMaxZipEndRecords) {
+        dir->issues.push_back({"limit.exceeded",
+                               "the last 64 KiB hold more than " +
+                                   std::to_string(limits::kMaxZipEndRecords) +
+                                   " end record signatures; the earlier ones were NOT tried",
+                               static_cast<std::int64_t>(dir->end_record)});
+    }
+    for (std::size_t k = 0; k < others.size(); ++k) {
+        Directory& other = others[k];
+        // Only what this directory adds: members the loaders' directory does not list.
+        std::erase_if(other.entries, [&](const Entry& e) {
+            return std::any_of(dir->entries.begin(), dir->entries.end(), [&](const Entry& p) {
+                return p.local_offset == e.local_offset && p.name == e.name;
+            });
+        });
+        if (other.entries.empty()) continue;
+        dir->issues.push_back(
+            {"zip.end-record-disagreement",
+             "a second end record at " + hex(other_at[k]) + " gives another directory, with " +
+                 std::to_string(other.entries.size()) +
+                 " member(s) the last end record's directory does not list (first: " +
+                 printable(other.entries.front().name) +
+                 "); zip readers that take that record see them: they were scanned too",
+             static_cast<std::int64_t>(other_at[k])});
+        other.issues.clear();
+        dir->alternates.push_back(std::move(other));
     }
     return dir;
 }

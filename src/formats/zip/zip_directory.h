@@ -51,13 +51,24 @@ struct Directory {
     /// Bytes before the archive proper (the first local header or, for an archive whose
     /// offsets are shifted, the shift): 0 for an ordinary zip.
     std::uint64_t leading_bytes = 0;
+    /// Directories of earlier end records, each holding only the members this directory
+    /// does not list (other zip readers take those records; a zip.end-record-disagreement
+    /// issue names each).
+    std::vector<Directory> alternates;
 };
 
-/// Where the end of central directory record is, if the source ends like a zip archive.
+/// Every end of central directory signature in the last 64 KiB with a whole record after
+/// it, last first.
+std::vector<std::uint64_t> end_record_candidates(Source& source);
+
+/// The end record the loaders read, if the source ends like a zip archive: miniz
+/// (torch.load) and Python's zipfile take the last signature with a whole record after it.
 std::optional<std::uint64_t> find_end_record(Source& source);
 
-/// Reads the archive's directory. nullopt (with `error` set) if it is not a readable zip at
-/// all; otherwise every entry it could read, and the issues it found on the way.
+/// Reads the archive's directory from the loaders' end record (or, when that gives none, the
+/// last earlier record that does). nullopt (with `error` set) if it is not a readable zip at
+/// all; otherwise every entry it could read, the issues it found on the way, and the members
+/// only earlier end records' directories list (alternates).
 std::optional<Directory> read_directory(Source& source, std::string& error);
 
 }  // namespace mscan::zip

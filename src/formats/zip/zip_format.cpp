@@ -283,10 +283,13 @@ void compare_with_libzip(Source& source, const ParseContext& context, const Dire
     }
 }
 
-void parse_directory(Source& source, const ParseContext& context, const Directory& dir) {
+/// Scans the members of `dir`; `alternate`: a directory of an earlier end record, holding
+/// only members the loaders' directory does not list (compared with libzip only once).
+void parse_directory(Source& source, const ParseContext& context, const Directory& dir,
+                     bool alternate = false) {
     for (const auto& issue : dir.issues)
         context.anomaly(issue.code, issue.evidence, issue.offset);
-    compare_with_libzip(source, context, dir);
+    if (!alternate) compare_with_libzip(source, context, dir);
 
     const std::string prefix = record_prefix(dir);
     bool torch = false;
@@ -301,7 +304,10 @@ void parse_directory(Source& source, const ParseContext& context, const Director
     review_torchscript(source, context, dir);
 
     for (const auto& e : dir.entries) {
-        if (e.is_directory()) continue;
+        // A name ending in '/' holds no data when it is a real folder; when it has data, a
+        // loader may still read it (Python's zipfile cuts names at a NUL: "data.pkl\0/" is
+        // data.pkl to numpy.load), so it is scanned like any member.
+        if (e.is_directory() && e.compressed == 0 && e.uncompressed == 0) continue;
         const Location where = context.member_location(e.name);
         auto report = [&](const char* code, std::string evidence) {
             context.anomaly_at(where, code, std::move(evidence));
@@ -312,15 +318,18 @@ void parse_directory(Source& source, const ParseContext& context, const Director
                                               "outside its folder");
         }
         if (e.is_symlink()) {
+            // Extracting it makes a link; a loader reading the archive reads its data (the
+            // link text) as the member: both matter, so it is reported and scanned.
             report("archive.unsafe-path",
                    "the member is a symbolic link: extracting it can redirect later writes");
-            continue;
         }
         if (!e.local_ok) continue;  // reported with the directory
         if (torch && is_tensor_record(e.name, prefix)) continue;
         if (!context.take_member()) return;
         scan_member(source, e, context);
     }
+    for (const auto& other : dir.alternates)
+        parse_directory(source, context, other, true);
 }
 
 }  // namespace
