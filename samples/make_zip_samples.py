@@ -168,6 +168,11 @@ SAMPLES = [
      ["zip-polyglot"], [], lambda: zip_bytes(torch_members(BENIGN)) + b"\x00" * 16),
     ("encrypted_flag.pt", "anomaly", "data.pkl has the encryption flag set",
      ["archive-encrypted"], [], lambda: set_flags(zip_bytes(torch_members(BENIGN)), 1)),
+    ("encrypted_traditional.pt", "anomaly",
+     "archive/data.pkl really encrypted with the traditional PKWARE cipher (flag bit 0, a "
+     "12-byte encryption header, compressed size = size + 12): reported as encrypted, not "
+     "as malformed or as a bad CRC", ["archive-encrypted"],
+     ["archive-malformed", "zip-reader-disagreement"], lambda: encrypted_zip()),
     ("unsupported_method.pt", "anomaly", "data.pkl claims compression method 14 (LZMA)",
      ["archive-malformed"], [], lambda: method(zip_bytes(torch_members(BENIGN)), 14)),
     ("only_local_header.pt", "anomaly", "a zip local header and nothing else",
@@ -235,6 +240,57 @@ def hidden_end_record():
     real_end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count, count, cd_size, benign_cd_at,
                            len(comment))
     return body + benign_cd + real_end + comment
+
+
+def zipcrypto(data, password=b"mscan"):
+    """`data` encrypted with the traditional PKWARE cipher (APPNOTE 6.1), after its 12-byte
+    header (fixed bytes, the last one the CRC's high byte, as APPNOTE asks)."""
+    def crc_byte(crc, b):
+        return zlib.crc32(bytes([b]), crc ^ 0xFFFFFFFF) ^ 0xFFFFFFFF
+    keys = [0x12345678, 0x23456789, 0x34567890]
+
+    def update(c):
+        keys[0] = crc_byte(keys[0], c)
+        keys[1] = (keys[1] + (keys[0] & 0xFF)) & 0xFFFFFFFF
+        keys[1] = (keys[1] * 134775813 + 1) & 0xFFFFFFFF
+        keys[2] = crc_byte(keys[2], keys[1] >> 24)
+
+    for c in password:
+        update(c)
+    header = bytes(range(11)) + bytes([zlib.crc32(data) >> 24])
+    out = bytearray()
+    for c in header + data:
+        k = keys[2] | 2
+        out.append(c ^ (((k * (k ^ 1)) >> 8) & 0xFF))
+        update(c)
+    return bytes(out)
+
+
+def encrypted_zip():
+    """A stored member really encrypted with the traditional cipher: the flag set and 12
+    header bytes before the data, so the compressed size is the size plus 12 (what `zip -e`
+    writes)."""
+    b = zip_bytes(torch_members(BENIGN))
+    cd, lh = central(b), local(b)
+    data = zipcrypto(BENIGN)
+    name_len = struct.unpack_from("<H", b, lh + 26)[0]
+    start = lh + 30 + name_len
+    b[start:start + len(BENIGN)] = data  # members after it move by 12
+    shift = len(data) - len(BENIGN)
+    struct.pack_into("<H", b, lh + 6, 1)
+    struct.pack_into("<I", b, lh + 18, len(data))
+    cd += shift
+    struct.pack_into("<H", b, cd + 8, 1)
+    struct.pack_into("<I", b, cd + 20, len(data))
+    # later central entries and the end record point past the grown member
+    for i in range(1, 4):
+        at = central(b, i)
+        off = struct.unpack_from("<I", b, at + 42)[0]
+        struct.pack_into("<I", b, at + 42, off + shift)
+    end = b.rindex(b"PK\x05\x06")
+    cd_offset = struct.unpack_from("<I", b, end + 16)[0]
+    struct.pack_into("<I", b, end + 16, cd_offset + shift)
+    return b
 
 
 def zip64_sample():

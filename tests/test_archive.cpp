@@ -15,6 +15,7 @@
 
 #include "formats/archive/archive_format.h"
 #include "formats/archive/decoders.h"
+#include "formats/member_names.h"
 #include "mscan/rules.h"
 #include "mscan/scan.h"
 
@@ -369,4 +370,20 @@ TEST_CASE("a JSON member whose Keras keys lie past the detection head is read wh
     const Bytes sevenz =
         write_archive(archive_write_set_format_7zip, nullptr, {{"m/config.json", json}});
     CHECK(find(scan(sevenz, "m.7z"), "builtins.exec", {"m.7z", "m/config.json"}));
+}
+
+TEST_CASE("links are judged by where they lead, not by being links") {
+    using mscan::link_escapes;
+    // Symbolic links resolve from the link's own folder.
+    CHECK(link_escapes("models/current.pkl", "../model.pkl", false) == nullptr);
+    CHECK(link_escapes("a/b/c.pkl", "../../d.pkl", false) == nullptr);
+    CHECK(link_escapes("a/b/c.pkl", "./x/../../../d.pkl", false) == nullptr);
+    CHECK(link_escapes("a/b/c.pkl", "../../../etc/passwd", false) != nullptr);
+    CHECK(link_escapes("config.pkl", "../x", false) != nullptr);
+    CHECK(link_escapes("config.pkl", "/etc/passwd", false) != nullptr);
+    CHECK(link_escapes("config.pkl", "C:/x", false) != nullptr);
+    CHECK(link_escapes("a/link", "b/../../..", false) != nullptr);
+    // Hard links name another member, from the archive's root.
+    CHECK(link_escapes("deep/er/copy.pkl", "model.pkl", true) == nullptr);
+    CHECK(link_escapes("copy.pkl", "../../etc/passwd", true) != nullptr);
 }

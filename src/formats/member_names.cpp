@@ -101,4 +101,35 @@ const char* unsafe_path(std::string_view name) {
     return nullptr;
 }
 
+const char* link_escapes(std::string_view link_name, std::string_view target, bool hard_link) {
+    if (target.empty()) return nullptr;
+    if (target.front() == '/' || target.front() == '\\') return "is absolute";
+    if (target.size() >= 2 && target[1] == ':' &&
+        std::isalpha(static_cast<unsigned char>(target[0])))
+        return "is absolute (a drive letter)";
+    // Depth below the root of the folder the target is resolved from.
+    long depth = 0;
+    auto walk = [&depth](std::string_view path, bool last_is_file) {
+        std::size_t start = 0;
+        while (start <= path.size()) {
+            std::size_t end = path.find_first_of("/\\", start);
+            if (end == std::string_view::npos) end = path.size();
+            const std::string_view part = path.substr(start, end - start);
+            const bool last = end == path.size();
+            if (part == "..") {
+                if (--depth < 0) return false;
+            } else if (!part.empty() && part != "." && !(last && last_is_file)) {
+                ++depth;
+            }
+            start = end + 1;
+        }
+        return true;
+    };
+    if (!hard_link && !walk(link_name, /*last_is_file=*/true))
+        return "climbs above the archive's root";
+    // Every step of the target counts, its last part too ("dir/.." is the folder itself).
+    if (!walk(target, /*last_is_file=*/false)) return "climbs above the archive's root";
+    return nullptr;
+}
+
 }  // namespace mscan

@@ -22,4 +22,10 @@ std::string terminal_safe(std::string_view text);
 /// absolute path", "starts with a drive letter", "has a '..' component"), or nullptr.
 const char* unsafe_path(std::string_view name);
 
+/// Why a link member leads outside the archive's root ("is absolute", "climbs above the
+/// archive's root"), or nullptr when it stays inside. A symbolic link's target is resolved
+/// from the folder of the link itself, a hard link's from the archive's root (tar stores
+/// hard-link targets as member names).
+const char* link_escapes(std::string_view link_name, std::string_view target, bool hard_link);
+
 }  // namespace mscan

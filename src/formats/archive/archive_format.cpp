@@ -403,22 +403,30 @@ WalkEnd walk_headers(Walk& w) {
                                std::string("the member name ") + why +
                                    ": extracting the archive writes outside its folder");
         }
+        // Links carry no data of their own: what they point at inside the archive is a member
+        // scanned in its own right. Only a link that leads out of the archive's root matters.
         if (const char* target = archive_entry_hardlink(entry)) {
-            context.anomaly_at(where, "archive.unsafe-path",
-                               "the member is a hard link to '" + printable(target) +
-                                   "': extracting it links to another file; it was not followed");
+            if (const char* why = link_escapes(name, target, /*hard_link=*/true))
+                context.anomaly_at(where, "archive.unsafe-path",
+                                   "the member is a hard link to '" + printable(target) +
+                                       "', which " + why +
+                                       ": extracting it links to a file outside the archive");
             continue;
         }
         const auto type = archive_entry_filetype(entry);
         if (type == AE_IFLNK) {
             const char* target = archive_entry_symlink(entry);
-            context.anomaly_at(
-                where, "archive.unsafe-path",
-                "the member is a symbolic link to '" + printable(target ? target : "") +
-                    "': extracting it can redirect later writes; it was not followed");
+            if (const char* why = link_escapes(name, target ? target : "", /*hard_link=*/false))
+                context.anomaly_at(where, "archive.unsafe-path",
+                                   "the member is a symbolic link to '" +
+                                       printable(target ? target : "") + "', which " + why +
+                                       ": extracting it can redirect later writes outside the "
+                                       "archive's folder; it was not followed");
             continue;
         }
-        if (type != AE_IFREG) continue;  // directories, devices, FIFOs: no content
+        // Directories, devices, FIFOs have no content. A 7z entry without a Unix file type
+        // (what py7zr writes) is a file: 0 here.
+        if (type != AE_IFREG && type != 0) continue;
         if (archive_entry_is_encrypted(entry)) {
             context.anomaly_at(
                 where, "archive.encrypted",

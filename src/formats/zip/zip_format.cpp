@@ -61,11 +61,18 @@ void scan_member(Source& source, const Entry& e, const ParseContext& context) {
         context.anomaly_at(where, code, std::move(evidence));
     };
     if (e.encrypted()) {
-        // Flagged as encrypted: no loader decrypts it, but the flag may be a lie meant to
-        // make scanners look away, so stored bytes that are in fact plain are still scanned.
+        // Flagged as encrypted: torch.load's miniz refuses it and Python's zipfile needs the
+        // password. The traditional cipher (no strong-encryption flag) puts a 12-byte header
+        // before the data, so a stored member is 12 bytes longer than its size: then it is
+        // ciphertext no loader reads as it is. Otherwise the flag may be a lie meant to make
+        // scanners look away, so stored bytes that are in fact plain are still scanned.
+        const bool traditional = (e.flags & 0x40) == 0 && e.compressed == e.uncompressed + 12;
         report("archive.encrypted",
-               "the member is flagged as encrypted; it cannot be inspected if it really is");
-        if (e.method != 0) return;
+               traditional ? "the member is encrypted (traditional PKWARE cipher: a 12-byte "
+                             "encryption header before its data); it cannot be inspected"
+                           : "the member is flagged as encrypted; it cannot be inspected if "
+                             "it really is");
+        if (e.method != 0 || traditional) return;
     }
     if (e.method == 0) {
         if (e.compressed != e.uncompressed) {

@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Write the samples of issue 16's container fixes (samples/archive-i16/) and their manifest
+entries: tar links that stay inside the archive (benign) or leave it (hostile), and zip members
+whose names end in '/' but hold data a loader reads.
+
+Stdlib only (tarfile, zipfile, struct); the pickles are assembled from raw opcodes and carry
+only `echo mscan-sample`; nothing is ever unpickled or loaded. Deterministic (fixed times).
+
+    python3 samples/make_archive_i16_samples.py
+
+Then refresh the goldens: MSCAN_UPDATE_GOLDEN=1 build/tests/mscan_tests "golden*"
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import tarfile
+import zipfile
+from pathlib import Path
+
+from make_samples import MEDIUM_PLUS, ROOT, update_manifest
+
+OUT = Path(__file__).resolve().parent / "archive-i16"
+GROUP = "archive-i16"
+MTIME = 1704067200
+DATE = (2024, 1, 1, 0, 0, 0)
+CMD = b"echo mscan-sample"
+# posix.system('echo mscan-sample'), protocol 2
+PAYLOAD = b"\x80\x02cposix\nsystem\n\x8c" + bytes([len(CMD)]) + CMD + b"\x85R."
+BENIGN = b"\x80\x02]q\x00."  # an empty list
+
+SAMPLES = []
+
+
+def sample(kind, name, description, expect=(), forbid=None):
+    def register(builder):
+        SAMPLES.append((kind, name, description, list(expect),
+                        list(forbid) if forbid is not None else
+                        ([] if kind == "hostile" else [MEDIUM_PLUS]), builder))
+        return builder
+    return register
+
+
+def info(name, size=0, kind=tarfile.REGTYPE, linkname=""):
+    i = tarfile.TarInfo(name)
+    i.size, i.type, i.linkname, i.mtime = size, kind, linkname, MTIME
+    i.mode = 0o777 if kind == tarfile.SYMTYPE else 0o644
+    i.uid = i.gid = 0
+    i.uname = i.gname = "root"
+    return i
+
+
+def tar(members):
+    """members: (name, bytes), or a TarInfo for a link."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tf:
+        for m in members:
+            if isinstance(m, tarfile.TarInfo):
+                tf.addfile(m)
+            else:
+                tf.addfile(info(m[0], len(m[1])), io.BytesIO(m[1]))
+    return buf.getvalue()
+
+
+def npy_object(pickle_bytes):
+    """A .npy of one object element: numpy.load(allow_pickle=True) unpickles what follows."""
+    header = b"{'descr': '|O', 'fortran_order': False, 'shape': (1,), }"
+    header += b" " * (63 - len(header) % 64) + b"\n"  # 10 + len(header) is a multiple of 64
+    return b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header + pickle_bytes
+
+
+def zip_raw_names(members):
+    """A stored zip whose central and local names are the given raw bytes."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for i, (_, data) in enumerate(members):
+            z.writestr(zipfile.ZipInfo(f"m{i:0{len(members[i][0]) - 1}d}", DATE), data)
+    b = bytearray(buf.getvalue())
+    for i, (raw, _) in enumerate(members):
+        placeholder = f"m{i:0{len(raw) - 1}d}".encode()
+        assert len(placeholder) == len(raw)
+        b = b.replace(placeholder, raw)
+    return bytes(b)
+
+
+@sample("benign", "links_inside.tar",
+        "a tar whose symbolic link models/current.pkl -> ../model.pkl and hard link copy.pkl "
+        "-> model.pkl stay inside the archive: nothing to report (issue 16, item 6)")
+def _():
+    return tar([("model.pkl", BENIGN), ("models/v1.pkl", BENIGN),
+                info("models/current.pkl", kind=tarfile.SYMTYPE, linkname="../model.pkl"),
+                info("copy.pkl", kind=tarfile.LNKTYPE, linkname="model.pkl")])
+
+
+@sample("hostile", "symlink_climbs_out.tar",
+        "a tar whose symbolic link a/b/config.pkl -> ../../../etc/passwd climbs above the "
+        "archive's root", ["archive-unsafe-path"])
+def _():
+    return tar([("model.pkl", BENIGN),
+                info("a/b/config.pkl", kind=tarfile.SYMTYPE, linkname="../../../etc/passwd")])
+
+
+@sample("hostile", "npz_member_nul_slash.npz",
+        "an npz whose member is named 'arr.npy\\0/': Python's zipfile cuts names at a NUL, so "
+        "numpy.load sees arr.npy, an object array whose pickle calls posix.system; a reader "
+        "that takes the trailing '/' for a folder skips it (issue 16, item 2)",
+        ["process-execution"])
+def _():
+    return zip_raw_names([(b"arr.npy\x00/", npy_object(PAYLOAD))])
+
+
+@sample("hostile", "folder_named_member.zip",
+        "a zip member named 'model.pkl/' (a folder name) that holds a pickle calling "
+        "posix.system: the data is scanned whatever the name says", ["process-execution"])
+def _():
+    return zip_raw_names([(b"model.pkl/", PAYLOAD)])
+
+
+def main() -> None:
+    shutil.rmtree(OUT, ignore_errors=True)
+    entries = []
+    for kind, name, description, expect, forbid, builder in SAMPLES:
+        path = OUT / kind / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(builder())
+        entries.append({"path": path.relative_to(ROOT).as_posix(), "kind": kind,
+                        "group": GROUP, "description": description, "expect": expect,
+                        "forbid": forbid})
+    update_manifest(entries, ["samples/archive-i16/"])
+    print(f"wrote {len(entries)} samples under {OUT}")
+
+
+if __name__ == "__main__":
+    main()
