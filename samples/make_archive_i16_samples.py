@@ -3,8 +3,9 @@
 entries: tar links that stay inside the archive (benign) or leave it (hostile), and zip members
 whose names end in '/' but hold data a loader reads.
 
-Stdlib only (tarfile, zipfile, struct); the pickles are assembled from raw opcodes and carry
-only `echo mscan-sample`; nothing is ever unpickled or loaded. Deterministic (fixed times).
+Stdlib (tarfile, zipfile, struct) and the `7z` tool (Debian package p7zip-full) for the 7z
+sample; the pickles are assembled from raw opcodes and carry only `echo mscan-sample`; nothing
+is ever unpickled or loaded. Deterministic (fixed times, stored members, no 7z timestamps).
 
     python3 samples/make_archive_i16_samples.py
 
@@ -14,9 +15,14 @@ Then refresh the goldens: MSCAN_UPDATE_GOLDEN=1 build/tests/mscan_tests "golden*
 from __future__ import annotations
 
 import io
+import os
 import shutil
+import struct
+import subprocess
 import tarfile
+import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 from make_samples import MEDIUM_PLUS, ROOT, update_manifest
@@ -115,6 +121,34 @@ def _():
         "posix.system: the data is scanned whatever the name says", ["process-execution"])
 def _():
     return zip_raw_names([(b"model.pkl/", PAYLOAD)])
+
+
+@sample("hostile", "py7zr_style_no_file_type.7z",
+        "a 7z whose member model.pkl (a pickle calling posix.system) has the Unix-extension "
+        "attribute with permission bits but no file type, as py7zr writes it: libarchive "
+        "reports no file type, and a reader that only takes regular files skips it (issue 16, "
+        "item 3)", ["process-execution"])
+def _():
+    with tempfile.TemporaryDirectory() as tmp:
+        member = Path(tmp) / "model.pkl"
+        member.write_bytes(PAYLOAD)
+        os.utime(member, (MTIME, MTIME))
+        out = Path(tmp) / "out.7z"
+        subprocess.run(["7z", "a", "-t7z", "-m0=Copy", "-mhc=off", "-mhe=off", "-mtm=off",
+                        "-mtc=off", "-mta=off", str(out), "model.pkl"], cwd=tmp, check=True,
+                       stdout=subprocess.DEVNULL)
+        b = bytearray(out.read_bytes())
+    # Attributes property (0x15): all defined, one 32-bit value: 0x8000 (Unix extension) with
+    # the mode in the high 16 bits. Keep the permissions, drop the file type; fix both CRCs.
+    next_offset, next_size = struct.unpack_from("<QQ", b, 12)
+    start = 32 + next_offset
+    at = b.index(b"\x15\x06\x01\x00", start) + 4
+    attr = struct.unpack_from("<I", b, at)[0]
+    assert attr & 0x8000 and (attr >> 16) & 0o170000 == 0o100000
+    struct.pack_into("<I", b, at, 0x8000 | ((attr >> 16) & 0o7777) << 16)
+    struct.pack_into("<I", b, 28, zlib.crc32(bytes(b[start:start + next_size])))
+    struct.pack_into("<I", b, 8, zlib.crc32(bytes(b[12:32])))
+    return bytes(b)
 
 
 def main() -> None:
