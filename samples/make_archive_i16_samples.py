@@ -25,6 +25,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
+from make_container_samples import tar, tar_info
 from make_samples import MEDIUM_PLUS, ROOT, update_manifest
 
 OUT = Path(__file__).resolve().parent / "archive-i16"
@@ -46,27 +47,6 @@ def sample(kind, name, description, expect=(), forbid=None):
                         ([] if kind == "hostile" else [MEDIUM_PLUS]), builder))
         return builder
     return register
-
-
-def info(name, size=0, kind=tarfile.REGTYPE, linkname=""):
-    i = tarfile.TarInfo(name)
-    i.size, i.type, i.linkname, i.mtime = size, kind, linkname, MTIME
-    i.mode = 0o777 if kind == tarfile.SYMTYPE else 0o644
-    i.uid = i.gid = 0
-    i.uname = i.gname = "root"
-    return i
-
-
-def tar(members):
-    """members: (name, bytes), or a TarInfo for a link."""
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tf:
-        for m in members:
-            if isinstance(m, tarfile.TarInfo):
-                tf.addfile(m)
-            else:
-                tf.addfile(info(m[0], len(m[1])), io.BytesIO(m[1]))
-    return buf.getvalue()
 
 
 def npy_object(pickle_bytes):
@@ -95,8 +75,9 @@ def zip_raw_names(members):
         "-> model.pkl stay inside the archive: nothing to report (issue 16, item 6)")
 def _():
     return tar([("model.pkl", BENIGN), ("models/v1.pkl", BENIGN),
-                info("models/current.pkl", kind=tarfile.SYMTYPE, linkname="../model.pkl"),
-                info("copy.pkl", kind=tarfile.LNKTYPE, linkname="model.pkl")])
+                tar_info("models/current.pkl", kind=tarfile.SYMTYPE, linkname="../model.pkl",
+                         mode=0o777),
+                tar_info("copy.pkl", kind=tarfile.LNKTYPE, linkname="model.pkl")])
 
 
 @sample("hostile", "symlink_climbs_out.tar",
@@ -104,7 +85,8 @@ def _():
         "archive's root", ["archive-unsafe-path"])
 def _():
     return tar([("model.pkl", BENIGN),
-                info("a/b/config.pkl", kind=tarfile.SYMTYPE, linkname="../../../etc/passwd")])
+                tar_info("a/b/config.pkl", kind=tarfile.SYMTYPE, linkname="../../../etc/passwd",
+                         mode=0o777)])
 
 
 @sample("hostile", "npz_member_nul_slash.npz",
