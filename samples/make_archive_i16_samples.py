@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Write the samples of issue 16's container fixes (samples/archive-i16/) and their manifest
-entries: tar links that stay inside the archive (benign) or leave it (hostile), and zip members
-whose names end in '/' but hold data a loader reads.
+entries: tar links that stay inside the archive (benign) or leave it (hostile), zip members
+whose names end in '/' but hold data a loader reads, bzip2 and LZMA zip members, runs of zeros
+(benign, and before a payload) and compression bombs.
 
-Stdlib (tarfile, zipfile, struct) and the `7z` tool (Debian package p7zip-full) for the 7z
-sample; the pickles are assembled from raw opcodes and carry only `echo mscan-sample`; nothing
-is ever unpickled or loaded. Deterministic (fixed times, stored members, no 7z timestamps).
+Stdlib (tarfile, zipfile, struct, bz2, zlib), the `7z` tool (Debian package p7zip-full) for the
+7z sample, and for two samples the real writers (python3-numpy, python3-joblib: run with
+/usr/bin/python3). The pickles are assembled from raw opcodes and carry only
+`echo mscan-sample`; nothing is ever unpickled or loaded. Deterministic (fixed times, stored
+members, no 7z timestamps).
 
     python3 samples/make_archive_i16_samples.py
 
@@ -14,6 +17,7 @@ Then refresh the goldens: MSCAN_UPDATE_GOLDEN=1 build/tests/mscan_tests "golden*
 
 from __future__ import annotations
 
+import bz2
 import io
 import os
 import shutil
@@ -24,6 +28,7 @@ import tempfile
 import zipfile
 import zlib
 from pathlib import Path
+from unittest import mock
 
 from make_container_samples import tar, tar_info
 from make_samples import MEDIUM_PLUS, ROOT, update_manifest
@@ -131,6 +136,173 @@ def _():
     struct.pack_into("<I", b, 28, zlib.crc32(bytes(b[start:start + next_size])))
     struct.pack_into("<I", b, 8, zlib.crc32(bytes(b[12:32])))
     return bytes(b)
+
+
+BIG = (1 << 30) + (64 << 20)  # 1.06 GiB: past the 1 GiB member cap
+
+
+def zeros_chunks(n, chunk=16 << 20):
+    block = bytes(chunk)
+    while n > 0:
+        yield block[:min(n, chunk)]
+        n -= chunk
+
+
+def bzip2_zeros(prefix, n):
+    c = bz2.BZ2Compressor(9)
+    out = [c.compress(prefix)]
+    out += [c.compress(b) for b in zeros_chunks(n)]
+    return b"".join(out) + c.flush()
+
+
+def npy_header(descr, shape):
+    header = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}".encode()
+    header += b" " * (63 - (10 + len(header)) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header
+
+
+def zip_with(members, method):
+    """A zip written by Python's zipfile, members compressed with `method` (fixed dates)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in members:
+            z.writestr(zipfile.ZipInfo(name, DATE), data, compress_type=method)
+    return buf.getvalue()
+
+
+def patch_member(zip_bytes, name, method, crc, compressed, size):
+    """Rewrites a stored member's method and sizes in both headers, keeping its data (the
+    member's bytes must already be the compressed data)."""
+    b = bytearray(zip_bytes)
+    n = name.encode()
+    local = b.index(b"PK\x03\x04")
+    while b[local + 30:local + 30 + len(n)] != n:
+        local = b.index(b"PK\x03\x04", local + 4)
+    struct.pack_into("<H", b, local + 8, method)
+    struct.pack_into("<III", b, local + 14, crc, compressed, size)
+    central = b.index(b"PK\x01\x02")
+    while b[central + 46:central + 46 + len(n)] != n:
+        central = b.index(b"PK\x01\x02", central + 4)
+    struct.pack_into("<H", b, central + 10, method)
+    struct.pack_into("<III", b, central + 16, crc, compressed, size)
+    return bytes(b)
+
+
+def npy_array(values):
+    """A small float64 .npy as numpy.save writes it."""
+    data = struct.pack(f"<{len(values)}d", *values)
+    return npy_header("<f8", f"({len(values)},)") + data
+
+
+@sample("benign", "npz_bzip2.npz",
+        "an npz whose .npy members are bzip2-compressed (zipfile.ZIP_BZIP2): numpy.load reads "
+        "them through Python's zipfile, and so does mscan (was an unsupported-method finding)")
+def _():
+    return zip_with([("a.npy", npy_array([1.0, 2.0, 3.0])),
+                     ("b.npy", npy_array([0.5] * 64))], zipfile.ZIP_BZIP2)
+
+
+@sample("benign", "npz_lzma.npz",
+        "an npz whose .npy members are LZMA-compressed (zipfile.ZIP_LZMA): numpy.load reads "
+        "them, and so does mscan (was an unsupported-method finding)")
+def _():
+    return zip_with([("a.npy", npy_array([1.0, 2.0, 3.0])),
+                     ("b.npy", npy_array([0.5] * 64))], zipfile.ZIP_LZMA)
+
+
+@sample("hostile", "npz_bzip2_object_payload.npz",
+        "an npz whose object array arr.npy is bzip2-compressed; its pickle calls posix.system "
+        "(numpy.load(allow_pickle=True) runs it; was a medium unsupported-method finding)",
+        ["process-execution"])
+def _():
+    return zip_with([("arr.npy", npy_object(PAYLOAD))], zipfile.ZIP_BZIP2)
+
+
+@sample("hostile", "npz_lzma_object_payload.npz",
+        "an npz whose object array arr.npy is LZMA-compressed; its pickle calls posix.system",
+        ["process-execution"])
+def _():
+    return zip_with([("arr.npy", npy_object(PAYLOAD))], zipfile.ZIP_LZMA)
+
+
+@sample("hostile", "zeros_then_payload.pt",
+        "a torch-layout zip whose deflated archive/data.pkl holds 64 MiB of zeros (BINBYTES8, "
+        "then POP) before a posix.system call: torch.load inflates all of it and runs the call; "
+        "the ratio (about 1000:1) is reported low beside it, and reading goes on (was a HIGH "
+        "bomb that stopped at 16 MiB, hiding the call)",
+        ["process-execution", "archive-compression-ratio"])
+def _():
+    n = 64 << 20
+    body = b"\x80\x04\x8e" + struct.pack("<Q", n) + bytes(n) + b"0" + PAYLOAD[2:]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(zipfile.ZipInfo("archive/data.pkl", DATE), body,
+                   compress_type=zipfile.ZIP_DEFLATED)
+        z.writestr(zipfile.ZipInfo("archive/version", DATE), b"3\n")
+    return buf.getvalue()
+
+
+@sample("hostile", "npy_member_bomb.npz",
+        "an npz whose a.npy is bzip2 of a float64 header and 1.06 GiB of zeros (about 1 KB): "
+        "numpy.load allocates and inflates all of it; mscan reads the header and judges the "
+        "declared sizes (item 4: a bomb in an .npy member)", ["archive-compression-bomb"])
+def _():
+    count = BIG // 8
+    header = npy_header("<f8", f"({count},)")
+    size = len(header) + count * 8
+    data = bzip2_zeros(header, count * 8)
+    crc = zlib.crc32(header)
+    for block in zeros_chunks(count * 8):
+        crc = zlib.crc32(block, crc)
+    placeholder = zip_with([("a.npy", data)], zipfile.ZIP_STORED)
+    return patch_member(placeholder, "a.npy", zipfile.ZIP_BZIP2, crc, len(data), size)
+
+
+@sample("hostile", "tensor_record_bomb.pt",
+        "a torch-layout zip whose tensor record archive/data/0 is 64 MiB of zeros deflated "
+        "(about 64 KB) but declares 1.06 GiB: torch.load allocates a storage of the declared "
+        "size; mscan does not read tensor records but judges their declared sizes (item 4)",
+        ["archive-compression-bomb"])
+def _():
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    data = b"".join(c.compress(b) for b in zeros_chunks(64 << 20)) + c.flush()
+    placeholder = zip_with([("archive/data.pkl", BENIGN), ("archive/data/0", data),
+                            ("archive/version", b"3\n")], zipfile.ZIP_STORED)
+    return patch_member(placeholder, "archive/data/0", zipfile.ZIP_DEFLATED, 0, len(data), BIG)
+
+
+@sample("hostile", "bomb.pkl.bz2",
+        "a bzip2 stream of 1.06 GiB of zeros (about 1 KB, ratio about 1,000,000:1): read on to "
+        "the 1 GiB member cap, then reported as a compression bomb",
+        ["archive-compression-bomb"])
+def _():
+    return bzip2_zeros(b"", BIG)
+
+
+@sample("benign", "savez_compressed_zeros.npz",
+        "numpy.savez_compressed(np.zeros(10**7)) written by numpy: 80 MB of zeros in about "
+        "80 KB; numpy.load reads it harmlessly. The ratio is reported low (was a HIGH bomb "
+        "with the declared-ratio check)", ["archive-compression-ratio"])
+def _():
+    import numpy as np  # the real writer (python3-numpy)
+    buf = io.BytesIO()
+    with mock.patch("time.time", return_value=MTIME):
+        np.savez_compressed(buf, zeros=np.zeros(10**7))
+    return buf.getvalue()
+
+
+@sample("benign", "joblib_zeros_compress3.joblib",
+        "joblib.dump(np.zeros(10**7), compress=3) written by joblib: a zlib stream of 80 MB "
+        "of zeros in about 80 KB; joblib.load reads it harmlessly. The ratio is reported low "
+        "(was a HIGH bomb plus a MEDIUM joblib-malformed: reading stopped at 16 MiB)",
+        ["archive-compression-ratio"])
+def _():
+    import joblib  # the real writer (python3-joblib)
+    import numpy as np
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "z.joblib"
+        joblib.dump(np.zeros(10**7), path, compress=3)
+        return path.read_bytes()
 
 
 def main() -> None:

@@ -28,8 +28,8 @@ SARIF_MULTITOOL_VERSION=5.7.0
 # build: what building and running mscan needs (CMakeLists.txt's find_package list).
 BUILD_PACKAGES=(
     g++ make cmake pkg-config ca-certificates
-    libcli11-dev nlohmann-json3-dev zlib1g-dev libzip-dev libarchive-dev libcurl4-openssl-dev
-    libtomlplusplus-dev
+    libcli11-dev nlohmann-json3-dev zlib1g-dev libbz2-dev liblzma-dev libzip-dev libarchive-dev
+    libcurl4-openssl-dev libtomlplusplus-dev
 )
 # test: what the test suite runs besides mscan (Catch2; the Python tests; the man page checks;
 # node for the SARIF validator).

@@ -1,6 +1,9 @@
 // The zip reader over a windowed source: a zip inside a deflated zip member is read through
 // InflateSource, whose views are only valid until the next view. The central directory must
-// survive the local-header reads in between (it is copied out first).
+// survive the local-header reads in between (it is copied out first). And the compression
+// methods Python's zipfile reads besides deflate: bzip2 and LZMA.
+#include <bzlib.h>
+#include <lzma.h>
 #include <zlib.h>
 
 #include <catch2/catch.hpp>
@@ -22,7 +25,46 @@ struct Member {
     std::string name;
     std::vector<std::uint8_t> data;
     bool deflate = false;
+    int method = -1;  ///< 12 (bzip2) or 14 (LZMA) instead of stored/deflate
+    /// Bytes written as the member's compressed data instead of compressing `data`.
+    std::vector<std::uint8_t> raw = {};
 };
+
+std::vector<std::uint8_t> bzip2(const std::vector<std::uint8_t>& in) {
+    std::vector<std::uint8_t> out(in.size() + in.size() / 100 + 1024);
+    auto size = static_cast<unsigned>(out.size());
+    REQUIRE(BZ2_bzBuffToBuffCompress(reinterpret_cast<char*>(out.data()), &size,
+                                     const_cast<char*>(reinterpret_cast<const char*>(in.data())),
+                                     static_cast<unsigned>(in.size()), 9, 0, 0) == BZ_OK);
+    out.resize(size);
+    return out;
+}
+
+/// LZMA as Python's zipfile writes it: version 9.20, 5 property bytes, raw LZMA1 with an end
+/// marker. `dict` overrides the dictionary size written in the properties.
+std::vector<std::uint8_t> lzma_zip(const std::vector<std::uint8_t>& in, std::uint32_t dict = 0) {
+    lzma_options_lzma options;
+    REQUIRE(lzma_lzma_preset(&options, 6) == false);
+    lzma_filter filters[2] = {{LZMA_FILTER_LZMA1, &options}, {LZMA_VLI_UNKNOWN, nullptr}};
+    lzma_stream z = LZMA_STREAM_INIT;
+    REQUIRE(lzma_raw_encoder(&z, filters) == LZMA_OK);
+    std::vector<std::uint8_t> body(in.size() + in.size() / 2 + 4096);
+    z.next_in = in.data();
+    z.avail_in = in.size();
+    z.next_out = body.data();
+    z.avail_out = body.size();
+    REQUIRE(lzma_code(&z, LZMA_FINISH) == LZMA_STREAM_END);
+    body.resize(z.total_out);
+    lzma_end(&z);
+    if (dict) options.dict_size = dict;
+    std::uint32_t props_size = 0;
+    REQUIRE(lzma_properties_size(&props_size, &filters[0]) == LZMA_OK);
+    std::vector<std::uint8_t> out = {9, 20, static_cast<std::uint8_t>(props_size), 0};
+    out.resize(4 + props_size);
+    REQUIRE(lzma_properties_encode(&filters[0], out.data() + 4) == LZMA_OK);
+    out.insert(out.end(), body.begin(), body.end());
+    return out;
+}
 
 std::vector<std::uint8_t> deflate_raw(const std::vector<std::uint8_t>& in) {
     z_stream z{};
@@ -44,8 +86,12 @@ std::vector<std::uint8_t> make_zip(const std::vector<Member>& members) {
     for (const auto& m : members) {
         const auto offset = out.size();
         const auto crc = crc32(0L, m.data.data(), static_cast<uInt>(m.data.size()));
-        const auto body = m.deflate ? deflate_raw(m.data) : m.data;
-        const int method = m.deflate ? 8 : 0;
+        const int method = m.method >= 0 ? m.method : m.deflate ? 8 : 0;
+        const auto body = !m.raw.empty() ? m.raw
+                          : method == 8  ? deflate_raw(m.data)
+                          : method == 12 ? bzip2(m.data)
+                          : method == 14 ? lzma_zip(m.data)
+                                         : m.data;
         le(out, 0x04034b50, 4);
         le(out, 20, 2), le(out, 0, 2), le(out, method, 2), le(out, 0, 2), le(out, 0x21, 2);
         le(out, crc, 4), le(out, body.size(), 4), le(out, m.data.size(), 4);
@@ -109,4 +155,102 @@ TEST_CASE("a zip inside a deflated zip member is read whole through the decompre
         }
     }
     CHECK(payload_found);
+}
+
+namespace {
+
+std::vector<std::uint8_t> os_system_pickle(const std::string& cmd) {
+    std::vector<std::uint8_t> payload = {0x80, 0x02, 'c'};
+    for (char c : std::string("posix\nsystem\n"))
+        payload.push_back(static_cast<std::uint8_t>(c));
+    payload.push_back(0x8c);
+    payload.push_back(static_cast<std::uint8_t>(cmd.size()));
+    payload.insert(payload.end(), cmd.begin(), cmd.end());
+    payload.insert(payload.end(), {0x85, 'R', '.'});
+    return payload;
+}
+
+mscan::FileResult scan_zip(const std::vector<std::uint8_t>& zip) {
+    mscan::MemorySource source(zip);
+    static const auto rules = mscan::RuleSet::builtin();
+    return mscan::scan_source(source, "m.npz", rules);
+}
+
+bool has(const mscan::FileResult& r, const std::string& rule) {
+    for (const auto& f : r.findings)
+        if (f.rule_id == rule) return true;
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("bzip2 and LZMA members are decoded as Python's zipfile decodes them") {
+    const auto payload = os_system_pickle("echo x");
+    for (const int method : {12, 14}) {
+        INFO("method " << method);
+        const auto r = scan_zip(make_zip({{"a.pkl", payload, false, method}}));
+        REQUIRE(r.status == mscan::FileStatus::Scanned);
+        for (const auto& f : r.findings)
+            INFO(f.rule_id << ": " << f.evidence);
+        CHECK(has(r, "process-execution"));
+        CHECK_FALSE(has(r, "archive-malformed"));
+        CHECK_FALSE(has(r, "zip-bad-crc"));
+
+        // Behind 40 MiB of zeros (a ratio far beyond the limit) the payload is still read.
+        std::vector<std::uint8_t> zeros = {0x80, 0x04, 0x8e};
+        const std::uint64_t n = 40u << 20;
+        for (int i = 0; i < 8; ++i)
+            zeros.push_back(static_cast<std::uint8_t>(n >> (8 * i)));
+        zeros.resize(zeros.size() + n);
+        zeros.push_back('0');
+        zeros.insert(zeros.end(), payload.begin() + 2, payload.end());
+        const auto z = scan_zip(make_zip({{"z.pkl", zeros, false, method}}));
+        CHECK(has(z, "process-execution"));
+        CHECK(has(z, "archive-compression-ratio"));
+        CHECK_FALSE(has(z, "archive-compression-bomb"));
+    }
+}
+
+TEST_CASE("LZMA members: a dictionary larger than the output, bad properties, damaged data") {
+    const auto payload = os_system_pickle("echo y");
+    // Properties asking for a 4 GiB dictionary: decoded with a dictionary as large as the
+    // output can be, which gives the same bytes.
+    auto big = make_zip({{"a.pkl", payload, false, 14, lzma_zip(payload, 0xFFFFFFFFu)}});
+    CHECK(has(scan_zip(big), "process-execution"));
+
+    auto odd = lzma_zip(payload);
+    odd[2] = 4;  // 4 property bytes: zipfile refuses it
+    const auto r = scan_zip(make_zip({{"a.pkl", payload, false, 14, odd}}));
+    CHECK(has(r, "archive-malformed"));
+    CHECK_FALSE(has(r, "process-execution"));
+
+    auto cut = lzma_zip(payload);
+    cut.resize(12);  // the header and three bytes of data
+    CHECK(scan_zip(make_zip({{"a.pkl", payload, false, 14, cut}})).status ==
+          mscan::FileStatus::Scanned);
+
+    auto flipped = bzip2(payload);
+    flipped[flipped.size() / 2] ^= 0x55;
+    CHECK(has(scan_zip(make_zip({{"a.pkl", payload, false, 12, flipped}})), "archive-malformed"));
+}
+
+TEST_CASE("a deflated member whose output ends just past a 1 MiB boundary is read to its end") {
+    // 32 Mi NONE/POP pairs then NONE, STOP: 64 MiB + 4 bytes that zlib (level 6) has wholly
+    // consumed before its output is out. The last 4 bytes come from a call made with no input
+    // left, after an earlier call filled its output buffer exactly; stopping there cut the
+    // pickle short before its STOP (a false "truncated" on what pickle.load reads whole).
+    std::vector<std::uint8_t> pickle = {0x80, 0x02};
+    pickle.reserve((64u << 20) + 4);
+    for (std::size_t i = 0; i < (32u << 20); ++i) {
+        pickle.push_back('N');
+        pickle.push_back('0');
+    }
+    pickle.push_back('N');
+    pickle.push_back('.');
+    const auto r = scan_zip(make_zip({{"a.pkl", pickle, true}}));
+    for (const auto& f : r.findings)
+        INFO(f.rule_id << ": " << f.evidence);
+    CHECK_FALSE(has(r, "archive-malformed"));
+    CHECK_FALSE(has(r, "pickle-truncated"));
+    CHECK_FALSE(has(r, "zip-bad-crc"));
 }

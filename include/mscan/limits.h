@@ -84,8 +84,10 @@ inline constexpr std::uint64_t kMaxDecompressedTotal = std::uint64_t{8} << 20;
 inline constexpr std::uint64_t kMaxDecompressedMember = std::uint64_t{4} << 20;
 inline constexpr std::uint64_t kRatioCheckAfter = std::uint64_t{1} << 20;
 #endif
-/// Decompressed : compressed ratio beyond which a member is treated as a compression bomb
-/// (real model members compress at most ~10:1 except runs of zeros; zip bombs reach 1000:1).
+/// Decompressed : compressed ratio beyond which a member is reported as compressing unusually
+/// well (real model members compress at most ~10:1 except runs of zeros; zip bombs reach
+/// 1000:1). Alone it is a low finding and the member is read on; past the absolute caps above
+/// it is a compression bomb.
 inline constexpr std::uint64_t kMaxCompressionRatio = 200;
 /// Bytes of one zip archive's central directory read (at most 65,536 entries of up to ~196 KiB
 /// each could be more; real directories are a few MB at most).

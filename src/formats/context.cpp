@@ -1,6 +1,8 @@
 // Nested scanning: members go back through detection, one level deeper, under the budget.
 #include "formats/context.h"
 
+#include <algorithm>
+
 #include "formats/registry.h"
 #include "mscan/limits.h"
 
@@ -54,6 +56,11 @@ bool ParseContext::take_decompressed(std::uint64_t n) const {
     }
     budget_.decompressed += n;
     return true;
+}
+
+std::uint64_t ParseContext::decompress_room() const {
+    return limits::kMaxDecompressedTotal -
+           std::min(budget_.decompressed, limits::kMaxDecompressedTotal);
 }
 
 const Format* ParseContext::scan_member(Source& member, std::string_view name) const {

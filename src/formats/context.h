@@ -61,6 +61,8 @@ class ParseContext {
     /// Counts `n` decompressed bytes against the file's budget; false (reported once) when
     /// that would exceed the cap.
     bool take_decompressed(std::uint64_t n) const;
+    /// Decompressed bytes the file's budget has left.
+    std::uint64_t decompress_room() const;
 
     /// Hands a member back to detection and scans it one level deeper: `name` is the
     /// member's name inside this object (its extension only breaks detection ties). Returns

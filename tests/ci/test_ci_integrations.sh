@@ -403,6 +403,7 @@ build_pkgs = set(groups["BUILD"].split())
 assert pkgs <= setup_pkgs, ("not in scripts/setup.sh", pkgs - setup_pkgs)
 DEBIAN = {"Threads": None, "PkgConfig": "pkg-config", "nlohmann_json": "nlohmann-json3-dev",
           "CLI11": "libcli11-dev", "ZLIB": "zlib1g-dev", "libzip": "libzip-dev",
+          "BZip2": "libbz2-dev", "LibLZMA": "liblzma-dev",
           "LibArchive": "libarchive-dev", "CURL": "libcurl4-openssl-dev",
           "tomlplusplus": "libtomlplusplus-dev"}
 cmake = open(os.path.join(src, "CMakeLists.txt"), encoding="utf-8").read()

@@ -47,7 +47,14 @@ const char* classify(const std::string& message) {
     return "archive.malformed";
 }
 
-/// A decoder held to the compression-ratio limit: past it, the stream ends early.
+/// Whether decompression that produced `out` bytes from `in` must stop as a bomb: beyond the
+/// ratio limit and past `limit` bytes, the most that could still be scanned. (Below that, the
+/// stream is read on, as its loader reads it, even when only its size is counted.)
+bool past_bomb_limit(std::uint64_t out, std::uint64_t in, std::uint64_t limit) {
+    return out > limit && compress::ratio_exceeded(out, in);
+}
+
+/// A decoder held to the bomb limit: past it, the stream ends early.
 class GuardedStream {
   public:
     explicit GuardedStream(Decoder& decoder) : decoder_(decoder) {}
@@ -55,12 +62,19 @@ class GuardedStream {
         if (bomb_) return 0;
         const std::size_t got = decoder_.read(out, n);
         produced_ += got;
-        if (compress::ratio_exceeded(produced_, decoder_.consumed())) bomb_ = true;
+        if (!ratio_ && compress::ratio_exceeded(produced_, decoder_.consumed())) ratio_ = true;
+        if (past_bomb_limit(produced_, decoder_.consumed(), limit_)) bomb_ = true;
         return got;
     }
+    /// A stream of one member is read on to the member cap (nothing past it is scanned), a
+    /// tar's stream to the file's whole budget (later members are).
+    void set_limit(std::uint64_t limit) { limit_ = limit; }
+    std::uint64_t limit() const { return limit_; }
     const Decoder& decoder() const { return decoder_; }
     std::uint64_t produced() const { return produced_; }
     bool bomb() const { return bomb_; }
+    /// The output went beyond the ratio limit at some point.
+    bool ratio() const { return ratio_; }
     /// The stream ended for a reason of its own (a bomb, damage), so what libarchive says
     /// about the truncated data it got is a consequence, not news.
     bool failed() const { return bomb_ || !decoder_.error().empty(); }
@@ -68,7 +82,9 @@ class GuardedStream {
   private:
     Decoder& decoder_;
     std::uint64_t produced_ = 0;
+    std::uint64_t limit_ = limits::kMaxDecompressedMember;
     bool bomb_ = false;
+    bool ratio_ = false;
 };
 
 /// libarchive input over a guarded stream, starting with `head` (bytes already taken from it).
@@ -242,7 +258,9 @@ struct Walk {
     /// The stream the archive is decompressed from, if any.
     const GuardedStream* stream;
     std::uint64_t produced = 0;  ///< member bytes libarchive produced (for the ratio)
-    bool bomb = false;
+    bool bomb = false;           ///< past the bomb limit: reading stopped
+    bool ratio = false;          ///< beyond the ratio limit at some point
+    bool ratio_reported = false;
     /// Where members read in place as zip archives lie in the source: a zip end record in one
     /// of them belongs to that member, not to the tar.
     std::vector<std::pair<std::uint64_t, std::uint64_t>> zip_members;
@@ -299,7 +317,10 @@ class EntryData {
         }
         position_ += got;
         walk_.produced += got;
-        if (compress::ratio_exceeded(walk_.produced, walk_.input.consumed())) walk_.bomb = true;
+        const std::uint64_t consumed = walk_.input.consumed();
+        if (!walk_.ratio && compress::ratio_exceeded(walk_.produced, consumed)) walk_.ratio = true;
+        if (past_bomb_limit(walk_.produced, consumed, limits::kMaxDecompressedTotal))
+            walk_.bomb = true;
         return static_cast<la_ssize_t>(got);
     }
     int error() const { return error_; }
@@ -349,10 +370,22 @@ bool read_entry(Walk& w, struct archive_entry* entry, const std::string& name,
         context.anomaly_at(where, "archive.compression-bomb",
                            "the archive's members expand more than " +
                                std::to_string(limits::kMaxCompressionRatio) +
-                               " times the bytes read from it; reading stopped after " +
-                               std::to_string(w.produced) +
-                               " bytes, and what was kept was scanned");
+                               " times the bytes read from it and past " +
+                               std::to_string(limits::kMaxDecompressedTotal >> 20) +
+                               " MiB; reading stopped after " + std::to_string(w.produced) +
+                               " bytes: what was kept was scanned, later members were NOT");
         return false;
+    }
+    // A compressed stream reports its own ratio (parse_compressed); a 7z's is reported here,
+    // once, where it was first seen.
+    if (w.ratio && !w.ratio_reported && !w.stream) {
+        w.ratio_reported = true;
+        context.anomaly_at(where, "archive.compression-ratio",
+                           "the archive's members expand more than " +
+                               std::to_string(limits::kMaxCompressionRatio) +
+                               " times the bytes read from it (" + std::to_string(w.produced) +
+                               " bytes so far); reading went on, as an extractor's would, and "
+                               "what was kept was scanned");
     }
     if (budget) return false;  // reported by take_decompressed
     if (!message.empty()) {
@@ -674,18 +707,30 @@ void parse_compressed(Source& source, const ParseContext& context) {
     }
     head.resize(got);
     if (looks_like_tar_header(head)) {
+        stream.set_limit(limits::kMaxDecompressedTotal);
         read_compressed_tar(stream, std::move(head), context);
     } else {
         read_compressed_member(source, compression, stream, std::move(head), context);
     }
     if (stream.bomb()) {
-        context.anomaly("archive.compression-bomb",
-                        "the " + what + " stream expands more than " +
-                            std::to_string(limits::kMaxCompressionRatio) +
-                            " times its compressed size; decompression stopped after " +
-                            std::to_string(stream.produced()) +
-                            " bytes, and what was kept was scanned");
-    } else if (!decoder->error().empty()) {
+        context.anomaly(
+            "archive.compression-bomb",
+            "the " + what + " stream expands more than " +
+                std::to_string(limits::kMaxCompressionRatio) +
+                " times its compressed size and past " + std::to_string(stream.limit() >> 20) +
+                " MiB; decompression stopped after " + std::to_string(stream.produced()) +
+                " bytes: what was kept was scanned, the rest was NOT");
+    } else if (stream.ratio()) {
+        context.anomaly(
+            "archive.compression-ratio",
+            "the " + what + " stream expands " +
+                std::to_string(stream.produced() /
+                               std::max<std::uint64_t>(stream.decoder().consumed(), 1)) +
+                " times its compressed size (" + std::to_string(stream.produced()) +
+                " bytes), more than the limit of " + std::to_string(limits::kMaxCompressionRatio) +
+                "; it was decompressed in full, as its loader would, and scanned");
+    }
+    if (!stream.bomb() && !decoder->error().empty()) {
         context.anomaly("archive.malformed",
                         what + ": " + decoder->error() + "; what decompressed before was scanned");
     }

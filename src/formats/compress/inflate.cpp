@@ -27,8 +27,9 @@ Inflated run(Source& source, std::uint64_t offset, std::uint64_t length, Wrapper
     std::uint64_t fed = 0;
     uLong crc = crc32(0L, Z_NULL, 0);
     int rc = Z_OK;
+    bool pending = false;  // the last call filled its output: zlib may hold more
     while (rc != Z_STREAM_END) {
-        if (z.avail_in == 0) {
+        if (z.avail_in == 0 && !pending) {
             if (fed >= length) {
                 out.error = "the compressed data ends before the end of the stream";
                 break;
@@ -60,6 +61,7 @@ Inflated run(Source& source, std::uint64_t offset, std::uint64_t length, Wrapper
         z.avail_out = static_cast<uInt>(room);
         rc = ::inflate(&z, Z_NO_FLUSH);
         std::size_t produced = room - z.avail_out;
+        pending = z.avail_out == 0;
         if (produced > room_left) {  // one byte beyond the cap: there is more
             produced = static_cast<std::size_t>(room_left);
             out.capped = true;
@@ -72,16 +74,17 @@ Inflated run(Source& source, std::uint64_t offset, std::uint64_t length, Wrapper
             out.error = std::string("corrupt compressed data: ") + (z.msg ? z.msg : "zlib error");
             break;
         }
-        const std::uint64_t consumed = fed - z.avail_in;
-        if (ratio_exceeded(out.size, consumed)) {
+        // A ratio beyond the limit is noted, not a reason to stop: the loader inflates the
+        // whole stream (a run of zeros may come before a payload), so mscan does too, within
+        // max_out.
+        if (!out.ratio_exceeded && ratio_exceeded(out.size, fed - z.avail_in))
             out.ratio_exceeded = true;
-            break;
-        }
         if (rc == Z_BUF_ERROR && produced == 0 && z.avail_in != 0) {
             out.error = "corrupt compressed data: no progress";
             break;
         }
     }
+    out.consumed = fed - z.avail_in;
     out.complete = rc == Z_STREAM_END && !out.capped;
     out.crc32 = static_cast<std::uint32_t>(crc);
     inflateEnd(&z);

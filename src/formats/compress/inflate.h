@@ -1,6 +1,7 @@
 // DEFLATE decompression (zip members; zlib and gzip streams) from a Source, bounded: output
-// stops at a byte cap, and a stream whose output outgrows its input by more than the
-// compression-ratio limit is stopped as a bomb.
+// stops at a byte cap. A stream whose output outgrows its input by more than the
+// compression-ratio limit is noted (Inflated::ratio_exceeded) but read on to the cap, as its
+// loader would read it.
 #pragma once
 
 #include <cstdint>
@@ -20,9 +21,10 @@ bool ratio_exceeded(std::uint64_t out, std::uint64_t in);
 struct Inflated {
     std::vector<std::uint8_t> bytes;  ///< the output (empty for inflate_count)
     std::uint64_t size = 0;           ///< bytes produced
+    std::uint64_t consumed = 0;       ///< compressed bytes they came from
     bool complete = false;            ///< the stream ended properly
     bool capped = false;              ///< stopped at max_out with more to come
-    bool ratio_exceeded = false;      ///< stopped: output/input beyond the ratio limit
+    bool ratio_exceeded = false;      ///< output/input went beyond the ratio limit (read on)
     std::string error;                ///< corrupt or truncated stream (empty if none)
     std::uint32_t crc32 = 0;          ///< CRC-32 of the output, if asked for
 };

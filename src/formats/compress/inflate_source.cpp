@@ -32,6 +32,7 @@ bool InflateSource::restart() {
     z_ = z_stream{};
     live_ = inflateInit2(&z_, window_bits(wrapper_)) == Z_OK;
     ended_ = false;
+    pending_ = false;
     fed_ = 0;
     return live_;
 }
@@ -39,7 +40,8 @@ bool InflateSource::restart() {
 std::size_t InflateSource::decode(std::uint8_t* out, std::size_t n) {
     std::size_t done = 0;
     while (done < n && live_ && !ended_) {
-        if (z_.avail_in == 0) {
+        // More input only once zlib has handed over what it holds.
+        if (z_.avail_in == 0 && !pending_) {
             if (fed_ >= length_) break;
             const auto chunk = parent_.view(
                 offset_ + fed_,
@@ -55,7 +57,9 @@ std::size_t InflateSource::decode(std::uint8_t* out, std::size_t n) {
         const int rc = ::inflate(&z_, Z_NO_FLUSH);
         const std::size_t got = static_cast<std::size_t>(z_.next_out - (out + done));
         done += got;
+        pending_ = z_.avail_out == 0;
         if (rc == Z_STREAM_END) ended_ = true;
+        if (rc == Z_BUF_ERROR && got == 0 && z_.avail_in == 0) continue;  // wants input
         if (rc != Z_OK && rc != Z_STREAM_END && !(rc == Z_BUF_ERROR && got > 0)) break;
     }
     return done;

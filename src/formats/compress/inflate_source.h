@@ -36,6 +36,7 @@ class InflateSource final : public WindowedSource {
     z_stream z_{};
     bool live_ = false;
     bool ended_ = false;
+    bool pending_ = false;   // the last call filled its output: zlib may hold more
     std::uint64_t fed_ = 0;  // compressed bytes handed to zlib
 };
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "formats/compress/expansion.h"
 #include "formats/compress/inflate.h"
 #include "formats/compress/inflate_source.h"
 #include "formats/registry.h"
@@ -47,22 +48,9 @@ bool detect_zlib(Source& source, std::string_view) {
 
 void parse_zlib(Source& source, const ParseContext& context) {
     // Decompressed as a stream: counted first, then read through a window, never held whole.
-    InflateSource member(source, 0, source.size(), Wrapper::Zlib, limits::kMaxDecompressedMember);
-    const Inflated& first = member.first_pass();
-    if (!context.take_decompressed(first.size)) return;
-    if (first.ratio_exceeded) {
-        context.anomaly("archive.compression-bomb",
-                        "the stream expands more than " +
-                            std::to_string(limits::kMaxCompressionRatio) +
-                            " times its compressed size; decompression stopped after " +
-                            std::to_string(first.size) + " bytes, which were scanned");
-    } else if (first.capped) {
-        context.anomaly("limit.exceeded", "the stream is larger than " +
-                                              std::to_string(limits::kMaxDecompressedMember >> 20) +
-                                              " MiB decompressed; only its start was scanned");
-    } else if (!first.error.empty()) {
-        context.anomaly("archive.malformed", first.error + "; what decompressed was scanned");
-    }
+    const std::uint64_t cap = member_cap(context);
+    InflateSource member(source, 0, source.size(), Wrapper::Zlib, cap);
+    report_expansion(context, context.base(), member.first_pass(), cap, "stream");
     context.scan_member(member, member_name(context));
 }
 

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "formats/compress/expansion.h"
 #include "formats/compress/inflate_source.h"
 #include "formats/pickle/pickle_machine.h"
 #include "mscan/limits.h"
@@ -82,23 +83,12 @@ bool detect_joblib_zfile(Source& source, std::string_view) {
 void parse_joblib_zfile(Source& source, const ParseContext& context) {
     const auto h = read_header(source);
     if (!h) return;
+    const std::uint64_t cap = compress::member_cap(context);
     compress::InflateSource member(source, h->data_offset, source.size() - h->data_offset,
-                                   compress::Wrapper::Zlib, limits::kMaxDecompressedMember);
+                                   compress::Wrapper::Zlib, cap);
     const compress::Inflated& first = member.first_pass();
-    if (!context.take_decompressed(first.size)) return;
-    if (first.ratio_exceeded) {
-        context.anomaly("archive.compression-bomb",
-                        "the stream expands more than " +
-                            std::to_string(limits::kMaxCompressionRatio) +
-                            " times its compressed size; decompression stopped after " +
-                            std::to_string(first.size) + " bytes, which were scanned");
-    } else if (first.capped) {
-        context.anomaly("limit.exceeded", "the stream is larger than " +
-                                              std::to_string(limits::kMaxDecompressedMember >> 20) +
-                                              " MiB decompressed; only its start was scanned");
-    } else if (!first.error.empty()) {
-        context.anomaly("archive.malformed", first.error + "; what decompressed was scanned");
-    } else if (first.size != h->length) {
+    compress::report_expansion(context, context.base(), first, cap, "stream");
+    if (first.complete && first.size != h->length) {
         context.anomaly("archive.malformed",
                         "the ZF header declares " + std::to_string(h->length) +
                             " bytes but the stream holds " + std::to_string(first.size) +

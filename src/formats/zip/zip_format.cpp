@@ -8,7 +8,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <memory>
 
+#include "formats/compress/codec_source.h"
+#include "formats/compress/expansion.h"
 #include "formats/compress/inflate.h"
 #include "formats/compress/inflate_source.h"
 #include "formats/member_names.h"
@@ -101,18 +104,24 @@ void scan_member(Source& source, const Entry& e, const ParseContext& context) {
         }
         return;
     }
-    if (e.method != 8) {
+    // Deflate, and what Python's zipfile reads besides (numpy.load, Keras): bzip2 and LZMA.
+    if (e.method != 8 && e.method != 12 && e.method != 14) {
         report("archive.unsupported-method",
                "compression method " + std::to_string(e.method) +
-                   " is not one mscan can read (stored and deflate are), so it was NOT scanned");
+                   " is not one mscan can read (stored, deflate, bzip2 and LZMA are), so it was "
+                   "NOT scanned");
         return;
     }
+    const auto codec = static_cast<compress::ZipCodec>(e.method);
     const std::uint64_t avail = source.size() - std::min(e.data_offset, source.size());
     const std::uint64_t length = std::min(e.compressed, avail);
     // Sniff: enough of the member to detect its format.
     {
-        auto head = compress::inflate(source, e.data_offset, length, compress::Wrapper::Raw,
-                                      limits::kDetectProbeBytes);
+        auto head = e.method == 8
+                        ? compress::inflate(source, e.data_offset, length, compress::Wrapper::Raw,
+                                            limits::kDetectProbeBytes)
+                        : compress::decode_zip_codec(source, e.data_offset, length, codec,
+                                                     limits::kDetectProbeBytes);
         MemorySource probe(head.bytes);
         const bool unsupported = unsupported_container(probe) != nullptr;
         const Format* format = unsupported ? nullptr : detect_format(probe, e.name);
@@ -122,6 +131,9 @@ void scan_member(Source& source, const Entry& e, const ParseContext& context) {
             // not decompressed; the parser sees the member's declared size.
             PrefixSource member(std::move(head.bytes), e.uncompressed);
             context.scan_member(member, e.name);
+            compress::report_declared_expansion(
+                context, where, e.uncompressed, e.compressed,
+                "only its start was decompressed here; the loader decompresses all of it");
             return;
         }
         // A head cut short may not decide (head_inconclusive): then the member is inflated
@@ -131,35 +143,31 @@ void scan_member(Source& source, const Entry& e, const ParseContext& context) {
         if (!unsupported && !format && !undecided) {
             if (!head.error.empty()) report("archive.malformed", head.error);
             // Not a model format: the loader does not interpret it, so it is not inflated.
-            // Whatever extracts the archive does, though: judge its declared ratio.
-            if (compress::ratio_exceeded(e.uncompressed, e.compressed)) {
-                report("archive.compression-bomb",
-                       "the member declares " + std::to_string(e.uncompressed) + " bytes from " +
-                           std::to_string(e.compressed) + " compressed (more than " +
-                           std::to_string(limits::kMaxCompressionRatio) +
-                           " times); it is not a model format, so it was not inflated");
-            }
+            // Whatever extracts the archive does, though: judge its declared sizes.
+            compress::report_declared_expansion(
+                context, where, e.uncompressed, e.compressed,
+                "it is not a model format, so mscan did not decompress it");
             return;
         }
     }
     // The member is decompressed as a stream (counted, then read through a window), so memory
     // does not grow with its size.
-    const std::uint64_t cap = limits::kMaxDecompressedMember;
-    compress::InflateSource member(source, e.data_offset, length, compress::Wrapper::Raw, cap);
-    const compress::Inflated& full = member.first_pass();
-    if (!context.take_decompressed(full.size)) return;
-    if (full.ratio_exceeded) {
-        report("archive.compression-bomb",
-               "the member expands more than " + std::to_string(limits::kMaxCompressionRatio) +
-                   " times its compressed size; decompression stopped after " +
-                   std::to_string(full.size) + " bytes, which were scanned");
-    } else if (full.capped) {
-        report("limit.exceeded", "the member is larger than " + std::to_string(cap >> 20) +
-                                     " MiB decompressed; only its start was scanned");
-    } else if (!full.error.empty()) {
-        report("archive.malformed", full.error + "; what decompressed was scanned");
+    const std::uint64_t cap = compress::member_cap(context);
+    std::unique_ptr<Source> member;
+    compress::Inflated full;
+    if (e.method == 8) {
+        auto inflated = std::make_unique<compress::InflateSource>(source, e.data_offset, length,
+                                                                  compress::Wrapper::Raw, cap);
+        full = inflated->first_pass();
+        member = std::move(inflated);
+    } else {
+        auto decoded =
+            std::make_unique<compress::CodecSource>(source, e.data_offset, length, codec, cap);
+        full = decoded->first_pass();
+        member = std::move(decoded);
     }
-    context.scan_member(member, e.name);
+    compress::report_expansion(context, where, full, cap, "member");
+    if (full.size > 0) context.scan_member(*member, e.name);
     if (full.complete && full.size != e.uncompressed) {
         report("zip.header-mismatch", "the member decompresses to " + std::to_string(full.size) +
                                           " bytes, not the " + std::to_string(e.uncompressed) +
@@ -172,9 +180,9 @@ void scan_member(Source& source, const Entry& e, const ParseContext& context) {
     }
 }
 
-/// The text of a TorchScript code member as torch.jit.load reads it (stored or deflated), at
-/// most limits::kTorchScriptMaxCodeBytes of it. `size` is the member's full size; `problem`
-/// says why the text is missing or cut short.
+/// The text of a TorchScript code member (stored, deflated, or bzip2 and LZMA, which miniz
+/// refuses but a patched reader may not), at most limits::kTorchScriptMaxCodeBytes of it. `size` is
+/// the member's full size; `problem` says why the text is missing or cut short.
 struct CodeText {
     std::string text;
     std::uint64_t size = 0;
@@ -195,9 +203,13 @@ CodeText read_code(Source& source, const Entry& e, const ParseContext& context) 
         const auto view =
             source.view(e.data_offset, static_cast<std::size_t>(std::min(length, cap)));
         out.text.assign(view.begin(), view.end());
-    } else if (e.method == 8) {
-        auto code = compress::inflate(source, e.data_offset, length, compress::Wrapper::Raw, cap,
-                                      /*want_crc=*/false);
+    } else if (e.method == 8 || e.method == 12 || e.method == 14) {
+        auto code = e.method == 8
+                        ? compress::inflate(source, e.data_offset, length, compress::Wrapper::Raw,
+                                            cap, /*want_crc=*/false)
+                        : compress::decode_zip_codec(source, e.data_offset, length,
+                                                     static_cast<compress::ZipCodec>(e.method), cap,
+                                                     /*want_crc=*/false);
         if (!context.take_decompressed(code.size)) {
             out.problem = "the archive's decompression budget is spent";
             return out;
@@ -205,11 +217,7 @@ CodeText read_code(Source& source, const Entry& e, const ParseContext& context) 
         out.text.assign(code.bytes.begin(), code.bytes.end());
         out.size = code.size;
         if (code.capped) out.size = std::max<std::uint64_t>(e.uncompressed, cap + 1);
-        if (code.ratio_exceeded)
-            out.problem = "it expands more than " + std::to_string(limits::kMaxCompressionRatio) +
-                          " times its compressed size, so decompression stopped after " +
-                          std::to_string(code.size) + " bytes";
-        else if (!code.error.empty())
+        if (!code.error.empty())
             out.problem = "its data does not decompress: " + code.error;
         else if (!code.complete && !code.capped)
             out.problem = "its data ends before the end of its deflate stream";
@@ -331,7 +339,14 @@ void parse_directory(Source& source, const ParseContext& context, const Director
                    "the member is a symbolic link: extracting it can redirect later writes");
         }
         if (!e.local_ok) continue;  // reported with the directory
-        if (torch && is_tensor_record(e.name, prefix)) continue;
+        if (torch && is_tensor_record(e.name, prefix)) {
+            // Tensor bytes are not read, but torch.load decompresses the record into a storage.
+            if (e.method != 0)
+                compress::report_declared_expansion(
+                    context, context.member_location(e.name), e.uncompressed, e.compressed,
+                    "a tensor record, which mscan does not read and torch.load decompresses whole");
+            continue;
+        }
         if (!context.take_member()) return;
         scan_member(source, e, context);
     }
