@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -375,4 +376,50 @@ TEST_CASE("framework names in a config pass unless a deny rule names them", "[co
     // The same text under another extension is not read as YAML.
     mscan::MemorySource other(Bytes(yaml.begin(), yaml.end()));
     CHECK(mscan::scan_source(other, "notes.txt", rules).status == mscan::FileStatus::Skipped);
+}
+
+TEST_CASE("a folder scan reports files named like models that match no format") {
+    char tmpl[] = "/tmp/mscan-named-like-model.XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    const fs::path dir = tmpl;
+    const auto write = [&](const std::string& name, const std::string& bytes) {
+        std::ofstream(dir / name, std::ios::binary) << bytes;
+    };
+    write("pytorch_model.bin", std::string(64, '\x07'));  // no format
+    write("last.ckpt", "");                               // empty
+    write("saved_model.pb", "not a protobuf, but text");
+    write("notes.txt", "hello");                           // not named like a model
+    write("openvino_model.bin", std::string(64, '\x07'));  // OpenVINO weights beside their .xml
+    write("openvino_model.xml", "<net/>");
+    const auto rules = mscan::RuleSet::builtin();
+    mscan::ScanOptions options;
+    options.targets = {dir.string()};
+    const auto has_mismatch = [](const mscan::FileResult& f) {
+        return f.status == mscan::FileStatus::Scanned && f.findings.size() == 1 &&
+               f.findings[0].rule_id == "format-mismatch" &&
+               f.findings[0].severity == mscan::Severity::Medium &&
+               f.findings[0].evidence.find("NOT scanned") != std::string::npos;
+    };
+    const auto by_name = [](const mscan::ScanResult& r, const std::string& name) {
+        for (const auto& f : r.files)
+            if (fs::path(f.path).filename() == name) return f;
+        FAIL("no result for " << name);
+        return mscan::FileResult{};
+    };
+    {
+        // Only such files: nothing was found to be a model, so they stay skipped (exit 3).
+        const auto r = mscan::scan(options, rules);
+        CHECK(by_name(r, "pytorch_model.bin").status == mscan::FileStatus::Skipped);
+        CHECK(mscan::count_files(r).scanned == 0);
+    }
+    // One real model beside them: now each is a finding, not a silent skip.
+    write("model.pkl", std::string("\x80\x02]q\x00.", 6));
+    const auto r = mscan::scan(options, rules);
+    CHECK(by_name(r, "model.pkl").findings.empty());
+    CHECK(has_mismatch(by_name(r, "pytorch_model.bin")));
+    CHECK(has_mismatch(by_name(r, "last.ckpt")));
+    CHECK(has_mismatch(by_name(r, "saved_model.pb")));
+    CHECK(by_name(r, "notes.txt").status == mscan::FileStatus::Skipped);
+    CHECK(by_name(r, "openvino_model.bin").status == mscan::FileStatus::Skipped);
+    fs::remove_all(dir);
 }

@@ -680,6 +680,50 @@ std::optional<std::string> target_usage_error(const std::string& target,
     return std::nullopt;
 }
 
+namespace {
+
+/// A file named like a model file (".bin", ".ckpt", ".pb") that matches no format is skipped
+/// when it is all there is (the run then exits 3), but in a run that found models it becomes
+/// a finding: a folder of checkpoints with one unreadable "model.bin" must not pass as clean.
+void report_unrecognised_model_names(ScanResult& result, const RuleSet& rules) {
+    const bool found_models =
+        std::any_of(result.files.begin(), result.files.end(),
+                    [](const auto& f) { return f.status == FileStatus::Scanned; });
+    if (!found_models) return;
+    std::set<std::string> paths;
+    for (const auto& f : result.files)
+        paths.insert(f.path);
+    // OpenVINO IR: model.xml describes the graph, model.bin is its raw weights (no format).
+    const auto openvino_weights = [&paths](const std::string& path) {
+        const auto dot = path.find_last_of('.');
+        return dot != std::string::npos && path.compare(dot, std::string::npos, ".bin") == 0 &&
+               paths.count(path.substr(0, dot) + ".xml") > 0;
+    };
+    for (auto& f : result.files) {
+        if (f.status != FileStatus::Skipped || !f.not_model || !named_like_model(f.path) ||
+            openvino_weights(f.path))
+            continue;
+        RuleEngine engine(rules);
+        Operation op;
+        op.kind = OpKind::Anomaly;
+        op.name = kFormatMismatch;
+        op.evidence = std::string("named like a model file, but ") +
+                      (f.size == 0 ? "empty" : "its content matches no format mscan reads") +
+                      ": it was NOT scanned (whatever loads it reads it as the format it expects)";
+        op.location.chain.push_back(f.path);
+        std::vector<Finding> findings;
+        if (auto finding = engine.evaluate(op)) findings.push_back(std::move(*finding));
+        tidy(findings, f.path);
+        f.findings = std::move(findings);
+        f.status = FileStatus::Scanned;
+        f.not_model = false;
+        f.format = "unrecognised";
+        f.reason.clear();
+    }
+}
+
+}  // namespace
+
 ScanResult scan(const ScanOptions& options, const RuleSet& rules) {
     const auto start = std::chrono::steady_clock::now();
     ScanResult result;
@@ -746,6 +790,7 @@ ScanResult scan(const ScanOptions& options, const RuleSet& rules) {
         for (auto& t : threads)
             t.join();
     }
+    report_unrecognised_model_names(result, rules);
     // Per-repo totals: what its files cost to read.
     for (auto& repo : result.repos) {
         const std::string prefix = repo.name + "/";

@@ -161,6 +161,13 @@ const char* format_named_by(std::string_view path) {
     return nullptr;
 }
 
+bool named_like_model(std::string_view path) {
+    // pytorch_model.bin, training_args.bin; *.ckpt (Lightning, Stable Diffusion); saved_model.pb
+    static constexpr std::string_view kShared[] = {".bin", ".ckpt", ".pb"};
+    const std::string ext = lower_extension(path);
+    return std::find(std::begin(kShared), std::end(kShared), ext) != std::end(kShared);
+}
+
 std::string describe_mismatch(Source& source, std::string_view path, const char* claimed) {
     std::string out = std::string("named as ") + claimed + " (" + lower_extension(path) + "), but ";
     const std::uint64_t size = source.size();

@@ -43,6 +43,11 @@ bool head_inconclusive(Source& head);
 /// accept is reported, not skipped: the loader would be handed it.
 const char* format_named_by(std::string_view path);
 
+/// Whether a file's name is one model files commonly carry although other files share it
+/// (".bin", ".ckpt", ".pb"): not enough to claim a format for one file, but inside a scan that
+/// found models, such a file that matches no format is reported, not skipped.
+bool named_like_model(std::string_view path);
+
 /// The anomaly code of a file whose name claims a model format its content is not.
 inline constexpr const char* kFormatMismatch = "file.format-mismatch";
 
