@@ -15,6 +15,8 @@ void ParseContext::anomaly(std::string code, std::string evidence, std::int64_t 
 }
 
 void ParseContext::anomaly_at(const Location& where, std::string code, std::string evidence) const {
+    if (budget_.ledger && where.chain.size() > base_.chain.size())
+        budget_.ledger->records.push_back({where.chain, "reported " + code});
     Operation op;
     op.kind = OpKind::Anomaly;
     op.name = std::move(code);
@@ -34,9 +36,9 @@ bool ParseContext::take_member() const {
     if (budget_.members >= limits::kMaxMembers) {
         if (!budget_.members_reported) {
             budget_.members_reported = true;
-            anomaly("limit.exceeded", "more than " + std::to_string(limits::kMaxMembers) +
-                                          " archive members in one file; the rest were not "
-                                          "scanned");
+            anomaly("container.not-scanned",
+                    "more than " + std::to_string(limits::kMaxMembers) +
+                        " archive members in one file; the rest were NOT scanned");
         }
         return false;
     }
@@ -48,14 +50,19 @@ bool ParseContext::take_decompressed(std::uint64_t n) const {
     if (n > limits::kMaxDecompressedTotal - budget_.decompressed) {
         if (!budget_.decompressed_reported) {
             budget_.decompressed_reported = true;
-            anomaly("limit.exceeded",
+            anomaly("container.not-scanned",
                     "more than " + std::to_string(limits::kMaxDecompressedTotal >> 20) +
-                        " MiB decompressed from one file; the rest was not scanned");
+                        " MiB decompressed from one file; the rest was NOT scanned");
         }
         return false;
     }
     budget_.decompressed += n;
     return true;
+}
+
+void ParseContext::note_member(std::string_view name, std::string decision) const {
+    if (budget_.ledger)
+        budget_.ledger->records.push_back({member_location(name).chain, std::move(decision)});
 }
 
 std::uint64_t ParseContext::decompress_room() const {
@@ -65,13 +72,14 @@ std::uint64_t ParseContext::decompress_room() const {
 
 const Format* ParseContext::scan_member(Source& member, std::string_view name) const {
     const Location where = member_location(name);
+    if (budget_.ledger) budget_.ledger->records.push_back({where.chain, "scanned"});
     auto report = [&](const char* code, std::string evidence) {
         anomaly_at(where, code, std::move(evidence));
     };
     if (depth_ + 1 > limits::kMaxNestingDepth) {
-        report("limit.exceeded", "containers nested more than " +
-                                     std::to_string(limits::kMaxNestingDepth) +
-                                     " deep; this member was not scanned");
+        report("container.not-scanned", "containers nested more than " +
+                                            std::to_string(limits::kMaxNestingDepth) +
+                                            " deep; this member was NOT scanned");
         return nullptr;
     }
     if (const char* what = unsupported_container(member)) {

@@ -17,6 +17,18 @@ namespace mscan {
 
 struct Format;
 
+/// What became of each container member: scanned, reported, or skipped for a stated reason
+/// (a tensor record, a folder, a link, not a model format). Kept only when a caller asks for it
+/// (ScanBudget::ledger: tests and fuzz targets), to check that no member a container lists is
+/// dropped without a word.
+struct MemberLedger {
+    struct Record {
+        std::vector<std::string> chain;  ///< the member's location (file, member, ...)
+        std::string decision;            ///< "scanned", "reported <code>", "tensor-record", ...
+    };
+    std::vector<Record> records;
+};
+
 /// Resources used by one top-level file and everything nested in it. Each cap in
 /// mscan/limits.h is checked against these; hitting one is a `limit.exceeded` finding.
 struct ScanBudget {
@@ -28,6 +40,8 @@ struct ScanBudget {
     /// files (a zip carried as a bytes value inside a pickle): the appended-archive check does
     /// not report those as a polyglot.
     std::vector<std::pair<std::uint64_t, std::uint64_t>> nested_regions;
+    /// Where member decisions are recorded, if anywhere (see MemberLedger).
+    MemberLedger* ledger = nullptr;
 };
 
 class ParseContext {
@@ -63,6 +77,10 @@ class ParseContext {
     bool take_decompressed(std::uint64_t n) const;
     /// Decompressed bytes the file's budget has left.
     std::uint64_t decompress_room() const;
+
+    /// Records in the ledger (if there is one) what became of member `name` of this object
+    /// when it is neither scanned nor reported: why it was skipped.
+    void note_member(std::string_view name, std::string decision) const;
 
     /// Hands a member back to detection and scans it one level deeper: `name` is the
     /// member's name inside this object (its extension only breaks detection ties). Returns

@@ -230,12 +230,16 @@ Member read_member(Pull&& pull, std::string_view name, const ParseContext& conte
 void scan_kept(Member& m, const std::string& name, const Location& where,
                const ParseContext& context) {
     if (m.capped) {
-        context.anomaly_at(where, "limit.exceeded",
+        context.anomaly_at(where, "container.not-scanned",
                            "the member is larger than " +
                                std::to_string(limits::kMaxDecompressedMember >> 20) +
-                               " MiB decompressed; only its start was scanned");
+                               " MiB decompressed; only its start was scanned, the rest was NOT");
     }
-    if (!m.model || m.bytes.empty()) return;
+    if (!m.model || m.bytes.empty()) {
+        context.note_member(name, m.out_of_budget ? "over the decompression budget (reported)"
+                                                  : "not a model format");
+        return;
+    }
     if (m.head_only) {
         PrefixSource member(std::move(m.bytes), m.size);
         context.scan_member(member, name);
@@ -444,6 +448,7 @@ WalkEnd walk_headers(Walk& w) {
                                    "the member is a hard link to '" + printable(target) +
                                        "', which " + why +
                                        ": extracting it links to a file outside the archive");
+            context.note_member(name, "link");
             continue;
         }
         const auto type = archive_entry_filetype(entry);
@@ -455,11 +460,15 @@ WalkEnd walk_headers(Walk& w) {
                                        printable(target ? target : "") + "', which " + why +
                                        ": extracting it can redirect later writes outside the "
                                        "archive's folder; it was not followed");
+            context.note_member(name, "link");
             continue;
         }
         // Directories, devices, FIFOs have no content. A 7z entry without a Unix file type
         // (what py7zr writes) is a file: 0 here.
-        if (type != AE_IFREG && type != 0) continue;
+        if (type != AE_IFREG && type != 0) {
+            context.note_member(name, "no content (folder, device or FIFO)");
+            continue;
+        }
         if (archive_entry_is_encrypted(entry)) {
             context.anomaly_at(
                 where, "archive.encrypted",
@@ -548,7 +557,10 @@ void read_compressed_member(Source& source, Compression compression, GuardedStre
         return static_cast<la_ssize_t>(stream.read(out, n));
     };
     Member m = read_member(pull, name, context, Keep::Small, std::move(head));
-    if (!m.model) return;
+    if (!m.model) {
+        context.note_member(name, "not a model format");
+        return;
+    }
     if (!m.streamed) {
         if (m.charged || context.take_decompressed(m.bytes.size()))
             scan_kept(m, name, where, context);
@@ -556,10 +568,10 @@ void read_compressed_member(Source& source, Compression compression, GuardedStre
     }
     const std::uint64_t size = std::min(m.size, limits::kMaxDecompressedMember);
     if (m.size > size) {
-        context.anomaly_at(where, "limit.exceeded",
+        context.anomaly_at(where, "container.not-scanned",
                            "the member is larger than " +
                                std::to_string(limits::kMaxDecompressedMember >> 20) +
-                               " MiB decompressed; only its start was scanned");
+                               " MiB decompressed; only its start was scanned, the rest was NOT");
     }
     if (!context.take_decompressed(size)) return;
     StreamSource member(source, compression, size);

@@ -39,10 +39,10 @@ void report_expansion(const ParseContext& context, const Location& where, const 
                 " compressed bytes gave that much); decompression stopped there, "
                 "the part before was scanned, the rest was NOT");
     } else if (first.capped) {
-        context.anomaly_at(where, "limit.exceeded",
+        context.anomaly_at(where, "container.not-scanned",
                            "the " + thing + " is larger than " +
                                mib(limits::kMaxDecompressedMember) +
-                               " decompressed; only its start was scanned");
+                               " decompressed; only its start was scanned, the rest was NOT");
     } else if (first.ratio_exceeded) {
         context.anomaly_at(where, "archive.compression-ratio",
                            "the " + thing + " expands " + times(first.size, first.consumed) +

@@ -226,10 +226,12 @@ std::optional<Directory> read_directory_at(Source& source, std::uint64_t end_rec
                               static_cast<std::int64_t>(cd_offset + shift)});
     }
     if (count > limits::kMaxZipEntries) {
-        dir.issues.push_back({"limit.exceeded",
+        dir.issues.push_back({"container.not-scanned",
                               "the archive declares " + std::to_string(count) +
                                   " entries; only the first " +
-                                  std::to_string(limits::kMaxZipEntries) + " were read",
+                                  std::to_string(limits::kMaxZipEntries) +
+                                  " were read (Python's zipfile reads them all): the rest were "
+                                  "NOT scanned",
                               static_cast<std::int64_t>(*end_at)});
         count = limits::kMaxZipEntries;
     }

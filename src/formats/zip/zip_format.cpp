@@ -147,6 +147,7 @@ void scan_member(Source& source, const Entry& e, const ParseContext& context) {
             compress::report_declared_expansion(
                 context, where, e.uncompressed, e.compressed,
                 "it is not a model format, so mscan did not decompress it");
+            context.note_member(e.name, "not a model format");
             return;
         }
     }
@@ -322,7 +323,10 @@ void parse_directory(Source& source, const ParseContext& context, const Director
         // A name ending in '/' holds no data when it is a real folder; when it has data, a
         // loader may still read it (Python's zipfile cuts names at a NUL: "data.pkl\0/" is
         // data.pkl to numpy.load), so it is scanned like any member.
-        if (e.is_directory() && e.compressed == 0 && e.uncompressed == 0) continue;
+        if (e.is_directory() && e.compressed == 0 && e.uncompressed == 0) {
+            context.note_member(e.name, "folder");
+            continue;
+        }
         const Location where = context.member_location(e.name);
         auto report = [&](const char* code, std::string evidence) {
             context.anomaly_at(where, code, std::move(evidence));
@@ -338,16 +342,24 @@ void parse_directory(Source& source, const ParseContext& context, const Director
             report("archive.unsafe-path",
                    "the member is a symbolic link: extracting it can redirect later writes");
         }
-        if (!e.local_ok) continue;  // reported with the directory
+        if (!e.local_ok) {  // reported with the directory
+            context.note_member(e.name, "no local header");
+            continue;
+        }
         if (torch && is_tensor_record(e.name, prefix)) {
             // Tensor bytes are not read, but torch.load decompresses the record into a storage.
             if (e.method != 0)
                 compress::report_declared_expansion(
                     context, context.member_location(e.name), e.uncompressed, e.compressed,
                     "a tensor record, which mscan does not read and torch.load decompresses whole");
+            context.note_member(e.name, "tensor record");
             continue;
         }
-        if (!context.take_member()) return;
+        if (!context.take_member()) {
+            for (const auto* rest = &e; rest != dir.entries.data() + dir.entries.size(); ++rest)
+                context.note_member(rest->name, "over the member cap (reported)");
+            return;
+        }
         scan_member(source, e, context);
     }
     for (const auto& other : dir.alternates)
