@@ -22,6 +22,7 @@
 #include "formats/pickle/pickle_format.h"
 #include "formats/safetensors/safetensors_format.h"
 #include "formats/savedmodel/savedmodel_format.h"
+#include "formats/word2vec/word2vec_format.h"
 #include "formats/zip/zip_format.h"
 
 namespace mscan {
@@ -100,6 +101,10 @@ constexpr std::array kFormats = {
            compress::detect_zlib, compress::parse_zlib, nullptr},
     Format{"zip", "zip archive with data before it (found by its end record)", zip::detect_embedded,
            zip::parse, nullptr},
+    Format{"word2vec",
+           "word2vec vectors (gensim save_word2vec_format, text or binary): numbers and words "
+           "only, nothing runs when they are loaded",
+           word2vec::detect, word2vec::parse, nullptr},
 };
 
 /// The file's extension, lower case with its dot; for the compound names torch checkpoints

@@ -242,13 +242,27 @@ class ModelNamedFiles(Case):
             self.assertEqual(code, 0, out)
             self.assertNotIn('"rule_id"', out)
 
-    def test_text_word2vec_named_bin_is_not_a_model(self):
-        # gensim's text word2vec format under .bin (an ambiguous name): not a model format,
-        # skipped with that reason, never read as a pickle.
+    def test_text_word2vec_named_bin_is_word2vec(self):
+        # gensim's text word2vec format under .bin (an ambiguous name): recognised as word2vec
+        # (numbers and words: nothing to report), never read as a pickle.
         src = Path(__file__).resolve().parents[2] / "bench/realworld/subset"
-        code, out, err, _ = self.run_mscan("--show-skipped", src / "gensim__word2vec_text_named.bin")
+        code, out, err, _ = self.run_mscan("--format", "json",
+                                           src / "gensim__word2vec_text_named.bin")
+        self.assertEqual(code, 0, out + err)
+        self.assertIn('"format": "word2vec"', out)
+        self.assertNotIn('"rule_id"', out)
+
+    def test_unrecognised_bin_beside_a_model_is_reported(self):
+        # Random bytes named pytorch_model.bin: alone, skipped (exit 3); beside a model, a
+        # format-mismatch finding (NOT scanned), so the folder does not pass as clean.
+        self.write("pytorch_model.bin", bytes(range(256)) * 4)
+        code, out, err, _ = self.run_mscan("pytorch_model.bin")
         self.assertEqual(code, 3, out + err)
-        self.assertIn("not a model format", out + err)
+        self.write("model.pkl", BENIGN)
+        code, out, err, _ = self.run_mscan(".")
+        self.assertEqual(code, 1, out + err)
+        self.assertIn("format-mismatch", out)
+        self.assertIn("NOT scanned", out)
 
     def test_a_payload_in_a_model_named_text_file_still_counts(self):
         # Text a loader reads up to a call: the call is reported, not hidden by the mismatch.
