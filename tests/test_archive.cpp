@@ -519,9 +519,7 @@ TEST_CASE(
         if (!format) continue;  // a pickle or other file that also parses as an archive
         format->parse(source, context);
         // As scan_source does: a file read as another format may also end with a zip.
-        const std::string_view read_as = format->name;
-        if (read_as != "zip" && read_as != "tar" && read_as != "executable")
-            mscan::zip::scan_appended(source, context, read_as);
+        if (!format->owns_trailing_zip) mscan::zip::scan_appended(source, context, format->name);
         for (const auto& name : listed) {
             ++members;
             // Python's zipfile (and libarchive) cut a name at a NUL: "arr.npy\0/" is arr.npy.
@@ -545,4 +543,22 @@ TEST_CASE(
     }
     CHECK(containers > 100);
     CHECK(members > containers);
+}
+
+TEST_CASE("a tar member that owns a trailing zip (a llamafile) keeps its zip end record") {
+    // Formats that read their own trailing zip (zip, executables) are a table property: a
+    // llamafile inside a tar is scanned as an executable with its zip, and its end record is
+    // not taken for the tar's own (which gave HIGH zip-polyglot and reader-disagreement).
+    const std::filesystem::path root = MSCAN_SOURCE_DIR;
+    std::ifstream file(root / "samples/code/native/demo.llamafile", std::ios::binary);
+    const Bytes llamafile((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    REQUIRE(llamafile.size() > 512);
+    const auto r = scan(tar({{"demo.llamafile", llamafile}}), "model.tar");
+    CHECK(r.format == "tar");
+    CHECK(find(r, "native.executable", {"model.tar", "demo.llamafile"}));
+    for (const auto& f : r.findings) {
+        INFO(f.rule_id << ": " << f.evidence);
+        CHECK(f.rule_id != "zip-polyglot");
+        CHECK(f.rule_id != "zip-reader-disagreement");
+    }
 }

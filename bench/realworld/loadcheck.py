@@ -222,7 +222,15 @@ def install_hook(events):
                 if writes(mode, flags) and outside(path):
                     note("file-write", "open", f"{path!r} mode={mode!r} flags={flags!r}")
             elif event in FS_WRITE:
-                if not args or outside(args[0]):
+                # os.symlink and os.link (src, dst, ...) write only dst: a link whose target
+                # lies elsewhere is not a write there. A rename or move changes both paths.
+                if event in ("os.symlink", "os.link"):
+                    written = args[1:2]
+                elif event in ("os.rename", "os.replace", "shutil.move"):
+                    written = args[:2]
+                else:
+                    written = args[:1]
+                if not args or any(outside(p) for p in written):
                     note("file-write", event, repr(args))
         except Dangerous:
             raise

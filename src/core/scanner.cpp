@@ -158,9 +158,7 @@ FileResult scan_source(Source& source, const std::string& display_path, const Ru
     }
     // A file read as one format may also end with a zip archive (a polyglot): scan both. (The
     // tar reader checks this itself: the end record of a zip member is not the tar's own.)
-    const std::string_view name = result.format;
-    if (name != "zip" && name != "tar" && name != "executable")
-        zip::scan_appended(source, context, name);
+    if (!format || !format->owns_trailing_zip) zip::scan_appended(source, context, result.format);
     tidy(findings, fingerprint_name.empty() ? std::string_view(display_path) : fingerprint_name);
     result.findings = std::move(findings);
     if (const std::string error = source.read_error(); !error.empty()) {

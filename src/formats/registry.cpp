@@ -36,11 +36,12 @@ constexpr std::array kFormats = {
     Format{"zip",
            "zip archive: PyTorch checkpoint (torch.save >= 1.6), TorchScript, .npz or any other; "
            "members are scanned by their own format",
-           zip::detect, zip::parse, nullptr},
+           zip::detect, zip::parse, nullptr, /*owns_trailing_zip=*/true,
+           /*needs_stable_views=*/true},
     Format{"executable",
            "native executable or shared library (ELF, PE, Mach-O, Actually Portable Executable "
            "such as llamafile); a zip archive at its end is scanned too",
-           native::detect, native::parse, nullptr},
+           native::detect, native::parse, nullptr, /*owns_trailing_zip=*/true},
     Format{"npy", "NumPy .npy array (format 1.0-3.0); object arrays carry a pickle", numpy::detect,
            numpy::parse, numpy::head_suffices},
     Format{"7z", "7z archive; members are scanned by their own format", archive::detect_7z,
@@ -58,7 +59,7 @@ constexpr std::array kFormats = {
     Format{"lzma", "lzma-compressed (LZMA alone) file or tar.lzma", archive::detect_lzma,
            archive::parse_compressed, nullptr},
     Format{"tar", "tar archive (ustar, pax, GNU, v7); members are scanned by their own format",
-           archive::detect_tar, archive::parse_tar, nullptr},
+           archive::detect_tar, archive::parse_tar, nullptr, /*owns_trailing_zip=*/true},
     Format{"hdf5",
            "HDF5 file: a Keras .h5 model (model_config and training_config attributes) or "
            "weights; a user block before it is scanned too",
@@ -100,7 +101,7 @@ constexpr std::array kFormats = {
     Format{"zlib", "a zlib stream (joblib .z compression) holding a format mscan reads",
            compress::detect_zlib, compress::parse_zlib, nullptr},
     Format{"zip", "zip archive with data before it (found by its end record)", zip::detect_embedded,
-           zip::parse, nullptr},
+           zip::parse, nullptr, /*owns_trailing_zip=*/true, /*needs_stable_views=*/true},
     Format{"word2vec",
            "word2vec vectors (gensim save_word2vec_format, text or binary): numbers and words "
            "only, nothing runs when they are loaded",

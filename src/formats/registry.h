@@ -24,6 +24,14 @@ struct Format {
     /// Optional, for containers: whether the first bytes of a compressed member are all this
     /// format needs (so the rest is not decompressed). nullptr: it needs the whole member.
     bool (*head_suffices)(Source& head);
+    /// The format itself looks for a zip archive at its end (a zip, a tar, an executable with
+    /// a zip appended): the scanner does not look again, and a member in this format owns the
+    /// zip end record inside it.
+    bool owns_trailing_zip = false;
+    /// Its reader keeps a view of its source while it asks for another (the zip reader holds
+    /// the central directory while it reads local headers), which a windowed source would
+    /// invalidate: a container hands it members held whole.
+    bool needs_stable_views = false;
 };
 
 /// All formats, in detection order.

@@ -133,13 +133,6 @@ enum class Keep {
             ///< reads the member again as a stream (and does the budget's accounting)
 };
 
-/// Formats whose reader holds a view of its source while it asks for another (the zip reader
-/// keeps the central directory's view while it reads local headers), which a windowed source
-/// would invalidate: such members are kept whole.
-bool needs_stable_views(const Format* format) {
-    return format && std::string_view(format->name) == "zip";
-}
-
 /// Reads a member through `pull` (la_ssize_t(std::uint8_t*, std::size_t): bytes read, 0 at the
 /// end, negative on error), after `head` (its first bytes, already read). Enough is read to
 /// detect the format; a model format is kept as `keep` says, the rest is drained (read and
@@ -185,7 +178,7 @@ Member read_member(Pull&& pull, std::string_view name, const ParseContext& conte
         drain();
         return m;
     }
-    if (keep == Keep::Small && !needs_stable_views(format)) {
+    if (keep == Keep::Small && !(format && format->needs_stable_views)) {
         const std::size_t start = m.bytes.size();
         while (!ended) {
             const std::size_t got = next();
@@ -265,8 +258,9 @@ struct Walk {
     bool bomb = false;           ///< past the bomb limit: reading stopped
     bool ratio = false;          ///< beyond the ratio limit at some point
     bool ratio_reported = false;
-    /// Where members read in place as zip archives lie in the source: a zip end record in one
-    /// of them belongs to that member, not to the tar.
+    /// Where members read in place in a format that owns its trailing zip (a zip, an executable
+    /// with a zip appended) lie in the source: a zip end record in one of them belongs to that
+    /// member, not to the tar.
     std::vector<std::pair<std::uint64_t, std::uint64_t>> zip_members;
     /// Damaged headers skipped, the first one's message, and where the last one ended.
     std::uint64_t damaged = 0;
@@ -359,7 +353,7 @@ bool read_entry(Walk& w, struct archive_entry* entry, const std::string& name,
             }
             SliceSource member(source, offset, static_cast<std::uint64_t>(size));
             const Format* format = context.scan_member(member, name);
-            if (format && std::string_view(format->name) == "zip")
+            if (format && format->owns_trailing_zip)
                 w.zip_members.emplace_back(offset, offset + member.size());
             return true;
         }
