@@ -27,6 +27,9 @@ struct MemberLedger {
         std::string decision;            ///< "scanned", "reported <code>", "tensor-record", ...
     };
     std::vector<Record> records;
+    /// A sequential reader (libarchive) stopped before the end (a cap, a bomb, damage it
+    /// reported): members after that point were never listed to it.
+    bool stopped_early = false;
 };
 
 /// Resources used by one top-level file and everything nested in it. Each cap in

@@ -477,6 +477,9 @@ WalkEnd walk_headers(Walk& w) {
 /// Walks every entry, then reports damaged headers that were skipped on the way.
 WalkEnd walk_entries(Walk& w) {
     const WalkEnd end = walk_headers(w);
+    // Members after the point where a walk stopped cannot be listed; the stop was reported.
+    if (end == WalkEnd::Stopped && w.context.budget().ledger)
+        w.context.budget().ledger->stopped_early = true;
     if (w.damaged > 0) {
         w.context.anomaly("archive.malformed",
                           "libarchive: " + w.first_damage + " (" + std::to_string(w.damaged) +
