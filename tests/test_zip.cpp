@@ -80,6 +80,18 @@ std::vector<std::uint8_t> deflate_raw(const std::vector<std::uint8_t>& in) {
     return out;
 }
 
+/// posix.system(cmd), protocol 2: GLOBAL, SHORT_BINUNICODE, TUPLE1, REDUCE, STOP.
+std::vector<std::uint8_t> os_system_pickle(const std::string& cmd) {
+    std::vector<std::uint8_t> payload = {0x80, 0x02, 'c'};
+    for (char c : std::string("posix\nsystem\n"))
+        payload.push_back(static_cast<std::uint8_t>(c));
+    payload.push_back(0x8c);
+    payload.push_back(static_cast<std::uint8_t>(cmd.size()));
+    payload.insert(payload.end(), cmd.begin(), cmd.end());
+    payload.insert(payload.end(), {0x85, 'R', '.'});
+    return payload;
+}
+
 /// A plain zip (no zip64) as zipfile would write it, members stored or deflated.
 std::vector<std::uint8_t> make_zip(const std::vector<Member>& members) {
     std::vector<std::uint8_t> out, central;
@@ -117,15 +129,7 @@ std::vector<std::uint8_t> make_zip(const std::vector<Member>& members) {
 }  // namespace
 
 TEST_CASE("a zip inside a deflated zip member is read whole through the decompression window") {
-    // posix.system('echo mscan-sample'), protocol 2
-    const std::string cmd = "echo mscan-sample";
-    std::vector<std::uint8_t> payload = {0x80, 0x02, 'c'};
-    for (char c : std::string("posix\nsystem\n"))
-        payload.push_back(static_cast<std::uint8_t>(c));
-    payload.push_back(0x8c);
-    payload.push_back(static_cast<std::uint8_t>(cmd.size()));
-    payload.insert(payload.end(), cmd.begin(), cmd.end());
-    payload.insert(payload.end(), {0x85, 'R', '.'});
+    const auto payload = os_system_pickle("echo mscan-sample");
     // 17 MiB of tensor bytes first: the inner central directory lies beyond the first
     // 16 MiB window, and each local header read moves the window.
     // Tensor bytes that do not compress (zeros would trip the compression-ratio limit).
@@ -158,17 +162,6 @@ TEST_CASE("a zip inside a deflated zip member is read whole through the decompre
 }
 
 namespace {
-
-std::vector<std::uint8_t> os_system_pickle(const std::string& cmd) {
-    std::vector<std::uint8_t> payload = {0x80, 0x02, 'c'};
-    for (char c : std::string("posix\nsystem\n"))
-        payload.push_back(static_cast<std::uint8_t>(c));
-    payload.push_back(0x8c);
-    payload.push_back(static_cast<std::uint8_t>(cmd.size()));
-    payload.insert(payload.end(), cmd.begin(), cmd.end());
-    payload.insert(payload.end(), {0x85, 'R', '.'});
-    return payload;
-}
 
 mscan::FileResult scan_zip(const std::vector<std::uint8_t>& zip) {
     mscan::MemorySource source(zip);

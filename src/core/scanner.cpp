@@ -697,11 +697,11 @@ void report_unrecognised_model_names(ScanResult& result, const RuleSet& rules) {
         return dot != std::string::npos && path.compare(dot, std::string::npos, ".bin") == 0 &&
                paths.count(path.substr(0, dot) + ".xml") > 0;
     };
+    const RuleEngine engine(rules);
     for (auto& f : result.files) {
         if (f.status != FileStatus::Skipped || !f.not_model || !named_like_model(f.path) ||
             openvino_weights(f.path))
             continue;
-        RuleEngine engine(rules);
         Operation op;
         op.kind = OpKind::Anomaly;
         op.name = kFormatMismatch;

@@ -58,6 +58,37 @@ bool is_tensor_record(std::string_view name, std::string_view prefix) {
            std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+/// Whether mscan decompresses the member's method: deflate, and what Python's zipfile reads
+/// besides (numpy.load, Keras): bzip2 and LZMA.
+bool decodable(const Entry& e) {
+    return e.method == 8 || e.method == 12 || e.method == 14;
+}
+
+/// The first `max_out` decompressed bytes of a decodable member, `length` compressed bytes.
+compress::Inflated decompress(Source& source, const Entry& e, std::uint64_t length,
+                              std::uint64_t max_out, bool want_crc = true) {
+    if (e.method == 8)
+        return compress::inflate(source, e.data_offset, length, compress::Wrapper::Raw, max_out,
+                                 want_crc);
+    return compress::decode_zip_codec(source, e.data_offset, length,
+                                      static_cast<compress::ZipCodec>(e.method), max_out, want_crc);
+}
+
+/// A decodable member as a Source read through a window, and how its first pass ended.
+std::unique_ptr<Source> stream_member(Source& source, const Entry& e, std::uint64_t length,
+                                      std::uint64_t max_out, compress::Inflated& first) {
+    if (e.method == 8) {
+        auto inflated = std::make_unique<compress::InflateSource>(source, e.data_offset, length,
+                                                                  compress::Wrapper::Raw, max_out);
+        first = inflated->first_pass();
+        return inflated;
+    }
+    auto decoded = std::make_unique<compress::CodecSource>(
+        source, e.data_offset, length, static_cast<compress::ZipCodec>(e.method), max_out);
+    first = decoded->first_pass();
+    return decoded;
+}
+
 void scan_member(Source& source, const Entry& e, const ParseContext& context) {
     const Location where = context.member_location(e.name);
     auto report = [&](const char* code, std::string evidence) {
@@ -104,24 +135,18 @@ void scan_member(Source& source, const Entry& e, const ParseContext& context) {
         }
         return;
     }
-    // Deflate, and what Python's zipfile reads besides (numpy.load, Keras): bzip2 and LZMA.
-    if (e.method != 8 && e.method != 12 && e.method != 14) {
+    if (!decodable(e)) {
         report("archive.unsupported-method",
                "compression method " + std::to_string(e.method) +
                    " is not one mscan can read (stored, deflate, bzip2 and LZMA are), so it was "
                    "NOT scanned");
         return;
     }
-    const auto codec = static_cast<compress::ZipCodec>(e.method);
     const std::uint64_t avail = source.size() - std::min(e.data_offset, source.size());
     const std::uint64_t length = std::min(e.compressed, avail);
     // Sniff: enough of the member to detect its format.
     {
-        auto head = e.method == 8
-                        ? compress::inflate(source, e.data_offset, length, compress::Wrapper::Raw,
-                                            limits::kDetectProbeBytes)
-                        : compress::decode_zip_codec(source, e.data_offset, length, codec,
-                                                     limits::kDetectProbeBytes);
+        auto head = decompress(source, e, length, limits::kDetectProbeBytes);
         MemorySource probe(head.bytes);
         const bool unsupported = unsupported_container(probe) != nullptr;
         const Format* format = unsupported ? nullptr : detect_format(probe, e.name);
@@ -154,19 +179,8 @@ void scan_member(Source& source, const Entry& e, const ParseContext& context) {
     // The member is decompressed as a stream (counted, then read through a window), so memory
     // does not grow with its size.
     const std::uint64_t cap = compress::member_cap(context);
-    std::unique_ptr<Source> member;
     compress::Inflated full;
-    if (e.method == 8) {
-        auto inflated = std::make_unique<compress::InflateSource>(source, e.data_offset, length,
-                                                                  compress::Wrapper::Raw, cap);
-        full = inflated->first_pass();
-        member = std::move(inflated);
-    } else {
-        auto decoded =
-            std::make_unique<compress::CodecSource>(source, e.data_offset, length, codec, cap);
-        full = decoded->first_pass();
-        member = std::move(decoded);
-    }
+    const std::unique_ptr<Source> member = stream_member(source, e, length, cap, full);
     compress::report_expansion(context, where, full, cap, "member");
     if (full.size > 0) context.scan_member(*member, e.name);
     if (full.complete && full.size != e.uncompressed) {
@@ -204,13 +218,8 @@ CodeText read_code(Source& source, const Entry& e, const ParseContext& context) 
         const auto view =
             source.view(e.data_offset, static_cast<std::size_t>(std::min(length, cap)));
         out.text.assign(view.begin(), view.end());
-    } else if (e.method == 8 || e.method == 12 || e.method == 14) {
-        auto code = e.method == 8
-                        ? compress::inflate(source, e.data_offset, length, compress::Wrapper::Raw,
-                                            cap, /*want_crc=*/false)
-                        : compress::decode_zip_codec(source, e.data_offset, length,
-                                                     static_cast<compress::ZipCodec>(e.method), cap,
-                                                     /*want_crc=*/false);
+    } else if (decodable(e)) {
+        auto code = decompress(source, e, length, cap, /*want_crc=*/false);
         if (!context.take_decompressed(code.size)) {
             out.problem = "the archive's decompression budget is spent";
             return out;
@@ -350,7 +359,7 @@ void parse_directory(Source& source, const ParseContext& context, const Director
             // Tensor bytes are not read, but torch.load decompresses the record into a storage.
             if (e.method != 0)
                 compress::report_declared_expansion(
-                    context, context.member_location(e.name), e.uncompressed, e.compressed,
+                    context, where, e.uncompressed, e.compressed,
                     "a tensor record, which mscan does not read and torch.load decompresses whole");
             context.note_member(e.name, "tensor record");
             continue;
