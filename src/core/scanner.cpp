@@ -20,6 +20,7 @@
 #include <mutex>
 
 #include "core/work.h"
+#include "formats/member.h"
 #include "formats/member_names.h"
 #include "formats/registry.h"
 #include "formats/zip/zip_format.h"
@@ -115,23 +116,23 @@ FileResult scan_source(Source& source, const std::string& display_path, const Ru
     FileResult result;
     result.path = display_path;
     result.size = source.size();
-    // Containers no parser reads yet are recognised by their magic bytes first, so that a
-    // model this version cannot read is an error that fails a CI gate rather than a silently
-    // skipped file or a misdetected one. (A format that gains a parser moves from
-    // unsupported_container() to the format registry.)
-    if (const char* container = unsupported_container(source)) {
+    // The same detection verdict as every container member's (formats/member.h). A model
+    // container this version cannot read is an error that fails a CI gate rather than a
+    // silently skipped file or a misdetected one.
+    const Judgement verdict = judge(source, display_path);
+    if (verdict.unsupported) {
         result.status = FileStatus::Error;
-        result.reason = std::string(container) +
+        result.reason = std::string(verdict.unsupported) +
                         ": not supported by this version of mscan, so it was NOT scanned";
         return result;
     }
-    const Format* format = detect_format(source, display_path);
+    const Format* format = verdict.format;
     if (!format && !source.read_error().empty()) {
         result.status = FileStatus::Error;
         result.reason = source.read_error();
         return result;
     }
-    const char* claimed = format ? nullptr : format_named_by(display_path);
+    const char* claimed = verdict.claimed;
     if (!format && !claimed) {
         result.status = FileStatus::Skipped;
         result.reason = source.size() == 0 ? "empty file" : "not a model format mscan reads";

@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "formats/registry.h"
+#include "formats/member.h"
 #include "mscan/limits.h"
 
 namespace mscan {
@@ -71,35 +71,9 @@ std::uint64_t ParseContext::decompress_room() const {
 }
 
 const Format* ParseContext::scan_member(Source& member, std::string_view name) const {
-    const Location where = member_location(name);
-    if (budget_.ledger) budget_.ledger->records.push_back({where.chain, "scanned"});
-    auto report = [&](const char* code, std::string evidence) {
-        anomaly_at(where, code, std::move(evidence));
-    };
-    if (depth_ + 1 > limits::kMaxNestingDepth) {
-        report("container.not-scanned", "containers nested more than " +
-                                            std::to_string(limits::kMaxNestingDepth) +
-                                            " deep; this member was NOT scanned");
-        return nullptr;
-    }
-    if (const char* what = unsupported_container(member)) {
-        report("container.unsupported-member",
-               std::string(what) +
-                   ": not supported by this version of mscan, so it was NOT "
-                   "scanned");
-        return nullptr;
-    }
-    const Format* format = detect_format(member, name);
-    if (!format) {
-        // A member named as a model format it is not (empty, cut short, text) is handed to the
-        // loader all the same: a finding, like such a file on disk.
-        if (const char* claimed = format_named_by(name))
-            report(kFormatMismatch, describe_mismatch(member, name, claimed));
-        return nullptr;
-    }
-    const ParseContext child(sink_, where, budget_, depth_ + 1);
-    format->parse(member, child);
-    return format;
+    StoredMember stored(member, std::string(name));
+    stored.counted = false;
+    return admit_member(*this, stored).format;
 }
 
 }  // namespace mscan

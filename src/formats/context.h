@@ -85,8 +85,10 @@ class ParseContext {
     /// when it is neither scanned nor reported: why it was skipped.
     void note_member(std::string_view name, std::string decision) const;
 
-    /// Hands a member back to detection and scans it one level deeper: `name` is the
-    /// member's name inside this object (its extension only breaks detection ties). Returns
+    /// Hands bytes held in this object (a file embedded in a pickle, an HDF5 user block) back
+    /// to detection and scans them one level deeper, through admit_member() (formats/member.h)
+    /// without counting them as an archive member: `name` is their name inside this object
+    /// (its extension only breaks detection ties). Returns
     /// the format it was read as, or nullptr when it is not a model format (nothing to
     /// report) or could not be read (reported).
     const Format* scan_member(Source& member, std::string_view name) const;

@@ -13,12 +13,15 @@
 #include <cctype>
 #include <cstdio>
 #include <cstring>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "formats/archive/decoders.h"
 #include "formats/archive/libarchive_io.h"
 #include "formats/compress/inflate.h"
+#include "formats/member.h"
 #include "formats/member_names.h"
 #include "formats/pickle/pickle_format.h"
 #include "formats/registry.h"
@@ -113,134 +116,97 @@ class StreamInput final : public Input {
     std::vector<std::uint8_t> block_;
 };
 
-/// One member's bytes, as far as they were read.
-struct Member {
-    std::vector<std::uint8_t> bytes;  ///< the member (or its start) when it is kept
-    std::uint64_t size = 0;           ///< bytes the member produced, kept or not
-    bool model = false;               ///< a format mscan reads or recognises: it was kept
-    bool head_only = false;           ///< its format needs only the start, which was kept
-    bool capped = false;              ///< longer than kMaxDecompressedMember
-    bool out_of_budget = false;       ///< the file's decompression budget ran out
-    bool failed = false;              ///< the reader failed (the caller knows why)
-    bool charged = false;             ///< what was kept is counted against the file's budget
-    bool streamed = false;            ///< too large to keep: only the start was kept
-};
+/// A member read front to back, once (a 7z or compressed tar's entry, a file's single
+/// compressed stream): what head() reads is kept for open(), which reads on from there;
+/// skip_rest() reads the rest without keeping it, so that the ratio check sees every byte.
+class OnePassMember final : public Member {
+  public:
+    /// la_ssize_t(std::uint8_t*, std::size_t): bytes read, 0 at the end, negative on error.
+    using Pull = std::function<la_ssize_t(std::uint8_t*, std::size_t)>;
+    /// A stream that can be decoded again from its start, as a Source of `size` bytes.
+    using Reopen = std::function<std::unique_ptr<Source>(std::uint64_t size)>;
 
-/// What read_member keeps of a member that is a model format.
-enum class Keep {
-    Whole,  ///< everything, up to the member cap (counted against the file's budget)
-    Small,  ///< everything if it fits the stream window, else only the start: the caller then
-            ///< reads the member again as a stream (and does the budget's accounting)
-};
-
-/// Reads a member through `pull` (la_ssize_t(std::uint8_t*, std::size_t): bytes read, 0 at the
-/// end, negative on error), after `head` (its first bytes, already read). Enough is read to
-/// detect the format; a model format is kept as `keep` says, the rest is drained (read and
-/// counted, so that the ratio check sees it, but not kept).
-template <class Pull>
-Member read_member(Pull&& pull, std::string_view name, const ParseContext& context, Keep keep,
-                   std::vector<std::uint8_t> head = {}) {
-    Member m;
-    m.bytes = std::move(head);
-    m.size = m.bytes.size();
-    std::vector<std::uint8_t> chunk(kChunk);
-    bool ended = false;
-    auto next = [&]() -> std::size_t {
-        const la_ssize_t got = pull(chunk.data(), chunk.size());
-        if (got > 0) {
-            m.size += static_cast<std::uint64_t>(got);
-            return static_cast<std::size_t>(got);
-        }
-        ended = true;
-        m.failed = got < 0;
-        return 0;
-    };
-    auto drain = [&] {
-        while (!ended)
-            next();
-    };
-    while (!ended && m.bytes.size() < limits::kDetectProbeBytes) {
-        const std::size_t got = next();
-        m.bytes.insert(m.bytes.end(), chunk.data(), chunk.data() + got);
+    OnePassMember(std::string name, Pull pull, std::vector<std::uint8_t> head = {})
+        : Member(std::move(name)), pull_(std::move(pull)), kept_(std::move(head)), chunk_(kChunk) {
+        size_ = kept_.size();
     }
-    MemorySource probe(m.bytes);
-    const bool unsupported = unsupported_container(probe) != nullptr;
-    const Format* format = unsupported ? nullptr : detect_format(probe, name);
-    // A head that does not decide (head_inconclusive) keeps the member whole, to be detected
-    // on all of it.
-    m.model = unsupported || format != nullptr || (!ended && head_inconclusive(probe));
-    // A recognised but unsupported format is reported from its magic bytes alone.
-    m.head_only =
-        m.model && !ended &&
-        (unsupported || (format && format->head_suffices && format->head_suffices(probe)));
-    if (!m.model || m.head_only) {
-        if (!m.model) m.bytes.clear();
+
+    /// For a stream that can be read again: a member larger than the stream window is then
+    /// counted in this pass and read again as a stream, never held whole (unless its reader
+    /// needs stable views).
+    void set_reopen(Reopen reopen) { reopen_ = std::move(reopen); }
+
+    compress::Inflated head(std::size_t n) override {
+        while (!ended_ && kept_.size() < n)
+            keep(next());
+        compress::Inflated h;
+        h.bytes.assign(kept_.begin(),
+                       kept_.begin() + static_cast<std::ptrdiff_t>(std::min(n, kept_.size())));
+        h.size = h.bytes.size();
+        h.complete = ended_ && !failed_;
+        return h;
+    }
+
+    Rest skip_rest() override {
         drain();
-        return m;
+        return {size_, true};
     }
-    if (keep == Keep::Small && !(format && format->needs_stable_views)) {
-        const std::size_t start = m.bytes.size();
-        while (!ended) {
+
+    std::unique_ptr<Source> open(std::uint64_t cap, bool stable,
+                                 compress::Inflated& first) override {
+        const std::uint64_t keep_at_most =
+            reopen_ && !stable ? std::min<std::uint64_t>(cap, kKeepSmall) : cap;
+        while (!ended_ && kept_.size() <= keep_at_most) {
             const std::size_t got = next();
-            if (m.bytes.size() + got > kKeepSmall) {
-                m.bytes.resize(start);
-                m.bytes.shrink_to_fit();
-                m.streamed = true;
+            if (kept_.size() + got > keep_at_most) {
+                // More than this pass keeps: the rest is counted, not kept.
+                const auto room = static_cast<std::size_t>(keep_at_most - kept_.size());
+                kept_.insert(kept_.end(), chunk_.data(), chunk_.data() + room);
                 drain();
                 break;
             }
-            m.bytes.insert(m.bytes.end(), chunk.data(), chunk.data() + got);
+            keep(got);
         }
-        return m;
-    }
-    m.charged = true;
-    if (!context.take_decompressed(m.bytes.size())) {
-        m.out_of_budget = true;
-        m.bytes.clear();
-        return m;
-    }
-    while (!ended) {
-        const std::size_t got = next();
-        if (got == 0) break;
-        const std::uint64_t room =
-            limits::kMaxDecompressedMember -
-            std::min<std::uint64_t>(m.bytes.size(), limits::kMaxDecompressedMember);
-        const std::size_t kept = static_cast<std::size_t>(std::min<std::uint64_t>(got, room));
-        if (kept > 0 && !context.take_decompressed(kept)) {
-            m.out_of_budget = true;
-            return m;
+        drain();
+        first.size = std::min(size_, cap);
+        first.capped = size_ > cap;
+        first.complete = ended_ && !failed_;
+        if (size_ > keep_at_most && reopen_ && !stable) {
+            kept_ = {};
+            return reopen_(first.size);
         }
-        m.bytes.insert(m.bytes.end(), chunk.data(), chunk.data() + kept);
-        if (kept < got) {
-            m.capped = true;
-            drain();
-        }
+        kept_.resize(static_cast<std::size_t>(std::min<std::uint64_t>(kept_.size(), keep_at_most)));
+        return std::make_unique<MemorySource>(std::move(kept_));
     }
-    return m;
-}
 
-/// Hands what was kept of a member to detection and reports the caps it hit.
-void scan_kept(Member& m, const std::string& name, const Location& where,
-               const ParseContext& context) {
-    if (m.capped) {
-        context.anomaly_at(where, "container.not-scanned",
-                           "the member is larger than " +
-                               std::to_string(limits::kMaxDecompressedMember >> 20) +
-                               " MiB decompressed; only its start was scanned, the rest was NOT");
+    /// The pull failed (the caller knows why).
+    bool failed() const { return failed_; }
+
+  private:
+    std::size_t next() {
+        const la_ssize_t got = pull_(chunk_.data(), chunk_.size());
+        if (got > 0) {
+            size_ += static_cast<std::uint64_t>(got);
+            return static_cast<std::size_t>(got);
+        }
+        ended_ = true;
+        failed_ = got < 0;
+        return 0;
     }
-    if (!m.model || m.bytes.empty()) {
-        context.note_member(name, m.out_of_budget ? "over the decompression budget (reported)"
-                                                  : "not a model format");
-        return;
+    void keep(std::size_t got) { kept_.insert(kept_.end(), chunk_.data(), chunk_.data() + got); }
+    void drain() {
+        while (!ended_)
+            next();
     }
-    if (m.head_only) {
-        PrefixSource member(std::move(m.bytes), m.size);
-        context.scan_member(member, name);
-    } else {
-        MemorySource member(std::move(m.bytes));
-        context.scan_member(member, name);
-    }
-}
+
+    Pull pull_;
+    Reopen reopen_;
+    std::vector<std::uint8_t> kept_;
+    std::vector<std::uint8_t> chunk_;
+    std::uint64_t size_ = 0;
+    bool ended_ = false;
+    bool failed_ = false;
+};
 
 /// An archive being walked entry by entry.
 struct Walk {
@@ -351,19 +317,20 @@ bool read_entry(Walk& w, struct archive_entry* entry, const std::string& name,
                                        " bytes but only " + std::to_string(avail) +
                                        " are left in the file; what is there was scanned");
             }
-            SliceSource member(source, offset, static_cast<std::uint64_t>(size));
-            const Format* format = context.scan_member(member, name);
-            if (format && format->owns_trailing_zip)
-                w.zip_members.emplace_back(offset, offset + member.size());
-            return true;
+            SliceSource data(source, offset, static_cast<std::uint64_t>(size));
+            StoredMember member(data, name);
+            const Admission admitted = admit_member(context, member);
+            if (admitted.format && admitted.format->owns_trailing_zip)
+                w.zip_members.emplace_back(offset, offset + data.size());
+            return !admitted.stop;
         }
     }
     EntryData data(w);
-    auto pull = [&data](std::uint8_t* out, std::size_t n) { return data.read(out, n); };
-    Member m = read_member(pull, name, context, Keep::Whole);
-    const bool budget = m.out_of_budget;
-    std::string message = m.failed ? error_text(w.archive) : std::string();
-    scan_kept(m, name, where, context);
+    OnePassMember member(name,
+                         [&data](std::uint8_t* out, std::size_t n) { return data.read(out, n); });
+    const Admission admitted = admit_member(context, member);
+    if (admitted.stop) return false;
+    const std::string message = member.failed() ? error_text(w.archive) : std::string();
     if (w.bomb) {
         context.anomaly_at(where, "archive.compression-bomb",
                            "the archive's members expand more than " +
@@ -385,7 +352,9 @@ bool read_entry(Walk& w, struct archive_entry* entry, const std::string& name,
                                " bytes so far); reading went on, as an extractor's would, and "
                                "what was kept was scanned");
     }
-    if (budget) return false;  // reported by take_decompressed
+    // The file's decompression budget is spent (reported once): later members could not be
+    // kept either.
+    if (context.budget().decompressed_reported) return false;
     if (!message.empty()) {
         if (!(w.stream && w.stream->failed())) {
             context.anomaly_at(
@@ -469,7 +438,6 @@ WalkEnd walk_headers(Walk& w) {
                 "the member is encrypted, so it cannot be inspected; it was NOT scanned");
             continue;
         }
-        if (!context.take_member()) return WalkEnd::Stopped;
         if (!read_entry(w, entry, name, where)) return WalkEnd::Stopped;
     }
 }
@@ -547,32 +515,16 @@ void read_compressed_tar(GuardedStream& stream, std::vector<std::uint8_t> head,
 /// as a stream (StreamSource), never held whole (unless its reader needs stable views).
 void read_compressed_member(Source& source, Compression compression, GuardedStream& stream,
                             std::vector<std::uint8_t> head, const ParseContext& context) {
-    if (!context.take_member()) return;
-    const std::string name = decompressed_name(context);
-    const Location where = context.member_location(name);
-    auto pull = [&stream](std::uint8_t* out, std::size_t n) -> la_ssize_t {
-        return static_cast<la_ssize_t>(stream.read(out, n));
-    };
-    Member m = read_member(pull, name, context, Keep::Small, std::move(head));
-    if (!m.model) {
-        context.note_member(name, "not a model format");
-        return;
-    }
-    if (!m.streamed) {
-        if (m.charged || context.take_decompressed(m.bytes.size()))
-            scan_kept(m, name, where, context);
-        return;
-    }
-    const std::uint64_t size = std::min(m.size, limits::kMaxDecompressedMember);
-    if (m.size > size) {
-        context.anomaly_at(where, "container.not-scanned",
-                           "the member is larger than " +
-                               std::to_string(limits::kMaxDecompressedMember >> 20) +
-                               " MiB decompressed; only its start was scanned, the rest was NOT");
-    }
-    if (!context.take_decompressed(size)) return;
-    StreamSource member(source, compression, size);
-    context.scan_member(member, name);
+    OnePassMember member(
+        decompressed_name(context),
+        [&stream](std::uint8_t* out, std::size_t n) {
+            return static_cast<la_ssize_t>(stream.read(out, n));
+        },
+        std::move(head));
+    member.set_reopen([&source, compression](std::uint64_t size) {
+        return std::make_unique<StreamSource>(source, compression, size);
+    });
+    admit_member(context, member);
 }
 
 bool starts_with(Source& source, std::string_view magic) {

@@ -5,9 +5,8 @@
 
 #include <algorithm>
 
-#include "formats/compress/expansion.h"
+#include "formats/compress/coded_member.h"
 #include "formats/compress/inflate.h"
-#include "formats/compress/inflate_source.h"
 #include "formats/registry.h"
 #include "mscan/limits.h"
 
@@ -48,10 +47,10 @@ bool detect_zlib(Source& source, std::string_view) {
 
 void parse_zlib(Source& source, const ParseContext& context) {
     // Decompressed as a stream: counted first, then read through a window, never held whole.
-    const std::uint64_t cap = member_cap(context);
-    InflateSource member(source, 0, source.size(), Wrapper::Zlib, cap);
-    report_expansion(context, context.base(), member.first_pass(), cap, "stream");
-    context.scan_member(member, member_name(context));
+    CodedMember member(source, 0, source.size(), Codec::Zlib, member_name(context), 0);
+    member.counted = false;
+    member.kind = "stream";
+    admit_member(context, member);
 }
 
 }  // namespace mscan::compress

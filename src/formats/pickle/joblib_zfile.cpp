@@ -6,8 +6,8 @@
 #include <optional>
 #include <string>
 
-#include "formats/compress/expansion.h"
-#include "formats/compress/inflate_source.h"
+#include "formats/compress/coded_member.h"
+#include "formats/member.h"
 #include "formats/pickle/pickle_machine.h"
 #include "mscan/limits.h"
 
@@ -83,20 +83,22 @@ bool detect_joblib_zfile(Source& source, std::string_view) {
 void parse_joblib_zfile(Source& source, const ParseContext& context) {
     const auto h = read_header(source);
     if (!h) return;
-    const std::uint64_t cap = compress::member_cap(context);
-    compress::InflateSource member(source, h->data_offset, source.size() - h->data_offset,
-                                   compress::Wrapper::Zlib, cap);
-    const compress::Inflated& first = member.first_pass();
-    compress::report_expansion(context, context.base(), first, cap, "stream");
+    // joblib unpickles whatever the stream holds: it is decoded as a member, then read as a
+    // pickle, not detected.
+    compress::CodedMember stream(source, h->data_offset, source.size() - h->data_offset,
+                                 compress::Codec::Zlib, "pickle (zlib, joblib ZF)", h->length);
+    stream.kind = "stream";
+    compress::Inflated first;
+    const auto member = decode_member(context, context.base(), stream, first);
     if (first.complete && first.size != h->length) {
         context.anomaly("archive.malformed",
                         "the ZF header declares " + std::to_string(h->length) +
                             " bytes but the stream holds " + std::to_string(first.size) +
                             " (joblib asserts they match unless Python runs with -O); scanned");
     }
-    // joblib unpickles whatever the stream holds: it is read as a pickle, not detected.
-    const Location where = context.member_location("pickle (zlib, joblib ZF)");
-    ByteReader reader(member);
+    if (!member) return;
+    const Location where = context.member_location(stream.name());
+    ByteReader reader(*member);
     scan_pickle(reader, where, context.sink());
 }
 

@@ -9,11 +9,12 @@
 #include <algorithm>
 #include <cctype>
 #include <memory>
+#include <optional>
 
-#include "formats/compress/codec_source.h"
+#include "formats/compress/coded_member.h"
 #include "formats/compress/expansion.h"
 #include "formats/compress/inflate.h"
-#include "formats/compress/inflate_source.h"
+#include "formats/member.h"
 #include "formats/member_names.h"
 #include "formats/registry.h"
 #include "formats/torchscript/torchscript_code.h"
@@ -58,41 +59,52 @@ bool is_tensor_record(std::string_view name, std::string_view prefix) {
            std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-/// Whether mscan decompresses the member's method: deflate, and what Python's zipfile reads
-/// besides (numpy.load, Keras): bzip2 and LZMA.
-bool decodable(const Entry& e) {
-    return e.method == 8 || e.method == 12 || e.method == 14;
-}
-
-/// The first `max_out` decompressed bytes of a decodable member, `length` compressed bytes.
-compress::Inflated decompress(Source& source, const Entry& e, std::uint64_t length,
-                              std::uint64_t max_out, bool want_crc = true) {
-    if (e.method == 8)
-        return compress::inflate(source, e.data_offset, length, compress::Wrapper::Raw, max_out,
-                                 want_crc);
-    return compress::decode_zip_codec(source, e.data_offset, length,
-                                      static_cast<compress::ZipCodec>(e.method), max_out, want_crc);
-}
-
-/// A decodable member as a Source read through a window, and how its first pass ended.
-std::unique_ptr<Source> stream_member(Source& source, const Entry& e, std::uint64_t length,
-                                      std::uint64_t max_out, compress::Inflated& first) {
-    if (e.method == 8) {
-        auto inflated = std::make_unique<compress::InflateSource>(source, e.data_offset, length,
-                                                                  compress::Wrapper::Raw, max_out);
-        first = inflated->first_pass();
-        return inflated;
+/// The codec of a member's method that mscan decompresses: deflate, and what Python's zipfile
+/// reads besides (numpy.load, Keras): bzip2 and LZMA.
+std::optional<compress::Codec> codec_of(const Entry& e) {
+    switch (e.method) {
+        case 8:
+            return compress::Codec::Deflate;
+        case 12:
+            return compress::Codec::Bzip2;
+        case 14:
+            return compress::Codec::Lzma;
+        default:
+            return std::nullopt;
     }
-    auto decoded = std::make_unique<compress::CodecSource>(
-        source, e.data_offset, length, static_cast<compress::ZipCodec>(e.method), max_out);
-    first = decoded->first_pass();
-    return decoded;
 }
 
-void scan_member(Source& source, const Entry& e, const ParseContext& context) {
+/// A member's compressed data as a Member: as much of it as the file holds.
+compress::CodedMember coded_member(Source& source, const Entry& e, compress::Codec codec) {
+    const std::uint64_t avail = source.size() - std::min(e.data_offset, source.size());
+    return compress::CodedMember(source, e.data_offset, std::min(e.compressed, avail), codec,
+                                 e.name, e.uncompressed);
+}
+
+std::uint32_t crc_of(Source& member) {
+    std::uint32_t crc = static_cast<std::uint32_t>(::crc32(0L, Z_NULL, 0));
+    for (std::uint64_t at = 0; at < member.size();) {
+        const auto chunk = member.view(at, 1 << 20);
+        if (chunk.empty()) break;
+        crc =
+            static_cast<std::uint32_t>(::crc32(crc, chunk.data(), static_cast<uInt>(chunk.size())));
+        at += chunk.size();
+    }
+    return crc;
+}
+
+/// Opens one member for the member pipeline (admit_member), after what only the zip format
+/// knows: encryption, the stored size, the method. Then checks what the pipeline read against
+/// the member's header. False when the member cap stops the listing.
+bool scan_member(Source& source, const Entry& e, const ParseContext& context) {
     const Location where = context.member_location(e.name);
     auto report = [&](const char* code, std::string evidence) {
         context.anomaly_at(where, code, std::move(evidence));
+    };
+    auto bad_crc = [&] {
+        report("zip.bad-crc",
+               "the member's CRC-32 does not match its data: readers that verify it (Python's "
+               "zipfile) refuse the member, readers that do not (torch.load) load it");
     };
     if (e.encrypted()) {
         // Flagged as encrypted: torch.load's miniz refuses it and Python's zipfile needs the
@@ -106,7 +118,7 @@ void scan_member(Source& source, const Entry& e, const ParseContext& context) {
                              "encryption header before its data); it cannot be inspected"
                            : "the member is flagged as encrypted; it cannot be inspected if "
                              "it really is");
-        if (e.method != 0 || traditional) return;
+        if (e.method != 0 || traditional) return true;
     }
     if (e.method == 0) {
         if (e.compressed != e.uncompressed) {
@@ -117,82 +129,31 @@ void scan_member(Source& source, const Entry& e, const ParseContext& context) {
         if (e.compressed > source.size() - std::min(e.data_offset, source.size())) {
             report("archive.malformed", "the member's data runs past the end of the file");
         }
-        SliceSource member(source, e.data_offset, e.compressed);
-        if (!context.scan_member(member, e.name)) return;
+        SliceSource data(source, e.data_offset, e.compressed);
+        StoredMember member(data, e.name);
+        const Admission admitted = admit_member(context, member);
         // It was read, so its CRC is cheap to check: readers that verify it refuse the member.
-        std::uint32_t crc = static_cast<std::uint32_t>(::crc32(0L, Z_NULL, 0));
-        for (std::uint64_t at = 0; at < member.size();) {
-            const auto chunk = member.view(at, 1 << 20);
-            if (chunk.empty()) break;
-            crc = static_cast<std::uint32_t>(
-                ::crc32(crc, chunk.data(), static_cast<uInt>(chunk.size())));
-            at += chunk.size();
-        }
-        if (crc != e.crc) {
-            report("zip.bad-crc",
-                   "the member's CRC-32 does not match its data: readers that verify it (Python's "
-                   "zipfile) refuse the member, readers that do not (torch.load) load it");
-        }
-        return;
+        if (admitted.format && crc_of(data) != e.crc) bad_crc();
+        return !admitted.stop;
     }
-    if (!decodable(e)) {
+    const auto codec = codec_of(e);
+    if (!codec) {
         report("archive.unsupported-method",
                "compression method " + std::to_string(e.method) +
                    " is not one mscan can read (stored, deflate, bzip2 and LZMA are), so it was "
                    "NOT scanned");
-        return;
+        return true;
     }
-    const std::uint64_t avail = source.size() - std::min(e.data_offset, source.size());
-    const std::uint64_t length = std::min(e.compressed, avail);
-    // Sniff: enough of the member to detect its format.
-    {
-        auto head = decompress(source, e, length, limits::kDetectProbeBytes);
-        MemorySource probe(head.bytes);
-        const bool unsupported = unsupported_container(probe) != nullptr;
-        const Format* format = unsupported ? nullptr : detect_format(probe, e.name);
-        if (format && format->head_suffices && head.bytes.size() < e.uncompressed &&
-            format->head_suffices(probe)) {
-            // The start is all this format needs (a .npy header): the rest of the member is
-            // not decompressed; the parser sees the member's declared size.
-            PrefixSource member(std::move(head.bytes), e.uncompressed);
-            context.scan_member(member, e.name);
-            compress::report_declared_expansion(
-                context, where, e.uncompressed, e.compressed,
-                "only its start was decompressed here; the loader decompresses all of it");
-            return;
-        }
-        // A head cut short may not decide (head_inconclusive): then the member is inflated
-        // and detected whole.
-        const bool undecided =
-            !format && head.bytes.size() < e.uncompressed && head_inconclusive(probe);
-        if (!unsupported && !format && !undecided) {
-            if (!head.error.empty()) report("archive.malformed", head.error);
-            // Not a model format: the loader does not interpret it, so it is not inflated.
-            // Whatever extracts the archive does, though: judge its declared sizes.
-            compress::report_declared_expansion(
-                context, where, e.uncompressed, e.compressed,
-                "it is not a model format, so mscan did not decompress it");
-            context.note_member(e.name, "not a model format");
-            return;
-        }
-    }
-    // The member is decompressed as a stream (counted, then read through a window), so memory
-    // does not grow with its size.
-    const std::uint64_t cap = compress::member_cap(context);
-    compress::Inflated full;
-    const std::unique_ptr<Source> member = stream_member(source, e, length, cap, full);
-    compress::report_expansion(context, where, full, cap, "member");
-    if (full.size > 0) context.scan_member(*member, e.name);
-    if (full.complete && full.size != e.uncompressed) {
+    compress::CodedMember member = coded_member(source, e, *codec);
+    const Admission admitted = admit_member(context, member);
+    const compress::Inflated& full = admitted.first;
+    if (admitted.decoded && full.complete && full.size != e.uncompressed) {
         report("zip.header-mismatch", "the member decompresses to " + std::to_string(full.size) +
                                           " bytes, not the " + std::to_string(e.uncompressed) +
                                           " its header declares");
     }
-    if (full.complete && full.crc32 != e.crc) {
-        report("zip.bad-crc",
-               "the member's CRC-32 does not match its data: readers that verify it (Python's "
-               "zipfile) refuse the member, readers that do not (torch.load) load it");
-    }
+    if (admitted.decoded && full.complete && full.crc32 != e.crc) bad_crc();
+    return !admitted.stop;
 }
 
 /// The text of a TorchScript code member (stored, deflated, or bzip2 and LZMA, which miniz
@@ -207,19 +168,19 @@ struct CodeText {
 CodeText read_code(Source& source, const Entry& e, const ParseContext& context) {
     CodeText out;
     const std::uint64_t cap = limits::kTorchScriptMaxCodeBytes;
-    const std::uint64_t avail = source.size() - std::min(e.data_offset, source.size());
-    const std::uint64_t length = std::min(e.compressed, avail);
+    const auto codec = codec_of(e);
     if (!e.local_ok) {
         out.problem = "its local header cannot be read";
     } else if (e.encrypted() && e.method != 0) {
         out.problem = "it is flagged as encrypted";
     } else if (e.method == 0) {
+        const std::uint64_t avail = source.size() - std::min(e.data_offset, source.size());
         out.size = e.compressed;
-        const auto view =
-            source.view(e.data_offset, static_cast<std::size_t>(std::min(length, cap)));
+        const auto view = source.view(
+            e.data_offset, static_cast<std::size_t>(std::min({e.compressed, avail, cap})));
         out.text.assign(view.begin(), view.end());
-    } else if (decodable(e)) {
-        auto code = decompress(source, e, length, cap, /*want_crc=*/false);
+    } else if (codec) {
+        auto code = coded_member(source, e, *codec).read(cap, /*want_crc=*/false);
         if (!context.take_decompressed(code.size)) {
             out.problem = "the archive's decompression budget is spent";
             return out;
@@ -364,12 +325,11 @@ void parse_directory(Source& source, const ParseContext& context, const Director
             context.note_member(e.name, "tensor record");
             continue;
         }
-        if (!context.take_member()) {
-            for (const auto* rest = &e; rest != dir.entries.data() + dir.entries.size(); ++rest)
+        if (!scan_member(source, e, context)) {
+            for (const auto* rest = &e + 1; rest != dir.entries.data() + dir.entries.size(); ++rest)
                 context.note_member(rest->name, "over the member cap (reported)");
             return;
         }
-        scan_member(source, e, context);
     }
     for (const auto& other : dir.alternates)
         parse_directory(source, context, other, true);
