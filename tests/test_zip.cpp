@@ -6,6 +6,7 @@
 #include <lzma.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <string>
@@ -33,8 +34,9 @@ struct Member {
 std::vector<std::uint8_t> bzip2(const std::vector<std::uint8_t>& in) {
     std::vector<std::uint8_t> out(in.size() + in.size() / 100 + 1024);
     auto size = static_cast<unsigned>(out.size());
-    REQUIRE(BZ2_bzBuffToBuffCompress(reinterpret_cast<char*>(out.data()), &size,
-                                     const_cast<char*>(reinterpret_cast<const char*>(in.data())),
+    char none = 0;  // libbz2 refuses a null input pointer, even for no bytes
+    char* source = in.empty() ? &none : const_cast<char*>(reinterpret_cast<const char*>(in.data()));
+    REQUIRE(BZ2_bzBuffToBuffCompress(reinterpret_cast<char*>(out.data()), &size, source,
                                      static_cast<unsigned>(in.size()), 9, 0, 0) == BZ_OK);
     out.resize(size);
     return out;
@@ -66,10 +68,11 @@ std::vector<std::uint8_t> lzma_zip(const std::vector<std::uint8_t>& in, std::uin
     return out;
 }
 
-std::vector<std::uint8_t> deflate_raw(const std::vector<std::uint8_t>& in) {
+/// DEFLATE with zlib: `window_bits` -15 for raw (zip members), 15 + 16 for a gzip file.
+std::vector<std::uint8_t> deflate_with(const std::vector<std::uint8_t>& in, int window_bits) {
     z_stream z{};
-    REQUIRE(deflateInit2(&z, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK);
-    std::vector<std::uint8_t> out(deflateBound(&z, static_cast<uLong>(in.size())));
+    REQUIRE(deflateInit2(&z, 6, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+    std::vector<std::uint8_t> out(deflateBound(&z, static_cast<uLong>(in.size())) + 32);
     z.next_in = const_cast<Bytef*>(in.data());
     z.avail_in = static_cast<uInt>(in.size());
     z.next_out = out.data();
@@ -78,6 +81,10 @@ std::vector<std::uint8_t> deflate_raw(const std::vector<std::uint8_t>& in) {
     out.resize(z.total_out);
     deflateEnd(&z);
     return out;
+}
+
+std::vector<std::uint8_t> deflate_raw(const std::vector<std::uint8_t>& in) {
+    return deflate_with(in, -15);
 }
 
 /// posix.system(cmd), protocol 2: GLOBAL, SHORT_BINUNICODE, TUPLE1, REDUCE, STOP.
@@ -246,4 +253,99 @@ TEST_CASE("a deflated member whose output ends just past a 1 MiB boundary is rea
     CHECK_FALSE(has(r, "archive-malformed"));
     CHECK_FALSE(has(r, "pickle-truncated"));
     CHECK_FALSE(has(r, "zip-bad-crc"));
+}
+
+namespace {
+
+/// A gzip file of `in` (zlib with the gzip wrapper).
+std::vector<std::uint8_t> gzip(const std::vector<std::uint8_t>& in) {
+    return deflate_with(in, 15 + 16);
+}
+
+/// A ustar archive of one regular file, as tarfile writes it (then two zero blocks).
+std::vector<std::uint8_t> tar_of(const std::string& name, const std::vector<std::uint8_t>& data) {
+    std::vector<std::uint8_t> h(512, 0);
+    auto put = [&h](std::size_t at, const std::string& s) {
+        std::copy(s.begin(), s.end(), h.begin() + static_cast<std::ptrdiff_t>(at));
+    };
+    auto octal = [](std::uint64_t v, int width) {
+        std::string s(static_cast<std::size_t>(width - 1), '0');
+        for (int i = width - 2; i >= 0 && v; --i, v >>= 3)
+            s[static_cast<std::size_t>(i)] = static_cast<char>('0' + (v & 7));
+        return s;
+    };
+    put(0, name);
+    put(100, octal(0644, 8));
+    put(108, octal(0, 8));
+    put(116, octal(0, 8));
+    put(124, octal(data.size(), 12));
+    put(136, octal(0, 12));
+    put(156, "0");
+    put(257, std::string("ustar\0"
+                         "00",
+                         8));
+    put(148, "        ");
+    unsigned sum = 0;
+    for (auto b : h)
+        sum += b;
+    put(148, octal(sum, 7) + std::string(1, '\0'));
+    h[155] = ' ';
+    std::vector<std::uint8_t> out = h;
+    out.insert(out.end(), data.begin(), data.end());
+    out.resize((out.size() + 511) / 512 * 512 + 1024, 0);
+    return out;
+}
+
+/// The rule ids reported at the member named `member` (the last link of a finding's chain).
+std::vector<std::string> member_rules(const std::vector<std::uint8_t>& file,
+                                      const std::string& file_name, const std::string& member) {
+    mscan::MemorySource source(file);
+    static const auto rules = mscan::RuleSet::builtin();
+    const auto result = mscan::scan_source(source, file_name, rules);
+    std::vector<std::string> out;
+    for (const auto& f : result.findings)
+        if (!f.location.chain.empty() && f.location.chain.back() == member)
+            out.push_back(f.rule_id);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("a member gets one verdict whatever container holds it and however it is compressed") {
+    // One admission pipeline (formats/member.h): a stored or deflated, bzip2 or LZMA zip
+    // member, a tar member read in place, a member of a gzip-compressed tar (read once, front
+    // to back) and a gzip file's single stream are judged alike.
+    std::vector<std::uint8_t> noise(3000);
+    std::uint32_t x = 99;
+    for (auto& b : noise) {
+        x = x * 1664525u + 1013904223u;
+        b = static_cast<std::uint8_t>(x >> 24);
+    }
+    const std::string text = "this is a readme, not a pickle\n";
+    struct Case {
+        const char* name;
+        std::vector<std::uint8_t> data;
+        std::vector<std::string> expected;
+    };
+    const std::vector<Case> cases = {
+        {"data.pkl", os_system_pickle("echo mscan-sample"), {"process-execution"}},
+        {"notes.pkl", {text.begin(), text.end()}, {"format-mismatch"}},
+        {"empty.pkl", {}, {"format-mismatch"}},
+        {"weights.bin", noise, {}},
+    };
+    for (const auto& c : cases) {
+        const std::string name = c.name;
+        INFO("member " << name);
+        for (int method : {0, 8, 12, 14}) {
+            INFO("zip method " << method);
+            CHECK(member_rules(make_zip({{name, c.data, false, method}}), "m.zip", name) ==
+                  c.expected);
+        }
+        INFO("tar, tar.gz, gz");
+        CHECK(member_rules(tar_of(name, c.data), "m.tar", name) == c.expected);
+        CHECK(member_rules(gzip(tar_of(name, c.data)), "m.tar.gz", name) == c.expected);
+        CHECK(member_rules(gzip(c.data), name + ".gz", name) == c.expected);
+    }
 }
