@@ -48,7 +48,8 @@ const std::set<std::string> kCheckedGroups = {
     "archive",         "compressed",  "safetensors", "keras",
     "savedmodel",      "onnx",        "gguf",        "code",
     "file-type",       "verdict",     "rules-i15",   "numpy-i15",
-    "torchscript-i15", "realworld",   "archive-i16", "word2vec"};
+    "torchscript-i15", "realworld",   "archive-i16", "word2vec",
+    "json-i17"};
 
 TEST_CASE("golden corpus: every sample gives its expected findings") {
     const auto manifest_path = kRoot / "samples" / "manifest.json";

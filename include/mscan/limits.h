@@ -151,6 +151,10 @@ inline constexpr std::uint64_t kKerasMaxConfigBytes = std::uint64_t{256} << 20;
 /// JSON nesting depth accepted before parsing (deeper input is refused, not parsed, so the
 /// recursive JSON parser cannot exhaust the stack).
 inline constexpr int kJsonMaxDepth = 512;
+/// Nesting depth of configs read as Python's json module reads them (formats/python_json.h).
+/// CPython 3.11's json.loads raises RecursionError at about 998 levels (its default recursion
+/// limit of 1000), so anything a loader can read is read; deeper input is reported.
+inline constexpr int kPythonJsonMaxDepth = 1000;
 
 // --- protobuf and TensorFlow SavedModel (src/formats/protobuf/, src/formats/savedmodel/) ---
 /// Nesting of protobuf messages followed.

@@ -11,9 +11,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "formats/json_depth.h"
 #include "formats/keras/keras_format.h"
 #include "formats/member_names.h"
+#include "formats/python_json.h"
 #include "formats/template/jinja_check.h"
 #include "mscan/limits.h"
 
@@ -30,8 +30,8 @@ std::string_view as_text(std::span<const std::uint8_t> bytes) {
 constexpr std::string_view kKept[] = {
     "auto_map", "custom_pipelines", "chat_template", "archiverVersion", "model", "runtime"};
 /// Keys (top level) whose presence makes a JSON object a config this reader handles.
-constexpr std::string_view kDetectKeys[] = {"\"auto_map\"", "\"custom_pipelines\"",
-                                            "\"chat_template\"", "\"archiverVersion\""};
+constexpr std::string_view kDetectKeys[] = {"auto_map", "custom_pipelines", "chat_template",
+                                            "archiverVersion"};
 
 bool kept_key(std::string_view key) {
     return std::find(std::begin(kKept), std::end(kKept), key) != std::end(kKept);
@@ -297,18 +297,34 @@ void check_modules(const std::vector<json>& modules, const ParseContext& context
 }  // namespace
 
 bool looks_like_config(std::string_view text) {
-    const auto first = text.find_first_not_of(" \t\r\n");
-    if (first == std::string_view::npos) return false;
-    if (text[first] == '[') {
-        // sentence-transformers modules.json: [{"idx": 0, "name": "0", "path": "", "type": ...
-        const auto head = text.substr(0, 4096);
-        return head.find("\"idx\"") != std::string_view::npos &&
-               head.find("\"type\"") != std::string_view::npos &&
-               head.find("\"path\"") != std::string_view::npos;
-    }
-    if (text[first] != '{') return false;
-    return std::any_of(std::begin(kDetectKeys), std::end(kDetectKeys),
-                       [&](std::string_view k) { return text.find(k) != std::string_view::npos; });
+    if (!pyjson::starts_like_json(text)) return false;
+    const bool array = !pyjson::starts_like_json(text, /*object_only=*/true);
+    // The keys as json.loads reads them (escapes decoded), wherever they are in the text.
+    // An object: one of kDetectKeys at the top level. An array: sentence-transformers'
+    // modules.json, [{"idx": 0, "name": "0", "path": "", "type": ...}, ...].
+    bool found = false, idx = false, type = false, path = false;
+    const auto result = pyjson::for_each_key(
+        text,
+        [&](const std::string& key, int depth) {
+            if (!array && depth == 1)
+                found = std::find(std::begin(kDetectKeys), std::end(kDetectKeys), key) !=
+                        std::end(kDetectKeys);
+            if (array && depth == 2) {
+                idx = idx || key == "idx";
+                type = type || key == "type";
+                path = path || key == "path";
+                found = idx && type && path;
+            }
+            return !found;
+        },
+        limits::kPythonJsonMaxDepth);
+    // Nested too deep to read: claimed only if it also names a key in plain text, so that
+    // parse() reports it.
+    if (!found && result.too_deep)
+        return std::any_of(std::begin(kDetectKeys), std::end(kDetectKeys), [&](std::string_view k) {
+            return text.find(k) != std::string_view::npos;
+        });
+    return found;
 }
 
 /// A JSON object over the size cap that holds one of the keys anywhere in its first
@@ -322,7 +338,7 @@ bool oversized_config(Source& source) {
         const auto text = as_text(source.view(at, n));
         if (text.empty()) return false;
         for (const auto key : kDetectKeys)
-            if (text.find(key) != std::string_view::npos) return true;
+            if (text.find("\"" + std::string(key) + "\"") != std::string_view::npos) return true;
         if (at + text.size() >= end) break;
         at += text.size() > 32 ? text.size() - 32 : text.size();
     }
@@ -330,26 +346,39 @@ bool oversized_config(Source& source) {
 }
 
 bool detect(Source& source, std::string_view /*extension*/) {
-    if (source.size() < 2) return false;
-    const auto head = as_text(source.view(0, std::min<std::uint64_t>(source.size(), 64)));
-    const auto first = head.find_first_not_of(" \t\r\n");
-    if (first == std::string_view::npos || (head[first] != '{' && head[first] != '[')) return false;
-    if (source.size() > limits::kHfConfigMaxBytes)
-        return head[first] == '{' && oversized_config(source);
+    if (source.size() < 2 || !pyjson::starts_like_json(source)) return false;
+    if (source.size() > limits::kHfConfigMaxBytes) return oversized_config(source);
     const auto bytes = source.view(0, static_cast<std::size_t>(source.size()));
-    return looks_like_config(as_text(bytes));
+    if (bytes.size() != source.size()) return false;
+    std::string error;
+    const auto text = pyjson::decode(bytes, error);
+    return text && looks_like_config(*text);
 }
 
 void check_config(std::string_view text, const ParseContext& context) {
-    if (json_nesting_depth(text, limits::kJsonMaxDepth) > limits::kJsonMaxDepth) {
-        context.anomaly("hf.config-malformed", "JSON nested deeper than " +
-                                                   std::to_string(limits::kJsonMaxDepth) +
-                                                   " levels; not read");
+    // Read as json.loads(bytes) reads it: the encodings it detects, NaN and Infinity,
+    // escaped keys, the last of duplicate keys.
+    std::string error;
+    const auto decoded =
+        pyjson::decode({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}, error);
+    if (!decoded) {
+        context.anomaly("hf.config-malformed",
+                        "not text json.loads can decode (" + error + "); not read");
         return;
     }
     Keeper keeper;
-    json::sax_parse(text.begin(), text.end(), &keeper, json::input_format_t::json,
-                    /*strict=*/true);
+    const auto parsed = pyjson::parse(*decoded, keeper, limits::kPythonJsonMaxDepth);
+    if (parsed.too_deep) {
+        // Deeper than json.loads reads (RecursionError): the loader refuses the file.
+        context.anomaly("hf.config-malformed",
+                        "JSON nested deeper than " + std::to_string(limits::kPythonJsonMaxDepth) +
+                            " levels, where Python's json.loads gives up; not read");
+        return;
+    }
+    if (!parsed.ok && !keeper.too_many) {
+        keeper.error =
+            "not valid JSON at byte " + std::to_string(parsed.offset) + ": " + parsed.error;
+    }
     if (keeper.too_many) {
         context.anomaly("hf.config-malformed", "a config value holds more than " +
                                                    std::to_string(limits::kHfConfigMaxValues) +

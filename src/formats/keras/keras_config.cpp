@@ -23,9 +23,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "formats/json_depth.h"
 #include "formats/keras/marshal_reader.h"
 #include "formats/member_names.h"
+#include "formats/python_json.h"
 #include "mscan/limits.h"
 
 namespace mscan::keras {
@@ -433,18 +433,30 @@ void walk_config_json(std::string_view text, std::string_view label, const Parse
                                " MiB cap; not read");
         return;
     }
-    if (json_nesting_depth(text, limits::kJsonMaxDepth) > limits::kJsonMaxDepth) {
+    // Read as json.loads reads it: any encoding it detects, NaN and Infinity, escaped keys.
+    std::string error;
+    const auto decoded =
+        pyjson::decode({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}, error);
+    if (!decoded) {
         context.anomaly_at(loc, "keras.malformed-config",
-                           std::string(label) + ": JSON nested deeper than " +
-                               std::to_string(limits::kJsonMaxDepth) + " levels; not read");
+                           std::string(label) + ": not text json.loads can decode (" + error +
+                               "); the config could not be read");
         return;
     }
-    json config = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-    if (config.is_discarded()) {
-        context.anomaly_at(loc, "keras.malformed-config",
-                           std::string(label) + ": not valid JSON; the config could not be read");
+    pyjson::Result parsed;
+    auto document = pyjson::parse_value(*decoded, parsed, limits::kPythonJsonMaxDepth);
+    if (!document) {
+        context.anomaly_at(
+            loc, "keras.malformed-config",
+            std::string(label) +
+                (parsed.too_deep
+                     ? ": JSON nested deeper than " + std::to_string(limits::kPythonJsonMaxDepth) +
+                           " levels; not read"
+                     : ": not valid JSON (" + parsed.error + " at byte " +
+                           std::to_string(parsed.offset) + "); the config could not be read"));
         return;
     }
+    const json& config = *document;
     if (!config.is_object()) {
         context.anomaly_at(loc, "keras.malformed-config",
                            std::string(label) + ": JSON is not an object; not a Keras config");

@@ -6,6 +6,7 @@
 
 #include "formats/hdf5/hdf5_reader.h"
 #include "formats/keras/keras_config.h"
+#include "formats/python_json.h"
 #include "mscan/limits.h"
 
 namespace mscan::keras {
@@ -68,31 +69,33 @@ void parse_hdf5(Source& source, const ParseContext& context) {
 }
 
 bool starts_like_json_object(Source& source) {
-    const auto head = as_text(source.view(0, std::min<std::uint64_t>(source.size(), 4096)));
-    const auto first = head.find_first_not_of(" \t\r\n");
-    return first != std::string_view::npos && head[first] == '{';
+    return pyjson::starts_like_json(source, /*object_only=*/true);
 }
 
 bool detect_json(Source& source, std::string_view /*extension*/) {
     if (source.size() < 2 || !starts_like_json_object(source)) return false;
+    // Past the size cap the file is claimed anyway, so that parse_json reports it instead of
+    // it being skipped.
+    if (source.size() > limits::kKerasMaxConfigBytes) return true;
+    const auto bytes = source.view(0, static_cast<std::size_t>(source.size()));
+    if (bytes.size() != source.size()) return false;
     // Keras writes "class_name" near the start, but its loader finds the key anywhere in the
-    // object, so the whole text is searched (padding must not hide a config), in windows that
-    // overlap by the key's length. Past the size cap the file is claimed anyway, so that
-    // parse_json reports it instead of it being skipped.
-    constexpr std::string_view kKeys[] = {"\"class_name\"", "\"config\""};
-    bool found[2] = {false, false};
-    const std::uint64_t end = std::min<std::uint64_t>(source.size(), limits::kKerasMaxConfigBytes);
-    constexpr std::size_t kWindow = 1u << 20;
-    for (std::uint64_t at = 0; at < end && !(found[0] && found[1]);) {
-        const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(kWindow, end - at));
-        const auto text = as_text(source.view(at, n));
-        if (text.empty()) break;
-        for (int k = 0; k < 2; ++k)
-            found[k] = found[k] || text.find(kKeys[k]) != std::string_view::npos;
-        if (at + text.size() >= end) break;
-        at += text.size() > 16 ? text.size() - 16 : text.size();
-    }
-    return (found[0] && found[1]) || source.size() > limits::kKerasMaxConfigBytes;
+    // object, spelt any way JSON allows ("class\u005fname"): the keys are read as
+    // json.loads reads them.
+    std::string error;
+    const auto text = pyjson::decode(bytes, error);
+    if (!text) return false;
+    bool class_name = false, config = false;
+    const auto result = pyjson::for_each_key(
+        *text,
+        [&](const std::string& key, int) {
+            class_name = class_name || key == "class_name";
+            config = config || key == "config";
+            return !(class_name && config);
+        },
+        limits::kPythonJsonMaxDepth);
+    // Too deep to read: claimed, so that parse_json says it was not read.
+    return (class_name && config) || result.too_deep;
 }
 
 void parse_json(Source& source, const ParseContext& context) {
