@@ -171,10 +171,14 @@ def transformers_samples():
     }), "hostile", "config.json custom_pipelines entry: pipeline(trust_remote_code=True) runs "
         "pipeline_demo.py", ["hf-remote-code"])
     write(d / "custom_pipeline" / "pipeline_demo.py", HARMLESS_PY.format(name="DemoPipeline"))
-    add(write(d / "malformed" / "config.json",
-              '{"auto_map": {"AutoModel": "modeling_demo.DemoModel"}, "model_type": '),
+    cut = '{"auto_map": {"AutoModel": "modeling_demo.DemoModel"}, "model_type": '
+    add(write(d / "malformed" / "config.json", cut),
         "anomaly", "config.json with an auto_map, cut in the middle: the entry before the cut "
-        "is still reported", ["hf-config-malformed", "hf-remote-code"])
+        "is still reported, and a file transformers opens by name that does not parse is high",
+        ["hf-config-unreadable", "hf-remote-code"])
+    add(write(d / "malformed" / "exported_settings.json", cut),
+        "anomaly", "the same cut config under a name no loader opens by itself: recognised by "
+        "its auto_map key, its break is low", ["hf-config-malformed", "hf-remote-code"])
 
     # Chat templates in tokenizer configs and in chat_template.jinja (transformers >= 4.50).
     t = d / "chat_template"

@@ -110,8 +110,62 @@ SAMPLES = [
 ]
 
 
+SD_INDEX = {
+    "_class_name": "StableDiffusionPipeline", "_diffusers_version": "0.27.0",
+    "feature_extractor": ["transformers", "CLIPImageProcessor"],
+    "safety_checker": ["stable_diffusion", "StableDiffusionSafetyChecker"],
+    "scheduler": ["diffusers", "PNDMScheduler"],
+    "text_encoder": ["transformers", "CLIPTextModel"],
+    "tokenizer": ["transformers", "CLIPTokenizer"],
+    "unet": ["diffusers", "UNet2DConditionModel"],
+    "vae": ["diffusers", "AutoencoderKL"],
+}
+HARMLESS_PY = "class {name}:\n    pass\n"
+
+
+def diffusers_index(**changes) -> bytes:
+    index = dict(SD_INDEX)
+    index.update(changes)
+    return json.dumps(index, indent=2).encode()
+
+
+SAMPLES += [
+    ("hostile", "diffusers_custom_pipeline/model_index.json", "diffusers model_index.json "
+     "whose _class_name is [module, Class]: DiffusionPipeline.from_pretrained("
+     "trust_remote_code=True) imports pipeline_demo.py from the repo", AUTO_MAP_RULES,
+     lambda: diffusers_index(_class_name=["pipeline_demo", "DemoPipeline"])),
+    ("hostile", "diffusers_custom_unet/model_index.json", "diffusers model_index.json whose "
+     "unet is [my_unet, MyUNet], a module the repo ships in unet/my_unet.py", AUTO_MAP_RULES,
+     lambda: diffusers_index(unet=["my_unet", "MyUNet"])),
+    ("benign", "diffusers_sd/model_index.json", "Stable Diffusion's model_index.json: "
+     "components from diffusers and transformers, and diffusers' own stable_diffusion "
+     "pipeline module", [], lambda: diffusers_index()),
+    ("anomaly", "unreadable/config.json", "config.json that Python's json.loads cannot read "
+     "(single-quoted keys): transformers opens it by name, so it is read and reported high",
+     ["hf-config-unreadable"],
+     lambda: b"{'architectures': ['DemoModel'], 'model_type': 'demo'}\n"),
+]
+
+# Files beside samples (the code a custom pipeline or component imports).
+SIDE_FILES = [
+    ("hostile", "diffusers_custom_pipeline/pipeline_demo.py", "DemoPipeline"),
+    ("hostile", "diffusers_custom_unet/unet/my_unet.py", "MyUNet"),
+]
+
+
 def check_with_python(name: str, data: bytes, kind: str) -> None:
     """What json.loads makes of the text: the payload must be there exactly when hostile."""
+    if kind == "anomaly":
+        try:
+            json.loads(data)
+        except ValueError:
+            return
+        raise AssertionError(name + ": json.loads reads it")
+    if name.endswith("model_index.json"):
+        doc = json.loads(data)
+        custom = isinstance(doc["_class_name"], list) or doc["unet"][0] == "my_unet"
+        assert custom == (kind == "hostile"), name
+        return
     if name.endswith(".keras"):
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             data = z.read("config.json")
@@ -132,7 +186,11 @@ def main() -> None:
         path.write_bytes(data)
         entries.append({"path": path.relative_to(ROOT).as_posix(), "kind": kind,
                         "group": GROUP, "description": description, "expect": expect,
-                        "forbid": [] if kind == "hostile" else [MEDIUM_PLUS]})
+                        "forbid": [MEDIUM_PLUS] if kind == "benign" else []})
+    for kind, name, class_name in SIDE_FILES:
+        path = OUT / kind / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(HARMLESS_PY.format(name=class_name), encoding="utf-8")
     update_manifest(entries, ["samples/json-i17/"])
     print(f"wrote {len(entries)} samples under {OUT}")
 

@@ -46,14 +46,15 @@ class FakeNeighbours final : public mscan::Neighbours {
     mscan::Listing files_;
 };
 
-std::vector<Anomaly> check(const std::string& text, const mscan::Neighbours* near = nullptr) {
+std::vector<Anomaly> check(const std::string& text, const mscan::Neighbours* near = nullptr,
+                           const std::string& name = "config.json") {
     std::vector<Anomaly> out;
     const mscan::OperationSink sink = [&out](mscan::Operation&& op) {
         out.push_back({op.name, op.evidence});
     };
     mscan::ScanBudget budget;
     mscan::Location base;
-    base.chain.push_back("config.json");
+    base.chain.push_back(name);
     mscan::ParseContext context(sink, base, budget);
     context.set_neighbours(near);
     mscan::hfconfig::check_config(text, context);
@@ -191,14 +192,22 @@ TEST_CASE("chat_template in a tokenizer config goes through the template check",
 }
 
 TEST_CASE("broken and hostile config JSON", "[code]") {
-    // Cut short: what came before is reported, then the break.
-    auto found = check(R"({"auto_map": {"AutoModel": "m.M"}, "x": )");
+    // Cut short: what came before is reported, then the break: high in a file the loader
+    // opens by name, low in one recognised by its content only.
+    const std::string cut = R"({"auto_map": {"AutoModel": "m.M"}, "x": )";
+    auto found = check(cut);
+    CHECK(count(found, "hf.remote-code") == 1);
+    CHECK(count(found, "hf.config-unreadable") == 1);
+    found = check(cut, nullptr, "settings.json");
     CHECK(count(found, "hf.remote-code") == 1);
     CHECK(count(found, "hf.config-malformed") == 1);
+    CHECK(count(found, "hf.config-unreadable") == 0);
     found = check(R"({"auto_map": ["m.M"]})");
     CHECK(count(found, "hf.config-malformed") == 1);
     found = check("{\"auto_map\": " + std::string(5000, '[') + std::string(5000, ']') + "}");
-    CHECK(count(found, "hf.config-malformed") == 1);
+    CHECK(count(found, "hf.config-unreadable") == 1);
+    // Not JSON at all, under a name its loader opens.
+    CHECK(count(check("\x89PNG\r\n"), "hf.config-unreadable") == 1);
     // A huge auto_map stops at the value cap instead of growing without bound.
     std::string big = R"({"auto_map": {"AutoModel": [)";
     for (int i = 0; i < 150000; ++i)

@@ -181,7 +181,12 @@ TEST_CASE("keras: through the scanner, a JSON config is detected and judged by t
 
     const std::string hf = R"({"architectures": ["BertModel"], "model_type": "bert"})";
     mscan::MemorySource other(std::vector<std::uint8_t>(hf.begin(), hf.end()));
-    CHECK(mscan::scan_source(other, "config.json", rules).status != mscan::FileStatus::Scanned);
+    // transformers opens config.json by name: it is read (and found harmless), not skipped.
+    const auto plain = mscan::scan_source(other, "config.json", rules);
+    CHECK(plain.status == mscan::FileStatus::Scanned);
+    CHECK(plain.findings.empty());
+    mscan::MemorySource same(std::vector<std::uint8_t>(hf.begin(), hf.end()));
+    CHECK(mscan::scan_source(same, "notes.json", rules).status != mscan::FileStatus::Scanned);
 }
 
 TEST_CASE("keras: file text in evidence and names is escaped") {

@@ -16,6 +16,9 @@ Judgement judge(Source& content, std::string_view name) {
     j.unsupported = unsupported_container(content);
     if (j.unsupported) return j;
     j.format = detect_format(content, name);
+    // A file its loader opens by name (config.json) is read by that format even when its
+    // content is not recognised: the format then says why it cannot be read.
+    if (!j.format) j.format = format_claiming_name(name);
     if (!j.format) j.claimed = format_named_by(name);
     return j;
 }

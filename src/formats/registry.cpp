@@ -68,7 +68,8 @@ constexpr std::array kFormats = {
            "a config that makes the loader run code shipped with the model: transformers "
            "auto_map / custom_pipelines (trust_remote_code), sentence-transformers modules.json, "
            "TorchServe MANIFEST.json",
-           hfconfig::detect, hfconfig::parse, nullptr},
+           hfconfig::detect, hfconfig::parse, nullptr, /*owns_trailing_zip=*/false,
+           /*needs_stable_views=*/false, hfconfig::claims_name},
     Format{"jinja-template",
            "a Jinja chat template file (chat_template.jinja), rendered by chat front ends",
            hfconfig::detect_template, hfconfig::parse_template, nullptr},
@@ -247,6 +248,14 @@ const char* unsupported_container(Source& source) {
 
 bool head_inconclusive(Source& head) {
     return keras::starts_like_json_object(head);
+}
+
+const Format* format_claiming_name(std::string_view path) {
+    const auto slash = path.find_last_of("/\\");
+    const std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
+    for (const auto& format : kFormats)
+        if (format.claims_name && format.claims_name(name)) return &format;
+    return nullptr;
 }
 
 const Format* detect_format(Source& source, std::string_view path) {

@@ -32,6 +32,11 @@ struct Format {
     /// the central directory while it reads local headers), which a windowed source would
     /// invalidate: a container hands it members held whole.
     bool needs_stable_views = false;
+    /// Optional: whether a file of this name (the last path component, as written) is one the
+    /// format's loader opens by that name (transformers opens "config.json"), so that a file
+    /// so named that detection does not accept is still read by this format, which then says
+    /// why it could not be read.
+    bool (*claims_name)(std::string_view file_name) = nullptr;
 };
 
 /// All formats, in detection order.
@@ -39,6 +44,9 @@ std::span<const Format> formats();
 
 /// The first format whose detect() accepts the source, or nullptr.
 const Format* detect_format(Source& source, std::string_view path);
+
+/// The format whose loader opens files by this name (Format::claims_name), or nullptr.
+const Format* format_claiming_name(std::string_view path);
 
 /// Whether the first bytes of a larger member, which no format accepted, are too few to rule
 /// one out: a JSON object may name its Keras class anywhere in its text. A container must then

@@ -28,10 +28,24 @@ std::string_view as_text(std::span<const std::uint8_t> bytes) {
 
 /// Top-level keys whose values are kept.
 constexpr std::string_view kKept[] = {
-    "auto_map", "custom_pipelines", "chat_template", "archiverVersion", "model", "runtime"};
+    "auto_map", "custom_pipelines", "chat_template",     "archiverVersion",
+    "model",    "runtime",          "_diffusers_version"};
 /// Keys (top level) whose presence makes a JSON object a config this reader handles.
 constexpr std::string_view kDetectKeys[] = {"auto_map", "custom_pipelines", "chat_template",
-                                            "archiverVersion"};
+                                            "archiverVersion", "_diffusers_version"};
+
+/// Files their loaders open by name: a file so named is read here whatever it holds.
+constexpr std::string_view kConfigNames[] = {
+    "config.json",           "tokenizer_config.json",
+    "processor_config.json", "preprocessor_config.json",
+    "chat_template.json",    "modules.json",
+    "MANIFEST.json",         "model_index.json",
+};
+
+std::string_view base_name(std::string_view path) {
+    const auto slash = path.find_last_of("/\\");
+    return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
 
 bool kept_key(std::string_view key) {
     return std::find(std::begin(kKept), std::end(kKept), key) != std::end(kKept);
@@ -41,6 +55,9 @@ bool kept_key(std::string_view key) {
 /// "path" strings of each element (an array document, sentence-transformers modules.json).
 class Keeper final : public nlohmann::json_sax<json> {
   public:
+    /// Keep every top-level value (diffusers' model_index.json names its components under
+    /// keys of their own), still within the value cap.
+    bool keep_all = false;
     json kept = json::object();
     std::vector<json> modules;
     bool is_array = false;
@@ -63,7 +80,7 @@ class Keeper final : public nlohmann::json_sax<json> {
     bool end_array() override { return close(); }
     bool key(string_t& k) override {
         key_ = k;
-        if (depth_ == 1 && !is_array) capturing_ = kept_key(k);
+        if (depth_ == 1 && !is_array) capturing_ = keep_all || kept_key(k);
         if (depth_ == 2 && is_array) capturing_ = k == "type" || k == "path";
         return true;
     }
@@ -247,6 +264,48 @@ constexpr std::string_view kBuiltinHandlers[] = {"image_classifier", "image_segm
                                                  "object_detector",  "text_classifier",
                                                  "text_handler",     "base_handler"};
 
+/// Libraries diffusers imports components from itself (LOADABLE_CLASSES); any other library
+/// name is one of diffusers' pipeline modules or, when the repo ships that module, custom
+/// code.
+constexpr std::string_view kDiffusersLibraries[] = {"diffusers", "transformers", "onnxruntime",
+                                                    "onnxruntime.training"};
+
+/// diffusers' model_index.json: `_class_name` as [module, Class] is a custom pipeline, and a
+/// component given as [library, Class] whose library is the repo's own module
+/// (<component>/<library>.py or <library>.py) is a custom component; DiffusionPipeline.
+/// from_pretrained(..., trust_remote_code=True) imports both.
+void check_diffusers(const json& kept, const ParseContext& context) {
+    constexpr std::string_view kLoader =
+        "DiffusionPipeline.from_pretrained(..., "
+        "trust_remote_code=True)";
+    const Neighbours* near = context.neighbours();
+    for (const auto& [key, value] : kept.items()) {
+        if (!value.is_array() || value.size() != 2 || !value[0].is_string() ||
+            !value[1].is_string())
+            continue;
+        const std::string library = value[0].get<std::string>();
+        const std::string reference = library + "." + value[1].get<std::string>();
+        if (key == "_class_name") {
+            remote_code(context, key, reference, kLoader);
+            continue;
+        }
+        if (key.empty() || key[0] == '_') continue;
+        if (std::find(std::begin(kDiffusersLibraries), std::end(kDiffusersLibraries), library) !=
+            std::end(kDiffusersLibraries))
+            continue;
+        // Otherwise a pipeline module of diffusers ("stable_diffusion"), unless the repo holds
+        // a module of that name, which is then imported as custom code. Unknown inside an
+        // archive: reported.
+        if (!near) {
+            remote_code(context, key, reference, kLoader);
+        } else if (near->file_size(key + "/" + library + ".py")) {
+            remote_code(context, key, key + "/" + reference, kLoader);
+        } else if (near->file_size(library + ".py")) {
+            remote_code(context, key, reference, kLoader);
+        }
+    }
+}
+
 void check_torchserve(const json& kept, const ParseContext& context) {
     const auto model = kept.find("model");
     if (model == kept.end() || !model->is_object()) return;
@@ -355,24 +414,41 @@ bool detect(Source& source, std::string_view /*extension*/) {
     return text && looks_like_config(*text);
 }
 
+bool claims_name(std::string_view file_name) {
+    return std::find(std::begin(kConfigNames), std::end(kConfigNames), file_name) !=
+           std::end(kConfigNames);
+}
+
 void check_config(std::string_view text, const ParseContext& context) {
+    // A file its loader opens by name that cannot be read is high (hf.config-unreadable): a
+    // pattern that stops the reader may be what hides the payload. Recognised by content
+    // only, it is low (hf.config-malformed).
+    const auto& chain = context.base().chain;
+    const bool named = !chain.empty() && claims_name(base_name(chain.back()));
+    const char* unreadable = named ? "hf.config-unreadable" : "hf.config-malformed";
     // Read as json.loads(bytes) reads it: the encodings it detects, NaN and Infinity,
     // escaped keys, the last of duplicate keys.
     std::string error;
     const auto decoded =
         pyjson::decode({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}, error);
     if (!decoded) {
-        context.anomaly("hf.config-malformed",
-                        "not text json.loads can decode (" + error + "); not read");
+        context.anomaly(unreadable, "not text json.loads can decode (" + error + "); not read");
+        return;
+    }
+    if (named && !pyjson::starts_like_json(*decoded)) {
+        context.anomaly(unreadable,
+                        "named like a config its loader opens by name, but not a "
+                        "JSON object or array: NOT read");
         return;
     }
     Keeper keeper;
+    keeper.keep_all = named && base_name(chain.back()) == "model_index.json";
     const auto parsed = pyjson::parse(*decoded, keeper, limits::kPythonJsonMaxDepth);
     if (parsed.too_deep) {
         // Deeper than json.loads reads (RecursionError): the loader refuses the file.
-        context.anomaly("hf.config-malformed",
-                        "JSON nested deeper than " + std::to_string(limits::kPythonJsonMaxDepth) +
-                            " levels, where Python's json.loads gives up; not read");
+        context.anomaly(unreadable, "JSON nested deeper than " +
+                                        std::to_string(limits::kPythonJsonMaxDepth) +
+                                        " levels, where Python's json.loads gives up; not read");
         return;
     }
     if (!parsed.ok && !keeper.too_many) {
@@ -384,7 +460,7 @@ void check_config(std::string_view text, const ParseContext& context) {
                                                    std::to_string(limits::kHfConfigMaxValues) +
                                                    " JSON values; the rest was not read");
     } else if (!keeper.error.empty()) {
-        context.anomaly("hf.config-malformed", keeper.error + "; what came before was checked");
+        context.anomaly(unreadable, keeper.error + "; what came before was checked");
     }
     const json& kept = keeper.kept;
     if (const auto it = kept.find("auto_map"); it != kept.end()) check_auto_map(*it, context);
@@ -393,6 +469,7 @@ void check_config(std::string_view text, const ParseContext& context) {
     if (const auto it = kept.find("chat_template"); it != kept.end()) check_templates(*it, context);
     if (kept.contains("archiverVersion") || kept.contains("runtime"))
         check_torchserve(kept, context);
+    if (keeper.keep_all || kept.contains("_diffusers_version")) check_diffusers(kept, context);
     if (keeper.is_array) check_modules(keeper.modules, context);
 }
 

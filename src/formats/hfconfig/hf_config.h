@@ -7,7 +7,10 @@
 //   - sentence-transformers modules.json: a module `type` outside sentence_transformers is
 //     imported from the repo's own code;
 //   - TorchServe MANIFEST.json (MAR-INF/ of a .mar archive): the handler and model file
-//     TorchServe imports, and the requirements file it pip-installs.
+//     TorchServe imports, and the requirements file it pip-installs;
+//   - diffusers model_index.json: a custom pipeline (`_class_name` as [module, Class]) or a
+//     component whose library is a module the repo ships.
+// The JSON is read as Python's json.loads(bytes) reads it (formats/python_json.h).
 // Each is reported with the file it runs and whether that file is there (context.neighbours();
 // a member of an archive cannot be checked). tokenizer_config.json's `chat_template` is a
 // Jinja template and goes through the template check.
@@ -33,6 +36,11 @@ void parse(Source& source, const ParseContext& context);
 /// tag. Checked like a template inside a config.
 bool detect_template(Source& source, std::string_view extension);
 void parse_template(Source& source, const ParseContext& context);
+
+/// Whether the loaders open a file of this name (config.json, tokenizer_config.json,
+/// modules.json, MANIFEST.json, model_index.json, ...): such a file is read here whatever it
+/// holds, and one that cannot be read is reported high.
+bool claims_name(std::string_view file_name);
 
 /// The same checks on text in memory (for tests).
 bool looks_like_config(std::string_view text);
