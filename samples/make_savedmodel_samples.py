@@ -492,6 +492,17 @@ def bad_wire_type_model() -> bytes:
     return saved_model(meta_graph(g, tf2=False))
 
 
+def pyfunc_reordered() -> bytes:
+    """The PyFunc model with its fields in another order and unknown fields first (protobuf
+    parsers accept both): an unknown varint field 15, an unknown fixed32 field 9, then the meta
+    graph, then the schema version last."""
+    model = pyfunc_model()
+    version = f_varint(1, 1)
+    assert model.startswith(version)
+    unknown = f_varint(15, 7) + tag(9, 5) + b"\x00\x00\x00\x00"
+    return unknown + model[len(version):] + version
+
+
 # --- keras_metadata.pb -----------------------------------------------------------------------------
 
 def saved_object(node_id: int, path: str, identifier: str, metadata: dict) -> bytes:
@@ -541,6 +552,14 @@ def benign_keras_metadata() -> bytes:
         saved_object(0, "root", "_tf_keras_sequential", model_metadata([dense])),
         saved_object(1, "root.layer_with_weights-0", "_tf_keras_layer", layer_metadata(dense)),
     ])
+
+
+def lambda_fifth_keras_metadata() -> bytes:
+    """The Lambda model's nodes behind four that are not tf.keras objects (no _tf_keras
+    identifier): Keras reads every node of keras_metadata.pb all the same."""
+    filler = [saved_object(10 + i, f"root.extra-{i}", "trackable_list_wrapper", {})
+              for i in range(4)]
+    return keras_metadata(filler) + lambda_keras_metadata()
 
 
 def lambda_keras_metadata() -> bytes:
@@ -678,6 +697,13 @@ SAMPLES = [
      ["tf-file-access"], ["savedmodel-malformed"], writefile_in_function),
     (sm("hostile/pyfunc"), "hostile", "TF1 graph with a PyFunc node (token pyfunc_0)",
      ["tf-python-call"], [], pyfunc_model),
+    (sm("hostile/pyfunc_reordered"), "hostile",
+     "the PyFunc graph with unknown fields first and the schema version last (any field order "
+     "is valid protobuf; TensorFlow opens saved_model.pb by name)", ["tf-python-call"], [],
+     pyfunc_reordered),
+    ("hostile/keras_lambda_fifth/keras_metadata.pb", "hostile",
+     "keras_metadata.pb whose Lambda model comes after four nodes without a tf.keras "
+     "identifier", ["keras-lambda-layer", "process-execution"], [], lambda_fifth_keras_metadata),
     (sm("hostile/eager_pyfunc_in_function"), "hostile",
      "TF2 model whose forward function calls EagerPyFunc", ["tf-python-call"], [],
      eager_pyfunc_in_function),

@@ -695,6 +695,16 @@ bool looks_like_savedmodel_text(std::span<const std::uint8_t> head) {
     return false;
 }
 
+bool claims_binary_name(std::string_view file_name) {
+    return file_name == "saved_model.pb";
+}
+bool claims_text_name(std::string_view file_name) {
+    return file_name == "saved_model.pbtxt";
+}
+bool claims_keras_metadata_name(std::string_view file_name) {
+    return file_name == "keras_metadata.pb";
+}
+
 bool detect(Source& source, std::string_view extension) {
     const auto head = source.view(0, kDetectBytes);
     return looks_like_savedmodel(head, source.size(), extension);

@@ -37,6 +37,14 @@ void parse_keras_metadata(Source& source, const ParseContext& context);
 
 /// The same checks on bytes in memory (for tests): `total_size` is the object's full size when
 /// `head` is only its beginning.
+/// The names TensorFlow and Keras open these files by (tf.saved_model.load reads
+/// <dir>/saved_model.pb, or saved_model.pbtxt; Keras reads keras_metadata.pb beside it): a
+/// file so named is read by this reader whatever its first fields look like (protobuf allows
+/// any field order and unknown fields, which content detection does not take on trust).
+bool claims_binary_name(std::string_view file_name);
+bool claims_text_name(std::string_view file_name);
+bool claims_keras_metadata_name(std::string_view file_name);
+
 bool looks_like_savedmodel(std::span<const std::uint8_t> head, std::uint64_t total_size,
                            std::string_view extension);
 bool looks_like_keras_metadata(std::span<const std::uint8_t> head, std::uint64_t total_size);
