@@ -637,6 +637,21 @@ meta_graphs {
 }
 '''
 
+def split_op_strings(text: str) -> bytes:
+    """Every `op: "Name"` as `op: "Na" # comment\n "me"`: adjacent literals, joined by the
+    text format's parser."""
+    out = []
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        if stripped.startswith('op: "') and stripped.endswith('"') and len(stripped) > 8:
+            name = stripped[5:-1]
+            half = len(name) // 2
+            indent = line[:len(line) - len(line.lstrip())]
+            line = f'{indent}op: "{name[:half]}" # joined\n{indent}  \'{name[half:]}\'\n'
+        out.append(line)
+    return "".join(out).encode()
+
+
 PBTXT_READFILE = '''\
 # written by hand: a SavedModel in text format whose graph reads a file
 saved_model_schema_version: 1
@@ -728,6 +743,10 @@ SAMPLES = [
     ("hostile/pbtxt_readfile/saved_model.pbtxt", "hostile",
      "SavedModel in text format with ReadFile('/etc/shadow') and a PyFunc in a function",
      ["tf-file-access", "tf-python-call"], [], lambda: PBTXT_READFILE.encode()),
+    ("hostile/pbtxt_split_strings/saved_model.pbtxt", "hostile",
+     "the same text SavedModel with every op name written as adjacent string literals "
+     "(op: \"Read\" \"File\"), which the text format joins into one",
+     ["tf-file-access", "tf-python-call"], [], lambda: split_op_strings(PBTXT_READFILE)),
     (sm("hostile/readfile_then_truncated"), "hostile",
      "TF1 graph with ReadFile, cut short right after it", ["tf-file-access",
                                                             "savedmodel-malformed"], [],

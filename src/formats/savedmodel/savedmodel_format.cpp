@@ -858,9 +858,25 @@ class TextTokenizer {
         ++i_;
         return t;
     }
+    /// A string: one quoted literal, or several in a row, which the text format joins into one
+    /// ("Place" "holder" is "Placeholder"), with blanks and comments between them.
     Token& string(Token& t) {
-        const char quote = s_[i_++];
         t.kind = Kind::String;
+        literal(t);
+        for (;;) {
+            if (t.kind != Kind::String) return t;
+            const std::size_t after = i_;
+            skip_blank();
+            if (i_ >= s_.size() || (s_[i_] != '"' && s_[i_] != '\'')) {
+                i_ = after;
+                return t;
+            }
+            literal(t);
+        }
+    }
+    /// One quoted literal at i_, appended to t.text (t.kind becomes Bad when it is broken).
+    Token& literal(Token& t) {
+        const char quote = s_[i_++];
         auto keep = [&t](char ch) {
             if (t.text.size() < limits::kSavedModelMaxKeptString) t.text.push_back(ch);
         };
