@@ -396,7 +396,7 @@ TEST_CASE("a folder scan reports files named like models that match no format") 
     };
     write("pytorch_model.bin", std::string(64, '\x07'));  // no format
     write("last.ckpt", "");                               // empty
-    write("saved_model.pb", "not a protobuf, but text");
+    write("graph.pb", "not a protobuf, but text");
     write("notes.txt", "hello");                           // not named like a model
     write("openvino_model.bin", std::string(64, '\x07'));  // OpenVINO weights beside their .xml
     write("openvino_model.xml", "<net/>");
@@ -427,8 +427,18 @@ TEST_CASE("a folder scan reports files named like models that match no format") 
     CHECK(by_name(r, "model.pkl").findings.empty());
     CHECK(has_mismatch(by_name(r, "pytorch_model.bin")));
     CHECK(has_mismatch(by_name(r, "last.ckpt")));
-    CHECK(has_mismatch(by_name(r, "saved_model.pb")));
+    CHECK(has_mismatch(by_name(r, "graph.pb")));
     CHECK(by_name(r, "notes.txt").status == mscan::FileStatus::Skipped);
     CHECK(by_name(r, "openvino_model.bin").status == mscan::FileStatus::Skipped);
+    // A name TensorFlow opens by itself is read whatever it holds, and what it holds is
+    // reported: here, not a SavedModel.
+    write("saved_model.pb", "not a protobuf, but text");
+    const auto named = mscan::scan(options, rules);
+    const auto saved = by_name(named, "saved_model.pb");
+    CHECK(saved.format == "savedmodel");
+    bool malformed = false;
+    for (const auto& f : saved.findings)
+        malformed = malformed || f.rule_id == "savedmodel-malformed";
+    CHECK(malformed);
     fs::remove_all(dir);
 }

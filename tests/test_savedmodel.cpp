@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "formats/context.h"
+#include "formats/registry.h"
 #include "formats/savedmodel/savedmodel_format.h"
 #include "mscan/limits.h"
 #include "mscan/rules.h"
@@ -298,16 +299,22 @@ TEST_CASE("savedmodel: detection fires on SavedModel files only, over every samp
         const bool is_binary = mscan::savedmodel::detect(*source, ext);
         const bool is_text = mscan::savedmodel::detect_text(*source, ext);
         const bool is_keras = mscan::savedmodel::detect_keras_metadata(*source, ext);
-        CHECK(is_binary == (ours && name == "saved_model.pb"));
+        // Valid protobuf that content detection does not take on trust (fields out of the
+        // usual order, unknown fields, a Lambda behind other nodes): read by name, as
+        // TensorFlow and Keras open these files.
+        const bool by_name_only = ours && (rel.find("pyfunc_reordered") != std::string::npos ||
+                                           rel.find("keras_lambda_fifth") != std::string::npos);
+        if (by_name_only) CHECK(mscan::format_claiming_name(rel) != nullptr);
+        CHECK(is_binary == (ours && name == "saved_model.pb" && !by_name_only));
         CHECK(is_text == (ours && name == "saved_model.pbtxt"));
-        CHECK(is_keras == (ours && name == "keras_metadata.pb"));
+        CHECK(is_keras == (ours && name == "keras_metadata.pb" && !by_name_only));
         binary += is_binary;
         text += is_text;
         keras += is_keras;
     }
     CHECK(seen > 100);
     CHECK(binary >= 14);
-    CHECK(text == 2);
+    CHECK(text == 3);
     CHECK(keras == 2);
 
     // Pseudo-random bytes are not a SavedModel, whatever their extension.
