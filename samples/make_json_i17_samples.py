@@ -21,7 +21,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
-from make_keras_samples import k3_dense, k3_lambda, k3_sequential
+from make_keras_samples import k3, k3_dense, k3_lambda, k3_sequential
 from make_samples import MEDIUM_PLUS, ROOT, update_manifest
 
 OUT = Path(__file__).resolve().parent / "json-i17"
@@ -146,6 +146,41 @@ SAMPLES += [
      lambda: b"{'architectures': ['DemoModel'], 'model_type': 'demo'}\n"),
 ]
 
+def keras_function(module: str, name: str) -> dict:
+    return {"module": module, "class_name": "function", "config": name,
+            "registered_name": "function"}
+
+
+def keras_with(layers, loss=None, metrics=None) -> bytes:
+    model = k3_sequential(layers)
+    if loss is not None:
+        model["compile_config"]["loss"] = loss
+    if metrics is not None:
+        model["compile_config"]["metrics"] = metrics
+    return json.dumps(model).encode()
+
+
+SAMPLES += [
+    ("hostile", "keras_src_get_file.json", "Keras config whose Dense kernel_initializer is "
+     "get_file reached through keras.src.utils (a re-export): denied under every alias",
+     ["ml-framework-gadget"],
+     lambda: keras_with([k3_dense("dense", 4, kernel_initializer=keras_function(
+         "keras.src.utils", "get_file"))])),
+    ("hostile", "keras_tfsm_layer.json", "Keras config with a TFSMLayer, which loads a "
+     "SavedModel from outside the file", ["nested-deserializer"],
+     lambda: keras_with([k3("keras.layers", "TFSMLayer", {
+         "name": "tfsm", "filepath": "/tmp/outside_model", "call_endpoint": "serve"})])),
+    ("benign", "keras_function_losses.json", "Keras 3 config with function-valued loss and "
+     "metrics as Keras writes them ({module: builtins, class_name: function}, keras.losses) "
+     "and a KerasHub class: Keras resolves these through its own registries",
+     [], lambda: keras_with(
+         [k3("keras_hub.src.models.gemma.gemma_backbone", "GemmaBackbone", {"name": "gemma"},
+             registered="keras_hub>GemmaBackbone")],
+         loss=keras_function("builtins", "binary_crossentropy"),
+         metrics=[keras_function("keras.losses", "mean_squared_error"),
+                  keras_function("keras.metrics", "binary_accuracy")])),
+]
+
 # Files beside samples (the code a custom pipeline or component imports).
 SIDE_FILES = [
     ("hostile", "diffusers_custom_pipeline/pipeline_demo.py", "DemoPipeline"),
@@ -165,6 +200,9 @@ def check_with_python(name: str, data: bytes, kind: str) -> None:
         doc = json.loads(data)
         custom = isinstance(doc["_class_name"], list) or doc["unet"][0] == "my_unet"
         assert custom == (kind == "hostile"), name
+        return
+    if name.startswith(("keras_src_get_file", "keras_tfsm_layer", "keras_function_losses")):
+        json.loads(data)
         return
     if name.endswith(".keras"):
         with zipfile.ZipFile(io.BytesIO(data)) as z:

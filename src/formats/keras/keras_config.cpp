@@ -33,9 +33,90 @@ namespace {
 
 using nlohmann::json;
 
-/// Module roots whose classes Keras instantiates as its own objects.
-constexpr std::string_view kKerasRoots[] = {"keras", "tf_keras", "tensorflow", "tf",
-                                            "tensorflow_core"};
+/// Module roots whose classes Keras instantiates as its own objects: Keras, TensorFlow, and
+/// the Keras model libraries (KerasHub and its predecessors KerasNLP and KerasCV), which
+/// register their classes with Keras. Their loading gadgets are still reported (kGadgets).
+constexpr std::string_view kKerasRoots[] = {"keras",     "tf_keras",        "tensorflow",
+                                            "tf",        "tensorflow_core", "keras_hub",
+                                            "keras_nlp", "keras_cv"};
+
+/// Names under those roots that load code, files or other models, whatever module path
+/// (alias, keras.src.* re-export) a config reaches them by: reported as the public name the
+/// rules deny, with the spelling found in the evidence.
+struct Gadget {
+    std::string_view name;
+    std::string_view canonical;
+};
+constexpr Gadget kGadgets[] = {
+    {"get_file", "keras.utils.get_file"},
+    {"func_load", "keras.utils.generic_utils.func_load"},
+    {"load_model", "keras.models.load_model"},
+    {"enable_unsafe_deserialization", "keras.config.enable_unsafe_deserialization"},
+    {"TFSMLayer", "keras.layers.TFSMLayer"},
+};
+
+const Gadget* gadget_named(std::string_view name) {
+    for (const auto& g : kGadgets)
+        if (g.name == name) return &g;
+    return nullptr;
+}
+
+/// Keras's own functions a config names as {"module": "builtins", "class_name": "function"}
+/// (Keras 3 writes function-valued losses, metrics and activations so, and resolves the name
+/// among keras.activations, losses, metrics, ... before anything else).
+constexpr std::string_view kKerasBuiltinFunctions[] = {"binary_crossentropy",
+                                                       "binary_focal_crossentropy",
+                                                       "categorical_crossentropy",
+                                                       "categorical_focal_crossentropy",
+                                                       "sparse_categorical_crossentropy",
+                                                       "mean_squared_error",
+                                                       "mse",
+                                                       "mean_absolute_error",
+                                                       "mae",
+                                                       "mean_absolute_percentage_error",
+                                                       "mape",
+                                                       "mean_squared_logarithmic_error",
+                                                       "msle",
+                                                       "hinge",
+                                                       "squared_hinge",
+                                                       "categorical_hinge",
+                                                       "kl_divergence",
+                                                       "kld",
+                                                       "kullback_leibler_divergence",
+                                                       "poisson",
+                                                       "cosine_similarity",
+                                                       "log_cosh",
+                                                       "logcosh",
+                                                       "huber",
+                                                       "ctc",
+                                                       "dice",
+                                                       "tversky",
+                                                       "accuracy",
+                                                       "binary_accuracy",
+                                                       "categorical_accuracy",
+                                                       "sparse_categorical_accuracy",
+                                                       "top_k_categorical_accuracy",
+                                                       "sparse_top_k_categorical_accuracy",
+                                                       "relu",
+                                                       "relu6",
+                                                       "leaky_relu",
+                                                       "sigmoid",
+                                                       "softmax",
+                                                       "log_softmax",
+                                                       "tanh",
+                                                       "elu",
+                                                       "selu",
+                                                       "softplus",
+                                                       "softsign",
+                                                       "swish",
+                                                       "silu",
+                                                       "gelu",
+                                                       "exponential",
+                                                       "linear",
+                                                       "hard_sigmoid",
+                                                       "hard_silu",
+                                                       "hard_swish",
+                                                       "mish"};
 
 /// Classes tf.keras and Keras 3 define (layers, models, initializers, regularizers,
 /// constraints, optimizers, losses, metrics, schedules), by the names their configs use.
@@ -244,13 +325,20 @@ class Walker {
             // imports M and takes NAME from it.
             std::string fn = string_field(object, "config");
             if (fn.empty()) fn = registered;
-            if (!fn.empty()) {
-                const std::string target = module.empty() ? fn : module + "." + fn;
-                call(target,
-                     "Keras config references the function " + cut(target) +
-                         " (the loader imports it by name)",
-                     path);
-            }
+            if (fn.empty()) return;
+            const std::string target = module.empty() ? fn : module + "." + fn;
+            // A Keras loss, metric or activation, named through "builtins" (Keras 3 resolves
+            // that among its own modules) or through a Keras module (keras.losses).
+            if ((module == "builtins" || keras_module(module)) &&
+                contains(kKerasBuiltinFunctions, std::string_view(fn)))
+                return;
+            // A gadget of Keras's is reported by its public name, whatever path reaches it;
+            // any other function by the name the loader imports (the rules judge it).
+            const Gadget* g = keras_module(module) || module.empty() ? gadget_named(fn) : nullptr;
+            call(g ? std::string(g->canonical) : target,
+                 "Keras config references the function " + cut(target) +
+                     " (the loader imports it by name)",
+                 path);
             return;
         }
         if (class_name == "__lambda__") {
@@ -277,6 +365,13 @@ class Walker {
             layer_with_function(object, class_name, path);
         }
         if (!module.empty()) {
+            if (const Gadget* g = gadget_named(class_name); g && keras_module(module)) {
+                call(std::string(g->canonical),
+                     "Keras config names class " + cut(class_name) + " from module " + cut(module) +
+                         "; the loader instantiates it",
+                     path);
+                return;
+            }
             if (!keras_module(module)) {
                 const std::string target = module + "." + class_name;
                 call(target,
