@@ -485,6 +485,15 @@ def init_table_from_file() -> bytes:
     ])
 
 
+def decode_proto(descriptor_source: str) -> bytes:
+    return tf1_model([
+        node("decode", "DecodeProtoV2", ["x"], message_type=a_s("demo.Message"),
+             field_names=a_list_s("f"), output_types=a_list_type(DT_STRING),
+             descriptor_source=a_s(descriptor_source), message_format=a_s("binary"),
+             sanitize=a_b(False)),
+    ])
+
+
 def debug_v3_model() -> bytes:
     return tf1_model([
         node("y/debug", "DebugIdentityV3", ["y"], T=a_type(DT_FLOAT),
@@ -761,6 +770,12 @@ SAMPLES = [
     (sm("hostile/debug_v3_grpc"), "hostile",
      "TF1 graph streaming its output to grpc://203.0.113.7 with DebugIdentityV3",
      ["tf-network"], [], debug_v3_model),
+    (sm("hostile/decode_proto_descriptor_file"), "hostile",
+     "TF1 graph whose DecodeProtoV2 reads its descriptors from /tmp/evil.desc",
+     ["tf-file-access"], [], lambda: decode_proto("/tmp/evil.desc")),
+    (sm("benign/decode_proto_local"), "benign",
+     "TF1 graph with DecodeProtoV2 over the binary's own descriptors (local://)", [],
+     [MEDIUM_PLUS], lambda: decode_proto("local://")),
     ("hostile/keras_lambda/keras_metadata.pb", "hostile",
      "keras_metadata.pb whose Sequential model has a Lambda layer with marshaled code calling "
      "os.system", ["keras-lambda-layer", "process-execution"], [], lambda_keras_metadata),

@@ -212,7 +212,9 @@ class Emitter {
                               (scope.graph ? saver.is_saver_node(node.name) : scope.saver);
         Operation op;
         op.kind = OpKind::Call;
-        op.name = std::string(saver_op ? "tensorflow.saver_ops." : "tensorflow.raw_ops.") +
+        op.name = std::string(saver_op                      ? "tensorflow.saver_ops."
+                              : reads_descriptor_file(node) ? "tensorflow.descriptor_file_ops."
+                                                            : "tensorflow.raw_ops.") +
                   op_component(node.op);
         op.evidence = evidence(scope, node);
         op.location = context_.base();
@@ -223,6 +225,19 @@ class Emitter {
     }
 
   private:
+    /// DecodeProtoV2 and EncodeProto read their message descriptors from the file named by
+    /// descriptor_source unless it is "local://" (the default: the binary's own protos) or
+    /// "bytes://..." (a descriptor held in the attribute).
+    static bool reads_descriptor_file(const NodeRecord& node) {
+        if (node.op != "DecodeProtoV2" && node.op != "EncodeProto") return false;
+        for (const auto& [key, value] : node.attrs) {
+            if (key != "descriptor_source") continue;
+            const std::string_view v = value;
+            return !v.empty() && v.rfind("local://", 0) != 0 && v.rfind("bytes://", 0) != 0;
+        }
+        return false;
+    }
+
     static std::string evidence(const Scope& scope, const NodeRecord& node) {
         std::string e = "node '" + printable(node.name) + "' op " + printable(node.op);
         for (const auto& input : node.inputs) {
