@@ -181,6 +181,20 @@ SAMPLES += [
                   keras_function("keras.metrics", "binary_accuracy")])),
 ]
 
+def template_after_many_issues() -> bytes:
+    """70 attributes no chat template needs (each reported), then an injection: past the
+    64-issue cap, found by the degraded search."""
+    head = "".join("{{ message.m%d._private }}" % i for i in range(70))
+    return (head + "{{ cycler.__init__.__globals__.os.popen('id').read() }}").encode()
+
+
+SAMPLES += [
+    ("hostile", "chat_template_after_cap/chat_template.jinja", "chat template with 70 unusual "
+     "attributes before an injection through cycler.__init__.__globals__: past the 64-issue "
+     "cap the rest is searched, not parsed, and both are reported",
+     ["chat-template-not-checked", "chat-template-injection"], template_after_many_issues),
+]
+
 # Files beside samples (the code a custom pipeline or component imports).
 SIDE_FILES = [
     ("hostile", "diffusers_custom_pipeline/pipeline_demo.py", "DemoPipeline"),
@@ -190,6 +204,8 @@ SIDE_FILES = [
 
 def check_with_python(name: str, data: bytes, kind: str) -> None:
     """What json.loads makes of the text: the payload must be there exactly when hostile."""
+    if name.endswith(".jinja"):
+        return
     if kind == "anomaly":
         try:
             json.loads(data)

@@ -179,13 +179,36 @@ TEST_CASE("template: malformed templates and caps") {
     std::string many;
     for (int i = 0; i < 500; ++i)
         many += "{{ x" + std::to_string(i) + ".__class__ }}";
-    CHECK(check_template(many).size() == mscan::limits::kTemplateMaxIssues);
-    // a template over the size cap is checked up to the cap, and says so
+    const auto capped = check_template(many);
+    // the issue cap, the note that it was reached, and what the degraded search found after
+    CHECK(capped.size() <= mscan::limits::kTemplateMaxIssues + 1 + 8);
+    CHECK(capped.size() > mscan::limits::kTemplateMaxIssues);
+    CHECK(has_kind(capped, IssueKind::Limit));
+    // a template over the size cap is parsed up to the cap, says so, and the rest is searched
     std::string huge(mscan::limits::kTemplateMaxBytes + 10, ' ');
     huge.replace(0, 20, "{{ ''.__class__ }}  ");
     const auto big = check_template(huge);
     CHECK(has_kind(big, IssueKind::Limit));
     CHECK(has_kind(big, IssueKind::PythonInternals));
+    // a payload past the size cap is found by the degraded search
+    std::string padded(mscan::limits::kTemplateMaxBytes + 10, ' ');
+    padded += "{{ cycler.__init__.__globals__.os.popen('id').read() }}";
+    const auto tail = check_template(padded);
+    CHECK(has_kind(tail, IssueKind::Limit));
+    bool past_cap = false;
+    for (const auto& issue : tail)
+        past_cap = past_cap || (issue.kind == IssueKind::PythonInternals &&
+                                issue.offset > mscan::limits::kTemplateMaxBytes);
+    CHECK(past_cap);
+    // a payload after 64 reported issues is found too
+    std::string after_many;
+    for (int i = 0; i < 100; ++i)
+        after_many += "{{ x" + std::to_string(i) + "._private }}";
+    after_many += "{{ lipsum.__globals__['os'].popen('id') }}";
+    bool after = false;
+    for (const auto& issue : check_template(after_many))
+        after = after || issue.kind == IssueKind::PythonInternals;
+    CHECK(after);
     // deep nesting neither crashes nor recurses without bound
     std::string deep = "{{ x[" + std::string(5000, '(') + "'a'" + std::string(5000, ')') + "] }}";
     (void)check_template(deep);

@@ -297,12 +297,15 @@ class Checker {
 
     std::vector<TemplateIssue> run() {
         std::string_view text = text_;
+        bool cut = false;
         if (text.size() > limits::kTemplateMaxBytes) {
             add(IssueKind::Limit, limits::kTemplateMaxBytes,
                 "template of " + std::to_string(text.size()) + " bytes",
                 "longer than " + std::to_string(limits::kTemplateMaxBytes) +
-                    " bytes; only the start was checked");
+                    " bytes: only the start was parsed; the rest was NOT checked beyond a "
+                    "search for Python internals and dangerous names");
             text = text.substr(0, limits::kTemplateMaxBytes);
+            cut = true;
         }
         std::size_t i = 0;
         while (i < text.size() && !full()) {
@@ -324,6 +327,17 @@ class Checker {
                 i = open + 1;
             }
         }
+        // Past a cap the template is still searched, in a degraded mode, for what matters
+        // most: the part after the issue cap, and the part after the size cap.
+        if (full() && i < text.size()) {
+            issues_.push_back(
+                {IssueKind::Limit,
+                 "more than " + std::to_string(limits::kTemplateMaxIssues) + " issues", i,
+                 "the rest was NOT parsed, only searched for Python internals "
+                 "and dangerous names"});
+            degraded(i, text.size());
+        }
+        if (cut) degraded(limits::kTemplateMaxBytes, text_.size());
         std::sort(
             issues_.begin(), issues_.end(),
             [](const TemplateIssue& a, const TemplateIssue& b) { return a.offset < b.offset; });
@@ -331,6 +345,35 @@ class Checker {
     }
 
   private:
+    /// The degraded search of [from, to) of the template: each name that reaches Python
+    /// internals (a dunder, a frame or function attribute) or names a dangerous module or
+    /// function, wherever it stands, at most kDegradedIssues of them.
+    void degraded(std::size_t from, std::size_t to) {
+        static constexpr std::size_t kDegradedIssues = 8;
+        std::size_t found = 0;
+        for (std::size_t p = from; p < to && found < kDegradedIssues;) {
+            if (!name_start(static_cast<unsigned char>(text_[p]))) {
+                ++p;
+                continue;
+            }
+            std::size_t q = p;
+            while (q < to && name_char(static_cast<unsigned char>(text_[q])))
+                ++q;
+            const std::string_view word = text_.substr(p, q - p);
+            const bool internal = internal_name(word) && word != "mro";
+            const bool dangerous = dangerous_builtin(word) || dangerous_key(word);
+            if (internal || dangerous) {
+                ++found;
+                issues_.push_back({internal ? IssueKind::PythonInternals : IssueKind::DangerousName,
+                                   std::string(word.substr(0, kShownExpression)), p,
+                                   std::string(internal ? "reaches Python internals"
+                                                        : "names a dangerous module or function") +
+                                       ", found past the cap by the degraded search"});
+            }
+            p = q;
+        }
+    }
+
     bool full() const { return issues_.size() >= limits::kTemplateMaxIssues; }
 
     void add(IssueKind kind, std::size_t offset, std::string expression, std::string why) {
@@ -1157,7 +1200,7 @@ const char* anomaly_code(IssueKind kind) {
         case IssueKind::Malformed:
             return "template.malformed";
         case IssueKind::Limit:
-            return "limit.exceeded";
+            return "template.not-checked";
     }
     return "template.unusual";
 }

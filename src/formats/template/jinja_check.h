@@ -36,7 +36,9 @@ enum class IssueKind {
     /// The template does not tokenise (an unterminated tag, comment or string): Jinja refuses
     /// it, and the check saw only what comes before the break.
     Malformed,
-    /// The template is longer than limits::kTemplateMaxBytes; only its start was checked.
+    /// The template is longer than limits::kTemplateMaxBytes, or holds more than
+    /// limits::kTemplateMaxIssues issues: the rest was not parsed, only searched (degraded)
+    /// for Python internals and dangerous names, which are reported as well.
     Limit,
 };
 
