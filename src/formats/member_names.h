@@ -2,6 +2,7 @@
 // judged for what extracting them would do.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -9,6 +10,13 @@ namespace mscan {
 
 /// The name with control and non-ASCII bytes as \xNN escapes, cut to 200 characters.
 std::string printable(std::string_view name);
+
+/// Appends code point `cp` to `out` as UTF-8 (a lone surrogate as its three bytes, as Python
+/// keeps it; past U+10FFFF, U+FFFD).
+void append_utf8(std::string& out, std::uint32_t cp);
+
+/// The value of a hexadecimal digit, or -1.
+int hex_value(unsigned char c);
 
 /// Text from the input (a path, a member or repo name, a server message, a parser's message)
 /// made safe to write to a terminal, whole (no length cut): printable ASCII and valid UTF-8

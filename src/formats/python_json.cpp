@@ -14,40 +14,15 @@
 #include <limits>
 #include <vector>
 
+#include "formats/member_names.h"
+
 namespace mscan::pyjson {
 namespace {
 
 using json = nlohmann::json;
 
-void append_utf8(std::string& out, std::uint32_t cp) {
-    // Lone surrogates (U+D800..U+DFFF) are written like any other code point (as Python keeps
-    // them in its str): three bytes.
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xc0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3f));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xe0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-        out += static_cast<char>(0x80 | (cp & 0x3f));
-    } else {
-        out += static_cast<char>(0xf0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-        out += static_cast<char>(0x80 | (cp & 0x3f));
-    }
-}
-
 bool is_ws(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
 }
 
 class Parser {
@@ -333,7 +308,8 @@ class Parser {
         if (s_.size() - at_ < 4) return fail("Invalid \\uXXXX escape"), false;
         cp = 0;
         for (int i = 0; i < 4; ++i) {
-            const int h = hex_value(s_[at_ + static_cast<std::size_t>(i)]);
+            const int h =
+                hex_value(static_cast<unsigned char>(s_[at_ + static_cast<std::size_t>(i)]));
             if (h < 0) return fail("Invalid \\uXXXX escape"), false;
             cp = cp << 4 | static_cast<std::uint32_t>(h);
         }
