@@ -33,6 +33,7 @@ struct Token {
     std::string value;      ///< a name, an operator, or a decoded string literal
     std::int64_t number = 0;
     bool integer = false;  ///< a Number that is an integer (value in `number`, saturated)
+    bool opaque = false;   ///< a String with a \N{...} escape the check cannot name
 };
 
 constexpr std::int64_t kSaturate = std::int64_t{1} << 62;
@@ -64,9 +65,61 @@ bool space(unsigned char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
+/// The character a `\N{NAME}` escape names, for the names plausible in building an
+/// identifier or a format string (Python accepts any Unicode name, case-insensitively);
+/// nullopt for any other name, which makes the literal unfoldable.
+std::optional<std::uint32_t> unicode_name(std::string_view raw) {
+    std::string n;
+    for (const char c : raw)
+        n += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+    static constexpr std::array<std::pair<std::string_view, char>, 24> kNames = {{
+        {"LOW LINE", '_'},
+        {"SPACE", ' '},
+        {"FULL STOP", '.'},
+        {"HYPHEN-MINUS", '-'},
+        {"COMMA", ','},
+        {"COLON", ':'},
+        {"SOLIDUS", '/'},
+        {"REVERSE SOLIDUS", '\\'},
+        {"APOSTROPHE", '\''},
+        {"QUOTATION MARK", '"'},
+        {"LEFT SQUARE BRACKET", '['},
+        {"RIGHT SQUARE BRACKET", ']'},
+        {"LEFT PARENTHESIS", '('},
+        {"RIGHT PARENTHESIS", ')'},
+        {"LEFT CURLY BRACKET", '{'},
+        {"RIGHT CURLY BRACKET", '}'},
+        {"PERCENT SIGN", '%'},
+        {"NUMBER SIGN", '#'},
+        {"LINE FEED", '\n'},
+        {"LINE FEED (LF)", '\n'},
+        {"CHARACTER TABULATION", '\t'},
+        {"EQUALS SIGN", '='},
+        {"TILDE", '~'},
+        {"VERTICAL LINE", '|'},
+    }};
+    for (const auto& [name, c] : kNames)
+        if (n == name) return static_cast<std::uint32_t>(static_cast<unsigned char>(c));
+    static constexpr std::string_view kSmall = "LATIN SMALL LETTER ";
+    static constexpr std::string_view kCapital = "LATIN CAPITAL LETTER ";
+    if (n.size() == kSmall.size() + 1 && n.compare(0, kSmall.size(), kSmall) == 0 &&
+        n.back() >= 'A' && n.back() <= 'Z')
+        return static_cast<std::uint32_t>(n.back() - 'A' + 'a');
+    if (n.size() == kCapital.size() + 1 && n.compare(0, kCapital.size(), kCapital) == 0 &&
+        n.back() >= 'A' && n.back() <= 'Z')
+        return static_cast<std::uint32_t>(n.back());
+    static constexpr std::array<std::string_view, 10> kDigits = {
+        "DIGIT ZERO", "DIGIT ONE", "DIGIT TWO",   "DIGIT THREE", "DIGIT FOUR",
+        "DIGIT FIVE", "DIGIT SIX", "DIGIT SEVEN", "DIGIT EIGHT", "DIGIT NINE"};
+    for (std::size_t d = 0; d < kDigits.size(); ++d)
+        if (n == kDigits[d]) return static_cast<std::uint32_t>('0' + d);
+    return std::nullopt;
+}
+
 /// A string literal's body with Python's escapes applied (Jinja decodes literals that way),
-/// so that '\x5f\x5fclass\x5f\x5f' is seen as '__class__'.
-std::string decode_literal(std::string_view body) {
+/// so that '\x5f\x5fclass\x5f\x5f' and '\N{LOW LINE}' are seen as '_'. `opaque` is set when
+/// a \N{...} escape names a character the check does not know.
+std::string decode_literal(std::string_view body, bool& opaque) {
     std::string out;
     out.reserve(body.size());
     for (std::size_t i = 0; i < body.size(); ++i) {
@@ -130,6 +183,21 @@ std::string decode_literal(std::string_view body) {
             case 'U':
                 if (!hex_escape(8)) out += "\\U";
                 break;
+            case 'N': {
+                const std::size_t close = body.find('}', i + 1);
+                if (i + 1 < body.size() && body[i + 1] == '{' && close != std::string_view::npos &&
+                    close - i <= 64) {
+                    if (const auto cp = unicode_name(body.substr(i + 2, close - i - 2))) {
+                        append_utf8(out, *cp);
+                    } else {
+                        opaque = true;
+                    }
+                    i = close;
+                } else {
+                    out += "\\N";
+                }
+                break;
+            }
             default:
                 if (e >= '0' && e <= '7') {
                     std::uint32_t cp = static_cast<std::uint32_t>(e - '0');
@@ -282,6 +350,39 @@ class Checker {
             text = text.substr(0, limits::kTemplateMaxBytes);
             cut = true;
         }
+        // First the passes that only learn what the template's names hold (flow-insensitive:
+        // a loop can use a name before the text assigns it), repeated until nothing new is
+        // learnt (at most kCollectPasses), then the pass that judges.
+        collecting_ = true;
+        for (int pass = 0; pass < kCollectPasses; ++pass) {
+            const std::size_t before = facts();
+            scan(text);
+            if (facts() == before) break;
+        }
+        collecting_ = false;
+        const std::size_t i = scan(text);
+        // Past a cap the template is still searched, in a degraded mode, for what matters
+        // most: the part after the issue cap, and the part after the size cap.
+        if (full() && i < text.size()) {
+            issues_.push_back(
+                {IssueKind::Limit,
+                 "more than " + std::to_string(limits::kTemplateMaxIssues) + " issues", i,
+                 "the rest was NOT parsed, only searched for Python internals "
+                 "and dangerous names"});
+            degraded(i, text.size());
+        }
+        if (cut) degraded(limits::kTemplateMaxBytes, text_.size());
+        std::sort(
+            issues_.begin(), issues_.end(),
+            [](const TemplateIssue& a, const TemplateIssue& b) { return a.offset < b.offset; });
+        return std::move(issues_);
+    }
+
+  private:
+    /// One pass over the template's data, comments and tags; returns where it stopped.
+    std::size_t scan(std::string_view text) {
+        loops_.clear();
+        captures_.clear();
         std::size_t i = 0;
         while (i < text.size() && !full()) {
             const std::size_t open = text.find('{', i);
@@ -302,24 +403,9 @@ class Checker {
                 i = open + 1;
             }
         }
-        // Past a cap the template is still searched, in a degraded mode, for what matters
-        // most: the part after the issue cap, and the part after the size cap.
-        if (full() && i < text.size()) {
-            issues_.push_back(
-                {IssueKind::Limit,
-                 "more than " + std::to_string(limits::kTemplateMaxIssues) + " issues", i,
-                 "the rest was NOT parsed, only searched for Python internals "
-                 "and dangerous names"});
-            degraded(i, text.size());
-        }
-        if (cut) degraded(limits::kTemplateMaxBytes, text_.size());
-        std::sort(
-            issues_.begin(), issues_.end(),
-            [](const TemplateIssue& a, const TemplateIssue& b) { return a.offset < b.offset; });
-        return std::move(issues_);
+        return i;
     }
 
-  private:
     /// The degraded search of [from, to) of the template: each name that reaches Python
     /// internals (a dunder, a frame or function attribute) or names a dangerous module or
     /// function, wherever it stands, at most kDegradedIssues of them.
@@ -352,7 +438,7 @@ class Checker {
     bool full() const { return issues_.size() >= limits::kTemplateMaxIssues; }
 
     void add(IssueKind kind, std::size_t offset, std::string expression, std::string why) {
-        if (full()) return;
+        if (collecting_ || full()) return;
         if (expression.size() > kShownExpression) {
             expression.resize(kShownExpression);
             expression += "...";
@@ -388,8 +474,11 @@ class Checker {
                 std::size_t j = i;
                 if ((c == '-' || c == '+') && j + 1 < text.size()) ++j;
                 if (text[j] == close && j + 1 < text.size() && text[j + 1] == '}') {
+                    tag_open_ = open;
                     check(tokens, close == '%');
                     std::size_t after = j + 2;
+                    if (!captures_.empty() && captures_.back().start == std::string_view::npos)
+                        captures_.back().start = after;
                     if (close == '%' && !tokens.empty() && tokens[0].kind == Tok::Name &&
                         tokens[0].value == "raw")
                         return skip_raw(text, open, after);
@@ -416,7 +505,7 @@ class Checker {
                     return std::nullopt;
                 }
                 t.kind = Tok::String;
-                t.value = decode_literal(text.substr(i + 1, j - i - 1));
+                t.value = decode_literal(text.substr(i + 1, j - i - 1), t.opaque);
                 i = j + 1;
             } else {
                 static constexpr std::array<std::string_view, 6> kTwo = {
@@ -657,9 +746,13 @@ class Checker {
         return r;
     }
 
-    /// A constant string (or list of strings) expression over [b, e): literals, {% set %}
-    /// constants, ~ and + concatenation, repetition by a constant, list literals, and the
-    /// filters join, reverse, lower, upper, string, trim, replace, plus the [::-1] slice.
+    /// A constant string (or list of strings) expression over [b, e), folded the way Python
+    /// would compute it: literals (all escapes), adjacent literals, {% set %} constants and
+    /// {% set %}...{% endset %} / macro bodies that are plain text, ~ and + concatenation,
+    /// repetition, '%s' % x, '{}'.format(x), list and tuple literals, the keys of dict(k=...)
+    /// and of {'k': ...}, indexing and slicing by constants, the methods join, format,
+    /// replace, lower, upper, strip, and the filters join, format, first, last, list, reverse,
+    /// lower, upper, capitalize, string, trim, replace. Anything else is unfoldable.
     std::optional<Const> eval_str(const Tokens& t, std::size_t b, std::size_t e,
                                   int depth = 0) const {
         if (depth > 32 || b >= e) return std::nullopt;
@@ -672,8 +765,14 @@ class Checker {
                                     int depth) const {
         auto v = str_repeat(t, i, e, depth);
         while (v && i < e && (op(t, i, "~") || op(t, i, "+"))) {
+            const bool tilde = t[i].value == "~";
             ++i;
-            const auto r = str_repeat(t, i, e, depth);
+            std::optional<Const> r;
+            if (tilde && i < e && t[i].kind == Tok::Number) {
+                r = Const{t[i++].value};  // ~ converts a number to its text
+            } else {
+                r = str_repeat(t, i, e, depth);
+            }
             if (!r || !v->str() || !r->str()) return std::nullopt;
             std::string s = *v->str() + *r->str();
             if (s.size() > kMaxConstString) return std::nullopt;
@@ -691,13 +790,20 @@ class Checker {
             return repeat(s, n);
         }
         auto v = str_postfix(t, i, e, depth);
-        if (v && i < e && op(t, i, "*")) {
+        while (v && i < e && (op(t, i, "*") || op(t, i, "%"))) {
+            if (t[i].value == "%") {
+                ++i;
+                const auto args = str_postfix(t, i, e, depth + 1);
+                if (!args || !v->str()) return std::nullopt;
+                v = printf_format(*v->str(), *args);
+                continue;
+            }
             ++i;
             std::size_t j = i;
             auto n = int_unary(t, j, e, depth + 1);
             if (!n) return std::nullopt;
             i = j;
-            return repeat(v, *n);
+            v = repeat(v, *n);
         }
         return v;
     }
@@ -711,6 +817,150 @@ class Checker {
             out += base;
         return Const{std::move(out)};
     }
+    /// Python's `fmt % args` for %s, %r of plain strings (no quotes needed for names) and %%.
+    static std::optional<Const> printf_format(const std::string& fmt, const Const& args) {
+        std::vector<std::string> values;
+        if (args.list()) {
+            values = *args.list();
+        } else {
+            values.push_back(*args.str());
+        }
+        std::string out;
+        std::size_t next = 0;
+        for (std::size_t p = 0; p < fmt.size(); ++p) {
+            if (fmt[p] != '%') {
+                out += fmt[p];
+                continue;
+            }
+            if (p + 1 >= fmt.size()) return std::nullopt;
+            const char c = fmt[++p];
+            if (c == '%') {
+                out += '%';
+            } else if (c == 's' && next < values.size()) {
+                out += values[next++];
+            } else {
+                return std::nullopt;
+            }
+            if (out.size() > kMaxConstString) return std::nullopt;
+        }
+        if (next != values.size()) return std::nullopt;
+        return Const{std::move(out)};
+    }
+    /// Python's `fmt.format(*args)` for {} and {N} fields without conversion or attributes.
+    static std::optional<Const> brace_format(const std::string& fmt,
+                                             const std::vector<Const>& args) {
+        std::string out;
+        std::size_t next = 0;
+        for (std::size_t p = 0; p < fmt.size(); ++p) {
+            const char c = fmt[p];
+            if ((c == '{' || c == '}') && p + 1 < fmt.size() && fmt[p + 1] == c) {
+                out += c;
+                ++p;
+                continue;
+            }
+            if (c == '}') return std::nullopt;
+            if (c != '{') {
+                out += c;
+                continue;
+            }
+            const std::size_t close = fmt.find('}', p);
+            if (close == std::string::npos) return std::nullopt;
+            const std::string field = fmt.substr(p + 1, close - p - 1);
+            std::size_t index = next;
+            if (field.empty()) {
+                ++next;
+            } else if (field.size() <= 3 &&
+                       field.find_first_not_of("0123456789") == std::string::npos) {
+                index = static_cast<std::size_t>(std::stoul(field));
+            } else {
+                return std::nullopt;
+            }
+            if (index >= args.size() || !args[index].str()) return std::nullopt;
+            out += *args[index].str();
+            if (out.size() > kMaxConstString) return std::nullopt;
+            p = close;
+        }
+        return Const{std::move(out)};
+    }
+    /// Python's s[a:b:c] over a string or a list.
+    template <class Seq>
+    static std::optional<Seq> py_slice(const Seq& s, std::optional<std::int64_t> a,
+                                       std::optional<std::int64_t> b, std::int64_t step) {
+        if (step == 0) return std::nullopt;
+        const auto n = static_cast<std::int64_t>(s.size());
+        auto clip = [&](std::optional<std::int64_t> x, std::int64_t dflt) {
+            if (!x) return dflt;
+            std::int64_t v = *x < 0 ? *x + n : *x;
+            if (step > 0) return std::clamp<std::int64_t>(v, 0, n);
+            return std::clamp<std::int64_t>(v, -1, n - 1);
+        };
+        const std::int64_t start = clip(a, step > 0 ? 0 : n - 1);
+        const std::int64_t stop = clip(b, step > 0 ? n : -1);
+        Seq out;
+        for (std::int64_t k = start; step > 0 ? k < stop : k > stop; k += step)
+            out.push_back(s[static_cast<std::size_t>(k)]);
+        return out;
+    }
+    /// `[...]` after a constant at token i: an index or a slice by constant integers.
+    std::optional<Const> subscript(const Const& v, const Tokens& t, std::size_t i,
+                                   std::size_t close, int depth) const {
+        std::vector<std::pair<std::size_t, std::size_t>> parts;
+        std::size_t start = i + 1;
+        for (std::size_t k = i + 1; k < close; ++k) {
+            if (op(t, k, "(") || op(t, k, "[") || op(t, k, "{")) {
+                if (match_[k] >= close) return std::nullopt;
+                k = match_[k];
+            } else if (op(t, k, ":")) {
+                parts.emplace_back(start, k);
+                start = k + 1;
+            }
+        }
+        parts.emplace_back(start, close);
+        if (parts.size() > 3) return std::nullopt;
+        std::vector<std::optional<std::int64_t>> n;
+        for (const auto& [pb, pe] : parts) {
+            if (pb == pe) {
+                n.push_back(std::nullopt);
+                continue;
+            }
+            const auto x = eval_int(t, pb, pe, depth + 1);
+            if (!x) return std::nullopt;
+            n.push_back(x);
+        }
+        if (parts.size() == 1) {
+            if (!n[0]) return std::nullopt;
+            const auto size =
+                static_cast<std::int64_t>(v.str() ? v.str()->size() : v.list()->size());
+            const std::int64_t k = *n[0] < 0 ? *n[0] + size : *n[0];
+            if (k < 0 || k >= size) return std::nullopt;
+            if (v.str()) return Const{std::string(1, (*v.str())[static_cast<std::size_t>(k)])};
+            return Const{(*v.list())[static_cast<std::size_t>(k)]};
+        }
+        const std::int64_t step = parts.size() == 3 && n[2] ? *n[2] : 1;
+        if (v.str()) {
+            auto r = py_slice(*v.str(), n[0], n[1], step);
+            if (!r) return std::nullopt;
+            return Const{std::move(*r)};
+        }
+        auto r = py_slice(*v.list(), n[0], n[1], step);
+        if (!r) return std::nullopt;
+        return Const{std::move(*r)};
+    }
+    /// The constant arguments of a call whose `(` is at token i (keyword arguments are
+    /// not folded: nullopt).
+    std::optional<std::vector<Const>> const_args(const Tokens& t, std::size_t i, std::size_t e,
+                                                 int depth) const {
+        const std::size_t close = match_[i];
+        if (close >= e) return std::nullopt;
+        std::vector<Const> args;
+        for (const auto& [ab, ae] : split_args(t, i + 1, close)) {
+            if (ae > ab + 1 && t[ab].kind == Tok::Name && op(t, ab + 1, "=")) return std::nullopt;
+            auto a = eval_str(t, ab, ae, depth + 1);
+            if (!a) return std::nullopt;
+            args.push_back(std::move(*a));
+        }
+        return args;
+    }
     std::optional<Const> str_postfix(const Tokens& t, std::size_t& i, std::size_t e,
                                      int depth) const {
         auto v = str_atom(t, i, e, depth);
@@ -720,25 +970,34 @@ class Checker {
                 i += 2;
                 std::vector<Const> args;
                 if (i < e && op(t, i, "(")) {
-                    const std::size_t close = match_[i];
-                    if (close >= e) return std::nullopt;
-                    for (const auto& [ab, ae] : split_args(t, i + 1, close)) {
-                        auto a = eval_str(t, ab, ae, depth + 1);
-                        if (!a) return std::nullopt;
-                        args.push_back(std::move(*a));
-                    }
-                    i = close + 1;
+                    auto a = const_args(t, i, e, depth);
+                    if (!a) return std::nullopt;
+                    args = std::move(*a);
+                    i = match_[i] + 1;
                 }
                 v = apply_filter(*v, f, args);
-            } else if (op(t, i, "[") && match_[i] < e && match_[i] == i + 5 && op(t, i + 1, ":") &&
-                       op(t, i + 2, ":") && op(t, i + 3, "-") && t[i + 4].kind == Tok::Number &&
-                       t[i + 4].number == 1) {
-                // [::-1], the usual way to reverse a string
-                if (!v->str()) return std::nullopt;
-                std::string s = *v->str();
-                std::reverse(s.begin(), s.end());
-                v = Const{std::move(s)};
-                i += 6;
+            } else if (op(t, i, ".") && i + 2 < e && t[i + 1].kind == Tok::Name &&
+                       op(t, i + 2, "(")) {
+                const std::string& m = t[i + 1].value;
+                auto a = const_args(t, i + 2, e, depth);
+                if (!a || !v->str()) return std::nullopt;
+                i = match_[i + 2] + 1;
+                if (m == "format") {
+                    v = brace_format(*v->str(), *a);
+                } else if (m == "join") {
+                    if (a->size() != 1) return std::nullopt;
+                    v = apply_filter((*a)[0], "join", {*v});
+                } else if (m == "strip" && a->empty()) {
+                    v = apply_filter(*v, "trim", {});
+                } else if (m == "replace" || m == "lower" || m == "upper" || m == "capitalize") {
+                    v = apply_filter(*v, m, *a);
+                } else {
+                    return std::nullopt;
+                }
+            } else if (op(t, i, "[") && match_[i] < e) {
+                const std::size_t close = match_[i];
+                v = subscript(*v, t, i, close, depth);
+                i = close + 1;
             } else {
                 break;
             }
@@ -760,8 +1019,8 @@ class Checker {
                 for (const char c : *v.str()) {
                     if (!out.empty()) out += sep;
                     out += c;
+                    if (out.size() > kMaxConstString) return std::nullopt;
                 }
-                if (out.size() > kMaxConstString) return std::nullopt;
                 return Const{std::move(out)};
             }
             std::string out;
@@ -771,6 +1030,31 @@ class Checker {
                 if (out.size() > kMaxConstString) return std::nullopt;
             }
             return Const{std::move(out)};
+        }
+        if (f == "format") {
+            if (!v.str()) return std::nullopt;
+            std::vector<std::string> values;
+            for (const auto& a : args) {
+                if (!a.str()) return std::nullopt;
+                values.push_back(*a.str());
+            }
+            if (values.size() == 1) return printf_format(*v.str(), Const{values[0]});
+            return printf_format(*v.str(), Const{std::move(values)});
+        }
+        if (f == "first" || f == "last") {
+            if (v.list()) {
+                if (v.list()->empty()) return std::nullopt;
+                return Const{f == "first" ? v.list()->front() : v.list()->back()};
+            }
+            if (v.str()->empty()) return std::nullopt;
+            return Const{std::string(1, f == "first" ? v.str()->front() : v.str()->back())};
+        }
+        if (f == "list") {
+            if (v.list()) return v;
+            std::vector<std::string> chars;
+            for (const char c : *v.str())
+                chars.emplace_back(1, c);
+            return Const{std::move(chars)};
         }
         if (!v.str()) {
             if (f == "reverse" && v.list()) {
@@ -789,6 +1073,12 @@ class Checker {
         } else if (f == "upper") {
             for (auto& c : s)
                 if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+        } else if (f == "capitalize") {
+            for (std::size_t k = 0; k < s.size(); ++k) {
+                char& c = s[k];
+                if (k == 0 && c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+                if (k > 0 && c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+            }
         } else if (f == "trim") {
             const auto b = s.find_first_not_of(" \t\r\n");
             const auto e = s.find_last_not_of(" \t\r\n");
@@ -817,26 +1107,75 @@ class Checker {
     std::optional<Const> str_atom(const Tokens& t, std::size_t& i, std::size_t e, int depth) const {
         if (i >= e) return std::nullopt;
         if (t[i].kind == Tok::String) {
+            if (t[i].opaque) return std::nullopt;
             std::string s = t[i++].value;
             // adjacent literals concatenate
-            while (i < e && t[i].kind == Tok::String)
+            while (i < e && t[i].kind == Tok::String) {
+                if (t[i].opaque) return std::nullopt;
                 s += t[i++].value;
+            }
             return Const{std::move(s)};
         }
         if (t[i].kind == Tok::Name) {
-            const auto it = constants_.find(t[i].value);
-            if (it == constants_.end()) return std::nullopt;
+            const std::string& n = t[i].value;
+            const bool call = op(t, i + 1, "(") && match_[i + 1] < e;
+            if (call && n == "dict" && !declared_.count(n)) {
+                // dict(a=1, b=2): its keys are the keyword names
+                std::vector<std::string> keys;
+                for (const auto& [ab, ae] : split_args(t, i + 2, match_[i + 1])) {
+                    if (!(ae > ab + 1 && t[ab].kind == Tok::Name && op(t, ab + 1, "=")))
+                        return std::nullopt;
+                    keys.push_back(t[ab].value);
+                }
+                i = match_[i + 1] + 1;
+                return Const{std::move(keys)};
+            }
+            if (call) {
+                // a macro whose body is plain text, called as a value
+                const auto m = macros_.find(n);
+                if (m == macros_.end() || !m->second) return std::nullopt;
+                i = match_[i + 1] + 1;
+                return Const{*m->second};
+            }
+            const auto it = assigned_.find(n);
+            if (it == assigned_.end() || !it->second) return std::nullopt;
             ++i;
-            return Const{it->second};
+            return Const{*it->second};
+        }
+        if (op(t, i, "{")) {
+            // {'a': 1, 'b': 2}: iterating a dict gives its keys
+            const std::size_t close = match_[i];
+            if (close >= e) return std::nullopt;
+            std::vector<std::string> keys;
+            for (const auto& [ab, ae] : split_args(t, i + 1, close)) {
+                std::size_t colon = ab;
+                while (colon < ae && !op(t, colon, ":"))
+                    ++colon;
+                auto k = eval_str(t, ab, colon, depth + 1);
+                if (!k || !k->str()) return std::nullopt;
+                keys.push_back(*k->str());
+            }
+            i = close + 1;
+            return Const{std::move(keys)};
         }
         if (op(t, i, "(") || op(t, i, "[")) {
             const bool list = t[i].value == "[";
             const std::size_t close = match_[i];
             if (close >= e) return std::nullopt;
+            const auto parts = split_args(t, i + 1, close);
+            bool comma = false;
+            for (std::size_t k = i + 1; k < close; ++k) {
+                if (op(t, k, "(") || op(t, k, "[") || op(t, k, "{")) {
+                    if (match_[k] >= close) break;
+                    k = match_[k];
+                } else if (op(t, k, ",")) {
+                    comma = true;
+                }
+            }
             std::optional<Const> out;
-            if (list) {
+            if (list || comma) {
                 std::vector<std::string> items;
-                for (const auto& [ab, ae] : split_args(t, i + 1, close)) {
+                for (const auto& [ab, ae] : parts) {
                     auto a = eval_str(t, ab, ae, depth + 1);
                     if (!a || !a->str()) return std::nullopt;
                     items.push_back(*a->str());
@@ -901,61 +1240,437 @@ class Checker {
         return reported;
     }
 
-    /// Records what a statement declares: {% set %} targets (and constant values), loop
-    /// variables, macro names and parameters, namespace() fields.
-    void declare(const Tokens& t, bool statement) {
-        for (std::size_t i = 0; i + 1 < t.size(); ++i) {
-            // namespace(a=..., b=...) and any call's keyword arguments: `name =` in brackets
-            if (name(t, i, "namespace") && op(t, i + 1, "(")) {
-                const std::size_t close = match_[i + 1];
-                for (const auto& [ab, ae] : split_args(t, i + 2, std::min(close, t.size()))) {
-                    if (ae > ab + 1 && t[ab].kind == Tok::Name && op(t, ab + 1, "="))
-                        user_attributes_.insert(t[ab].value);
+    // --- what the template's names hold (learnt in the collecting passes) ---
+
+    /// Globals (and Flask context names) that are not template data: callables and objects
+    /// whose attributes lead to Python internals (`namespace.__init__.__globals__`,
+    /// `cycler.__init__`, `lipsum.__globals__`, `self._TemplateReference__context`).
+    static bool object_global(std::string_view s) {
+        static constexpr std::array<std::string_view, 16> kObjects = {
+            "namespace",       "dict",         "cycler",  "joiner",
+            "lipsum",          "range",        "self",    "caller",
+            "varargs",         "kwargs",       "config",  "request",
+            "raise_exception", "strftime_now", "url_for", "get_flashed_messages"};
+        return std::find(kObjects.begin(), kObjects.end(), s) != kObjects.end();
+    }
+
+    /// The number of facts learnt so far (they only grow: a name once known to hold
+    /// something other than data stays so), to tell when a collecting pass learnt nothing.
+    std::size_t facts() const {
+        std::size_t poisoned = 0;
+        for (const auto& [name, value] : assigned_)
+            poisoned += value ? 0 : 1;
+        for (const auto& [name, body] : macros_)
+            poisoned += body ? 0 : 1;
+        return declared_.size() + user_attributes_.size() + assigned_.size() + poisoned +
+               nondata_vars_.size() + nondata_fields_.size() + object_vars_.size() +
+               namespace_vars_.size() + macros_.size() + macro_params_.size();
+    }
+
+    /// Records a value assigned to `name`: a name assigned one constant everywhere folds to
+    /// it; two different values, or one that does not fold, make it unfoldable.
+    void record_assign(const std::string& name, const std::optional<std::string>& value) {
+        const auto [it, inserted] = assigned_.try_emplace(name, value);
+        if (!inserted && it->second != value) it->second = std::nullopt;
+    }
+
+    /// Whether a constant string is safe as a piece of a name: not empty-edged with '_', not
+    /// a Python internal or a dangerous key. Any name the sandbox refuses, built by
+    /// concatenation, joining or formatting, needs a piece that is not safe ('_', '__cl',
+    /// 'f_'); pieces like 'content', 'text' or '<|im_start|>' are ordinary template text.
+    static bool safe_piece(const std::string& s) {
+        if (s.empty()) return true;
+        if (s.front() == '_' || s.back() == '_') return false;
+        return !internal_name(s) && !dangerous_key(s);
+    }
+
+    /// Whether the value of [b, e) is provably plain data: computed only from the render
+    /// context (messages, tools, flags, their items and attributes), numbers, booleans,
+    /// literals that are safe pieces, lists and dicts of these, and the results of
+    /// comparisons, tests and counting filters. A literal that is not a safe piece, a name
+    /// assigned something else, a macro's or caller's output that is not plain safe text, a
+    /// non-data global, or a call or filter given any of these is not: it can spell a name.
+    /// Bounded by kDataDepth nested brackets.
+    bool is_data(const Tokens& t, std::size_t b, std::size_t e, int depth = 0) const {
+        if (b >= e) return true;
+        if (depth > kDataDepth) return false;
+        std::size_t if_at = e, else_at = e;
+        bool boolean = false;
+        std::vector<std::size_t> cuts;
+        for (std::size_t i = b; i < e; ++i) {
+            const Token& tok = t[i];
+            if (op(t, i, "(") || op(t, i, "[") || op(t, i, "{")) {
+                if (match_[i] >= e) return false;
+                i = match_[i];
+                continue;
+            }
+            if (tok.kind == Tok::Name) {
+                if (tok.value == "if" && if_at == e) if_at = i;
+                if (tok.value == "else" && if_at != e && else_at == e) else_at = i;
+                if (tok.value == "and" || tok.value == "or" || tok.value == "not" ||
+                    tok.value == "in" || tok.value == "is")
+                    boolean = true;
+            } else if (tok.kind == Tok::Op) {
+                const std::string& o = tok.value;
+                if (o == "==" || o == "!=" || o == "<" || o == ">" || o == "<=" || o == ">=")
+                    boolean = true;
+                if (o == "~" || o == "+" || o == "-" || o == "*" || o == "/" || o == "//" ||
+                    o == "%" || o == "**")
+                    cuts.push_back(i);
+                if (o == ",") return false;  // a tuple
+            }
+        }
+        if (if_at != e)
+            return is_data(t, b, if_at, depth + 1) &&
+                   (else_at == e || is_data(t, else_at + 1, e, depth + 1));
+        if (boolean) return true;  // a comparison, test or boolean operator gives a bool
+        cuts.push_back(e);
+        std::size_t start = b;
+        for (const std::size_t cut : cuts) {
+            if (cut > start && !operand_is_data(t, start, cut, depth + 1)) return false;
+            start = cut + 1;
+        }
+        return true;
+    }
+
+    /// One operand (a name, literal or parenthesis with its attributes, subscripts, calls
+    /// and filters) of is_data.
+    bool operand_is_data(const Tokens& t, std::size_t b, std::size_t e, int depth) const {
+        if (depth > kDataDepth) return false;
+        std::size_t i = b;
+        bool data = true;
+        const Token& head = t[i];
+        if (head.kind == Tok::Number) {
+            ++i;
+        } else if (head.kind == Tok::String) {
+            // a literal is data only as a piece that cannot start, end or be a name the
+            // sandbox refuses: building __x__, f_globals or a dangerous name needs a piece
+            // that starts or ends with '_' or is one of them
+            std::string piece;
+            for (; i < e && t[i].kind == Tok::String; ++i) {
+                if (t[i].opaque) return false;
+                piece += t[i].value;
+            }
+            if (!safe_piece(piece)) return false;
+        } else if (op(t, i, "(")) {
+            const std::size_t close = match_[i];
+            if (close >= e || !is_data(t, i + 1, close, depth + 1)) return false;
+            i = close + 1;
+        } else if (head.kind == Tok::Name) {
+            const std::string& n = head.value;
+            ++i;
+            if (n == "true" || n == "false" || n == "none" || n == "True" || n == "False" ||
+                n == "None") {
+            } else if (n == "loop" && !declared_.count(n)) {
+                static constexpr std::array<std::string_view, 9> kCounters = {
+                    "index", "index0", "revindex", "revindex0", "first",
+                    "last",  "length", "depth",    "depth0"};
+                const bool counter = op(t, i, ".") && i + 1 < e && t[i + 1].kind == Tok::Name &&
+                                     std::find(kCounters.begin(), kCounters.end(),
+                                               t[i + 1].value) != kCounters.end();
+                data = counter || (!loops_.empty() && loops_.back());
+            } else if (const auto m = macros_.find(n); m != macros_.end()) {
+                // a macro's output is data only if it is plain text and a safe piece
+                if (!op(t, i, "(") || !m->second || !safe_piece(*m->second)) return false;
+            } else if (object_vars_.count(n)) {
+                return false;
+            } else if (object_global(n) && !declared_.count(n)) {
+                if (!(n == "range" && op(t, i, "("))) return false;  // range() gives numbers
+            } else if (namespace_vars_.count(n) && op(t, i, ".") && i + 1 < e &&
+                       t[i + 1].kind == Tok::Name) {
+                data = !nondata_fields_.count(t[i + 1].value);
+                i += 2;
+            } else if (declared_.count(n)) {
+                data = !nondata_vars_.count(n);
+            }
+            // any other name comes from the render context: data
+        } else if (op(t, i, "[") && match_[i] < e) {
+            // a list of data is data
+            for (const auto& [ab, ae] : split_args(t, i + 1, match_[i]))
+                if (!is_data(t, ab, ae, depth + 1)) return false;
+            i = match_[i] + 1;
+        } else if (op(t, i, "{") && match_[i] < e) {
+            // a dict whose keys are ordinary constant names and whose values are data is
+            // data (iterating it gives the keys)
+            for (const auto& [ab, ae] : split_args(t, i + 1, match_[i])) {
+                std::size_t colon = ab;
+                while (colon < ae && !op(t, colon, ":"))
+                    ++colon;
+                const auto k = eval_str(t, ab, colon, depth + 1);
+                if (colon >= ae || !k || !k->str() || internal_name(*k->str()) ||
+                    dangerous_key(*k->str()) || (!k->str()->empty() && (*k->str())[0] == '_') ||
+                    !is_data(t, colon + 1, ae, depth + 1))
+                    return false;
+            }
+            i = match_[i] + 1;
+        } else {
+            return false;  // an operator out of place
+        }
+        while (i < e) {
+            if (op(t, i, ".") && i + 1 < e && t[i + 1].kind == Tok::Name) {
+                i += 2;
+            } else if (op(t, i, "[") && match_[i] < e) {
+                i = match_[i] + 1;  // the key is judged where it stands
+            } else if (op(t, i, "(") && match_[i] < e) {
+                if (!args_are_data(t, i, depth)) data = false;
+                i = match_[i] + 1;
+            } else if (op(t, i, "|") && i + 1 < e && t[i + 1].kind == Tok::Name) {
+                const std::string& f = t[i + 1].value;
+                i += 2;
+                if (op(t, i, "(") && match_[i] < e) {
+                    if (!args_are_data(t, i, depth)) data = false;
+                    i = match_[i] + 1;
+                }
+                static constexpr std::array<std::string_view, 7> kCounting = {
+                    "length", "count", "int", "float", "abs", "round", "wordcount"};
+                if (std::find(kCounting.begin(), kCounting.end(), f) != kCounting.end())
+                    data = true;  // a number, whatever it counted
+            } else {
+                return false;
+            }
+        }
+        return data;
+    }
+
+    bool args_are_data(const Tokens& t, std::size_t open, int depth) const {
+        for (const auto& [ab, ae] : split_args(t, open + 1, match_[open])) {
+            std::size_t vb = ab;
+            if (ae > ab + 1 && t[ab].kind == Tok::Name && op(t, ab + 1, "=")) vb = ab + 2;
+            if (!is_data(t, vb, ae, depth + 1)) return false;
+        }
+        return true;
+    }
+
+    /// Whether the chain starting at token `first` is a non-data object: a non-data global
+    /// (not its call's result, except a cycler or joiner instance), a macro, `loop` itself,
+    /// or a name the template set to one of these.
+    bool object_head(const Tokens& t, std::size_t first) const {
+        if (first >= t.size() || t[first].kind != Tok::Name) return false;
+        const std::string& n = t[first].value;
+        const bool called = op(t, first + 1, "(");
+        if (macros_.count(n)) return !called;
+        if (object_vars_.count(n)) return true;
+        if (declared_.count(n)) return false;
+        if (n == "loop") return op(t, first + 1, "[");
+        if (!object_global(n)) return false;
+        return !called || n == "cycler" || n == "joiner";
+    }
+
+    /// The first token of the postfix chain (through `.`, `|`, calls and subscripts) that
+    /// token `i` belongs to.
+    std::size_t chain_start(const Tokens& t, std::size_t i) const {
+        std::size_t first = operand_start(t, i).value_or(i);
+        for (int steps = 0;
+             steps < kChainSteps && first >= 2 && (op(t, first - 1, ".") || op(t, first - 1, "|"));
+             ++steps) {
+            const auto s = operand_start(t, first - 2);
+            if (!s) break;
+            first = *s;
+        }
+        return first;
+    }
+
+    /// {% set %}...{% endset %} and macro bodies: while open, any tag inside makes the body
+    /// something other than plain text.
+    void note_tag(const Tokens& t, bool statement) {
+        const bool closer = statement && !t.empty() && t[0].kind == Tok::Name &&
+                            !captures_.empty() &&
+                            ((t[0].value == "endset" && !captures_.back().macro) ||
+                             (t[0].value == "endmacro" && captures_.back().macro));
+        if (!closer) {
+            for (auto& c : captures_)
+                c.pure = false;
+            return;
+        }
+        Capture c = std::move(captures_.back());
+        captures_.pop_back();
+        for (auto& o : captures_)
+            o.pure = false;
+        if (!collecting_) return;
+        std::optional<std::string> body;
+        if (c.pure && c.start != std::string_view::npos && c.start <= tag_open_) {
+            std::string_view v = text_.substr(c.start, tag_open_ - c.start);
+            while (!v.empty() && space(static_cast<unsigned char>(v.front())))
+                v.remove_prefix(1);
+            while (!v.empty() && space(static_cast<unsigned char>(v.back())))
+                v.remove_suffix(1);
+            if (v.size() <= kMaxConstString) body = std::string(v);
+        }
+        if (c.macro) {
+            const auto [it, inserted] = macros_.try_emplace(c.name, body);
+            if (!inserted && it->second != body) it->second = std::nullopt;
+        } else {
+            record_assign(c.name, body);
+            if (!body || !safe_piece(*body)) nondata_vars_.insert(c.name);
+        }
+    }
+
+    /// A macro's parameters hold what its call sites pass: a parameter is data only if
+    /// every call passes data for it (and its default is data). A macro used as a value
+    /// (passed, assigned) can be called from anywhere: its parameters are not data.
+    void macro_calls(const Tokens& t, const std::string& kw) {
+        for (std::size_t i = 0; i < t.size(); ++i) {
+            if (t[i].kind != Tok::Name || (i > 0 && (op(t, i - 1, ".") || op(t, i - 1, "|"))))
+                continue;
+            const auto m = macro_params_.find(t[i].value);
+            if (m == macro_params_.end() || (kw == "macro" && i == 1)) continue;
+            if (!op(t, i + 1, "(") || match_[i + 1] >= t.size()) {
+                for (const auto& p : m->second)
+                    nondata_vars_.insert(p);
+                continue;
+            }
+            std::size_t position = 0;
+            for (const auto& [ab, ae] : split_args(t, i + 2, match_[i + 1])) {
+                std::string param;
+                std::size_t vb = ab;
+                if (ae > ab + 1 && t[ab].kind == Tok::Name && op(t, ab + 1, "=")) {
+                    param = t[ab].value;
+                    vb = ab + 2;
+                } else if (position < m->second.size()) {
+                    param = m->second[position++];
+                }
+                if (!is_data(t, vb, ae)) {
+                    if (param.empty()) {
+                        for (const auto& p : m->second)  // into varargs
+                            nondata_vars_.insert(p);
+                    } else {
+                        nondata_vars_.insert(param);
+                    }
                 }
             }
         }
-        if (!statement || t.empty() || t[0].kind != Tok::Name) return;
-        const std::string& kw = t[0].value;
+    }
+
+    /// Records what a statement declares: {% set %} targets (their constant values, whether
+    /// they hold data or objects), loop variables, macro names and parameters, namespace()
+    /// fields. Loop nesting and set-block/macro bodies are followed in every pass; the rest
+    /// is learnt only in the collecting passes.
+    void declare(const Tokens& t, bool statement) {
+        const std::string kw = statement && !t.empty() && t[0].kind == Tok::Name ? t[0].value : "";
+        if (kw == "endfor" && !loops_.empty()) loops_.pop_back();
+        if (kw == "for") {
+            std::size_t in = 1;
+            while (in < t.size() && !name(t, in, "in"))
+                ++in;
+            std::size_t end = in + 1;
+            while (end < t.size() && !name(t, end, "if") && !name(t, end, "recursive")) {
+                if ((op(t, end, "(") || op(t, end, "[") || op(t, end, "{")) &&
+                    match_[end] < t.size())
+                    end = match_[end];
+                ++end;
+            }
+            const bool data = in < t.size() && is_data(t, in + 1, end);
+            if (loops_.size() < kMaxLoops) loops_.push_back(data);
+            if (collecting_) {
+                for (std::size_t i = 1; i < in; ++i) {
+                    if (t[i].kind != Tok::Name) continue;
+                    declared_.insert(t[i].value);
+                    record_assign(t[i].value, std::nullopt);
+                    if (!data) nondata_vars_.insert(t[i].value);
+                }
+            }
+        }
+        const bool block_set = kw == "set" && t.size() >= 2 && t[1].kind == Tok::Name &&
+                               std::none_of(t.begin(), t.end(), [](const Token& x) {
+                                   return x.kind == Tok::Op && x.value == "=";
+                               });
+        if ((block_set || (kw == "macro" && t.size() >= 2 && t[1].kind == Tok::Name)) &&
+            captures_.size() < kMaxLoops) {
+            // a filtered set block ({% set x | upper %}) is not plain text
+            captures_.push_back(
+                {t[1].value, kw == "macro", !block_set || t.size() == 2, std::string_view::npos});
+        }
+        if (!collecting_) return;
+        if (kw != "macro" && kw != "call") macro_calls(t, kw);
+        for (std::size_t i = 0; i + 1 < t.size(); ++i) {
+            // namespace(a=..., b=...): the fields are the template's own
+            if (name(t, i, "namespace") && op(t, i + 1, "(")) {
+                const std::size_t close = match_[i + 1];
+                for (const auto& [ab, ae] : split_args(t, i + 2, std::min(close, t.size()))) {
+                    if (ae > ab + 1 && t[ab].kind == Tok::Name && op(t, ab + 1, "=")) {
+                        user_attributes_.insert(t[ab].value);
+                        if (!is_data(t, ab + 2, ae)) nondata_fields_.insert(t[ab].value);
+                    }
+                }
+            }
+        }
         if (kw == "set") {
             std::size_t eq = 1;
             while (eq < t.size() && !op(t, eq, "="))
                 ++eq;
+            if (block_set) {
+                declared_.insert(t[1].value);
+                return;
+            }
+            const bool data = is_data(t, eq + 1, t.size());
+            if (eq == 4 && t[1].kind == Tok::Name && op(t, 2, ".") && t[3].kind == Tok::Name) {
+                user_attributes_.insert(t[3].value);
+                if (!data) nondata_fields_.insert(t[3].value);
+                return;
+            }
             for (std::size_t i = 1; i < eq; ++i) {
                 if (t[i].kind != Tok::Name) continue;
                 if (op(t, i - 1, ".")) {
                     user_attributes_.insert(t[i].value);
-                } else {
-                    declared_.insert(t[i].value);
+                    if (!data) nondata_fields_.insert(t[i].value);
+                    continue;
                 }
+                declared_.insert(t[i].value);
+                if (!data) nondata_vars_.insert(t[i].value);
+                if (eq != 2) record_assign(t[i].value, std::nullopt);
             }
             if (eq == 2 && t[1].kind == Tok::Name && eq + 1 < t.size()) {
-                if (auto v = eval_str(t, eq + 1, t.size()); v && v->str()) {
-                    constants_[t[1].value] = *v->str();
-                } else {
-                    constants_.erase(t[1].value);
-                }
-            }
-        } else if (kw == "for") {
-            for (std::size_t i = 1; i < t.size() && !name(t, i, "in"); ++i) {
-                if (t[i].kind == Tok::Name) declared_.insert(t[i].value);
+                const std::string& target = t[1].value;
+                const auto v = eval_str(t, eq + 1, t.size());
+                record_assign(target,
+                              v && v->str() ? std::optional<std::string>(*v->str()) : std::nullopt);
+                if (object_head(t, eq + 1)) object_vars_.insert(target);
+                if (name(t, eq + 1, "namespace") && op(t, eq + 2, "(") &&
+                    !declared_.count("namespace"))
+                    namespace_vars_.insert(target);
             }
         } else if (kw == "macro" || kw == "call") {
+            std::vector<std::string> params;
             for (std::size_t i = 1; i < t.size(); ++i) {
-                if (t[i].kind == Tok::Name && (i == 1 || op(t, i - 1, "(") || op(t, i - 1, ",")))
-                    declared_.insert(t[i].value);
+                if (t[i].kind != Tok::Name || !(i == 1 || op(t, i - 1, "(") || op(t, i - 1, ",")))
+                    continue;
+                declared_.insert(t[i].value);
+                if (i == 1 && kw == "macro") continue;  // the macro's name
+                record_assign(t[i].value, std::nullopt);
+                params.push_back(t[i].value);
+                if (kw == "call") {
+                    nondata_vars_.insert(t[i].value);  // caller(...) passes anything
+                } else if (op(t, i + 1, "=")) {
+                    // a default value: the parameter holds it when a call omits it
+                    std::size_t end = i + 2;
+                    while (end < t.size() && !op(t, end, ",") && !op(t, end, ")")) {
+                        if ((op(t, end, "(") || op(t, end, "[") || op(t, end, "{")) &&
+                            match_[end] < t.size())
+                            end = match_[end];
+                        ++end;
+                    }
+                    if (!is_data(t, i + 2, end)) nondata_vars_.insert(t[i].value);
+                }
             }
+            if (kw == "macro" && t.size() >= 2 && t[1].kind == Tok::Name)
+                macro_params_[t[1].value] = std::move(params);
+            macro_calls(t, kw);
         } else if (kw == "from" || kw == "import") {
             for (std::size_t i = 1; i < t.size(); ++i) {
-                if (t[i].kind == Tok::Name && (name(t, i - 1, "as") || name(t, i - 1, "import")))
+                if (t[i].kind == Tok::Name && (name(t, i - 1, "as") || name(t, i - 1, "import"))) {
                     declared_.insert(t[i].value);
+                    object_vars_.insert(t[i].value);
+                }
             }
         }
     }
 
     void check(const Tokens& t, bool statement) {
+        note_tag(t, statement);
         if (t.empty()) return;
         match_ = match_brackets(t, opener_);
         declare(t, statement);
+        if (collecting_) return;
         std::vector<bool> covered(t.size(), false);
         auto whole = [&]() {
             const std::size_t length = t.back().end - t.front().begin;
@@ -976,12 +1691,8 @@ class Checker {
             if (tok.kind == Tok::Name) {
                 if (i > 0 && op(t, i - 1, ".")) {
                     judge_name(tok.value, false, tok.begin, t, i, "as an attribute");
-                    if ((tok.value == "format" || tok.value == "format_map") && i >= 2 &&
-                        t[i - 2].kind == Tok::String && holds_dunder(t[i - 2].value)) {
-                        covered[i - 2] = true;
-                        add(IssueKind::PythonInternals, t[i - 2].begin, chain_text(t, i),
-                            "str.format with a field that reaches Python internals");
-                    }
+                    if ((tok.value == "format" || tok.value == "format_map") && i >= 2)
+                        format_call(t, i, covered);
                     continue;
                 }
                 if (i > 0 && op(t, i - 1, "|")) {
@@ -990,15 +1701,11 @@ class Checker {
                 }
                 bare_name(t, i, covered);
             } else if (tok.kind == Tok::Op && tok.value == "[" && i > 0 &&
-                       (t[i - 1].kind == Tok::Name || t[i - 1].kind == Tok::String ||
-                        op(t, i - 1, ")") || op(t, i - 1, "]"))) {
+                       ((t[i - 1].kind == Tok::Name && !keyword(t[i - 1].value)) ||
+                        t[i - 1].kind == Tok::String || op(t, i - 1, ")") || op(t, i - 1, "]"))) {
                 const std::size_t close = match_[i];
                 if (close >= t.size() || close == i + 1) continue;
-                if (auto key = eval_str(t, i + 1, close); key && key->str()) {
-                    for (std::size_t k = i + 1; k < close; ++k)
-                        covered[k] = true;
-                    judge_name(*key->str(), true, t[i + 1].begin, t, i - 1, "as a key");
-                }
+                subscript_key(t, i, close, covered);
             } else if (tok.kind == Tok::Op && tok.value == "**") {
                 std::size_t b = i;
                 if (covered[i]) continue;
@@ -1046,6 +1753,87 @@ class Checker {
         }
     }
 
+    /// The key of the subscript `[` at token i (closing at `close`). A slice is numbers. A
+    /// key that folds to a constant string is judged as a name (jinja2's subscript falls
+    /// back to getattr when the item is missing, so x['__class__'] reaches the class even on
+    /// a dict). A key that does not fold is critical unless it is provably data, and a data
+    /// key is still critical on a non-data object (`namespace[k]`).
+    void subscript_key(const Tokens& t, std::size_t i, std::size_t close,
+                       std::vector<bool>& covered) {
+        for (std::size_t k = i + 1; k < close; ++k) {
+            if ((op(t, k, "(") || op(t, k, "[") || op(t, k, "{")) && match_[k] < close) {
+                k = match_[k];
+            } else if (op(t, k, ":")) {
+                return;  // a slice
+            }
+        }
+        if (const auto key = eval_str(t, i + 1, close)) {
+            if (!key->str()) return;
+            for (std::size_t k = i + 1; k < close; ++k)
+                covered[k] = true;
+            judge_name(*key->str(), true, t[i + 1].begin, t, i - 1, "as a key");
+            return;
+        }
+        if (!is_data(t, i + 1, close)) {
+            add(IssueKind::PythonInternals, t[i + 1].begin, chain_text(t, i - 1),
+                "a key the template builds that does not fold to a constant: jinja2 falls back "
+                "to getattr when the item is missing, so it can name any attribute");
+            return;
+        }
+        const std::size_t first = chain_start(t, i - 1);
+        if (object_head(t, first)) {
+            add(IssueKind::PythonInternals, t[i + 1].begin, chain_text(t, i - 1),
+                "a computed key on '" + printable(t[first].value) +
+                    "', which is not template data (jinja2 falls back to getattr)");
+        }
+    }
+
+    /// Whether a str.format string has a field that reads an internal or private attribute
+    /// of its argument (`{0.__class__}`, `{0[__globals__]}`, `{0._x}`).
+    static bool format_reaches_internals(const std::string& fmt) {
+        for (std::size_t p = fmt.find('{'); p != std::string::npos; p = fmt.find('{', p + 1)) {
+            if (p + 1 < fmt.size() && fmt[p + 1] == '{') {
+                ++p;
+                continue;
+            }
+            std::size_t q = p + 1;
+            while (q < fmt.size() && fmt[q] != '}' && fmt[q] != '!' && fmt[q] != ':')
+                ++q;
+            const std::string field = fmt.substr(p + 1, q - p - 1);
+            std::size_t start = field.find_first_of(".[");
+            while (start != std::string::npos) {
+                const std::size_t end = field.find_first_of(".[]", start + 1);
+                const std::string part = field.substr(
+                    start + 1, end == std::string::npos ? std::string::npos : end - start - 1);
+                if (internal_name(part) || (!part.empty() && part[0] == '_')) return true;
+                start = end == std::string::npos ? end : field.find_first_of(".[", end);
+            }
+        }
+        return false;
+    }
+
+    /// `.format(...)` / `.format_map(...)` at token i: its receiver's fields read attributes
+    /// of the arguments (the sandbox replaces str.format; a plain Environment does not).
+    void format_call(const Tokens& t, std::size_t i, std::vector<bool>& covered) {
+        const auto start = operand_start(t, i - 2);
+        if (!start || *start >= i - 1) return;
+        if (const auto fmt = eval_str(t, *start, i - 1)) {
+            if (fmt->str() && (format_reaches_internals(*fmt->str()) ||
+                               (t[i - 2].kind == Tok::String && holds_dunder(t[i - 2].value)))) {
+                for (std::size_t k = *start; k < i - 1; ++k)
+                    covered[k] = true;
+                add(IssueKind::PythonInternals, t[*start].begin, chain_text(t, i),
+                    "str.format with a field that reaches Python internals");
+            }
+            return;
+        }
+        if (!is_data(t, *start, i - 1)) {
+            add(IssueKind::PythonInternals, t[*start].begin, chain_text(t, i),
+                "str.format on a format string the template builds that does not fold to a "
+                "constant (its fields can read any attribute)");
+        }
+    }
+
     /// A filter `|f` at token i (its name).
     void filter(const Tokens& t, std::size_t i, std::vector<bool>& covered) {
         const std::string& f = t[i].value;
@@ -1057,7 +1845,16 @@ class Checker {
             const auto v = eval_str(t, ab, ae);
             for (std::size_t k = ab; k < ae; ++k)
                 covered[k] = true;
-            if (!v || !v->str()) return false;
+            if (!v) {
+                // a name the template builds but that does not fold is not provably safe
+                if (is_data(t, ab, ae)) return false;
+                add(IssueKind::PythonInternals, t[ab].begin, chain_text(t, i),
+                    "an attribute name the template builds that does not fold to a constant "
+                    "(|" +
+                        f + " reaches any attribute with it)");
+                return true;
+            }
+            if (!v->str()) return false;
             return judge_name(*v->str(), attr, t[ab].begin, t, i,
                               attr ? "through the attr filter" : "as a filter's attribute");
         };
@@ -1087,6 +1884,13 @@ class Checker {
             } else if (f == "map" && a == 0 && t[ab].kind == Tok::String) {
                 // map('filtername') applies a filter; a string naming internals is odd
                 judge_arg(ab, ae, false);
+                // map('attr', name) applies the attr filter to each item
+                const auto g = eval_str(t, ab, ae);
+                if (g && g->str() && *g->str() == "attr" && args.size() >= 2) {
+                    if (!judge_arg(args[1].first, args[1].second, false))
+                        add(IssueKind::Unusual, t[i].begin, chain_text(t, i),
+                            "map('attr', ...) (ordinary templates use map(attribute=...))");
+                }
             }
         }
     }
@@ -1094,7 +1898,16 @@ class Checker {
     /// A name that is not an attribute or filter: a global, a variable, or a keyword.
     void bare_name(const Tokens& t, std::size_t i, std::vector<bool>& covered) {
         const std::string& n = t[i].value;
-        if (op(t, i + 1, "=")) return;  // a keyword argument or a set target
+        if (op(t, i + 1, "=")) {
+            // a keyword argument or a set target; dict(__init__=1)|first makes a keyword
+            // argument's name a string
+            if (i > 0 && (op(t, i - 1, "(") || op(t, i - 1, ",")) && internal_name(n) &&
+                !user_attributes_.count(n))
+                add(IssueKind::PythonInternals, t[i].begin, n + "=...",
+                    "a keyword argument named like a Python internal (" + printable(n) +
+                        "): dict() and |first turn keyword names into keys");
+            return;
+        }
         if (declared_.count(n)) return;
         if (unusual_global(n)) {
             add(IssueKind::Unusual, t[i].begin, chain_text(t, i),
@@ -1143,9 +1956,32 @@ class Checker {
     std::vector<TemplateIssue> issues_;
     std::vector<std::size_t> match_;  // of the tag being checked
     std::vector<std::size_t> opener_;
-    std::set<std::string> declared_;                // variables the template defines
-    std::set<std::string> user_attributes_;         // namespace fields, `set ns.x`
-    std::map<std::string, std::string> constants_;  // {% set x = 'constant' %}
+    std::set<std::string> declared_;         // variables the template defines
+    std::set<std::string> user_attributes_;  // namespace fields, `set ns.x`
+    /// A {% set x %}...{% endset %} or macro body being read.
+    struct Capture {
+        std::string name;
+        bool macro = false;
+        bool pure = true;  ///< no tag inside (yet): plain text
+        std::size_t start = std::string_view::npos;
+    };
+    static constexpr int kCollectPasses = 4;
+    static constexpr int kDataDepth = 16;
+    static constexpr std::size_t kMaxLoops = 64;
+
+    bool collecting_ = false;   // a pass that learns facts and reports nothing
+    std::size_t tag_open_ = 0;  // where the tag being checked starts
+    std::vector<bool> loops_;   // per open {% for %}: whether it iterates data
+    std::vector<Capture> captures_;
+    /// Values assigned to names: one constant everywhere, or nullopt (unfoldable).
+    std::map<std::string, std::optional<std::string>> assigned_;
+    /// Macro bodies that are plain text (nullopt: not).
+    std::map<std::string, std::optional<std::string>> macros_;
+    std::set<std::string> nondata_vars_;    // names assigned something not provably data
+    std::set<std::string> nondata_fields_;  // namespace fields assigned such a thing
+    std::set<std::string> object_vars_;     // names set to a non-data object
+    std::set<std::string> namespace_vars_;  // names set to namespace(...)
+    std::map<std::string, std::vector<std::string>> macro_params_;  // macro -> parameters
 };
 
 }  // namespace
