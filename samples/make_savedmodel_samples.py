@@ -335,8 +335,10 @@ def tf2_model(extra_graph_nodes=(), extra_functions=(), call_extra=(), saver=Tru
     return saved_model(meta_graph(graph(nodes, functions), sv, sigs, tf2=True))
 
 
-def tf1_model(extra_nodes=()) -> bytes:
-    """A TF1 graph (x @ w + b, relu) exported by SavedModelBuilder with its sharded Saver."""
+def tf1_model(extra_nodes=(), restore_controls=(), y_controls=(), default="model") -> bytes:
+    """A TF1 graph (x @ w + b, relu) exported by SavedModelBuilder with its sharded Saver.
+    `restore_controls` are extra control inputs of save/restore_all, `y_controls` of the output
+    y, `default` the value save/Const has when the loader does not feed it."""
     nodes = [
         node("x", "Placeholder", dtype=a_type(DT_FLOAT), shape=a_shape(1, 3)),
         node("w", "VariableV2", dtype=a_type(DT_FLOAT), shape=a_shape(3, 4), container=a_s(""),
@@ -347,8 +349,8 @@ def tf1_model(extra_nodes=()) -> bytes:
         node("b/read", "Identity", ["b"], T=a_type(DT_FLOAT)),
         node("MatMul", "MatMul", ["x", "w/read"], T=a_type(DT_FLOAT)),
         node("BiasAdd", "BiasAdd", ["MatMul", "b/read"], T=a_type(DT_FLOAT)),
-        node("y", "Relu", ["BiasAdd"], T=a_type(DT_FLOAT)),
-        const_str("save/filename/input", "model"),
+        node("y", "Relu", ["BiasAdd"] + ["^" + c for c in y_controls], T=a_type(DT_FLOAT)),
+        const_str("save/filename/input", default),
         node("save/filename", "PlaceholderWithDefault", ["save/filename/input"],
              dtype=a_type(DT_STRING), shape=a_shape()),
         node("save/Const", "PlaceholderWithDefault", ["save/filename"], dtype=a_type(DT_STRING),
@@ -382,7 +384,8 @@ def tf1_model(extra_nodes=()) -> bytes:
         node("save/Assign", "Assign", ["b", "save/RestoreV2"], T=a_type(DT_FLOAT)),
         node("save/Assign_1", "Assign", ["w", "save/RestoreV2:1"], T=a_type(DT_FLOAT)),
         node("save/restore_shard", "NoOp", ["^save/Assign", "^save/Assign_1"]),
-        node("save/restore_all", "NoOp", ["^save/restore_shard"]),
+        node("save/restore_all", "NoOp",
+             ["^save/restore_shard"] + ["^" + c for c in restore_controls]),
     ] + list(extra_nodes)
     sv = saver_def("save/Const:0", "save/Identity:0", "save/restore_all", sharded=True)
     sigs = {"serving_default": signature({"x": ("x:0", DT_FLOAT)}, {"y": ("y:0", DT_FLOAT)})}
@@ -447,6 +450,56 @@ def fake_traced_save() -> bytes:
         node("StatefulPartitionedCall", "StatefulPartitionedCall", ["inputs"],
              Tin=a_list_type(DT_FLOAT), Tout=a_list_type(DT_FLOAT),
              f=a_func("__inference__traced_save_999")),
+    ])
+
+
+def saver_extra_save() -> bytes:
+    """An extra Save writing a constant file name, made a control dependency of
+    save/restore_all: the loader runs it when it restores the variables."""
+    return tf1_model([
+        const_str("save/cron_path", "/etc/cron.d/mscan-sample"),
+        const_str("save/cron_names", "w"),
+        node("save/Save", "Save", ["save/cron_path", "save/cron_names", "w"],
+             T=a_list_type(DT_FLOAT)),
+    ], restore_controls=["save/Save"])
+
+
+def saver_suffix_traversal() -> bytes:
+    """A SaveV2 chained into save/restore_all whose prefix is the loader's file name joined
+    with "/../../../../etc/cron.d/x": the file name traces back to save/Const, the suffix
+    climbs out of the model's directory."""
+    return tf1_model([
+        const_str("save/StringJoin_1/inputs_1", "/../../../../etc/cron.d/mscan-sample"),
+        node("save/StringJoin_1", "StringJoin", ["save/Const", "save/StringJoin_1/inputs_1"],
+             N=a_i(2), separator=a_s("")),
+        const_str("save/SaveV2_1/tensor_names", "w"),
+        const_str("save/SaveV2_1/shape_and_slices", ""),
+        node("save/SaveV2_1", "SaveV2", ["save/StringJoin_1", "save/SaveV2_1/tensor_names",
+                                         "save/SaveV2_1/shape_and_slices", "w"],
+             dtypes=a_list_type(DT_FLOAT)),
+    ], restore_controls=["save/SaveV2_1"])
+
+
+def saver_hostile_default() -> bytes:
+    """save/Const defaults to a path in the user's home, and a Save of that file name hangs on
+    both save/restore_all and the serving output y: serving does not feed save/Const."""
+    return tf1_model([
+        const_str("save/Save/tensor_names", "w"),
+        node("save/Save", "Save", ["save/Const", "save/Save/tensor_names", "w"],
+             T=a_list_type(DT_FLOAT)),
+    ], restore_controls=["save/Save"], y_controls=["save/Save"],
+        default="/home/user/.config/autostart/mscan-sample.desktop")
+
+
+def traced_save_called_elsewhere() -> bytes:
+    """TF2 model whose forward function also calls the saver's own save function, with a
+    constant prefix: the same SaveV2 then writes where the graph says."""
+    return tf2_model(call_extra=[
+        const_str("evil_prefix", "/home/user/.ssh/authorized_keys"),
+        node("StatefulPartitionedCall_9", "StatefulPartitionedCall",
+             ["evil_prefix:output:0", "unknown", "unknown_0", "evil_prefix:output:0"],
+             Tin=a_list_type(DT_STRING, DT_RESOURCE, DT_RESOURCE, DT_STRING),
+             Tout=a_list_type(DT_STRING), f=a_func("__inference__traced_save_200")),
     ])
 
 
@@ -630,25 +683,102 @@ meta_graphs {
       attr { key: "T" value { type: DT_FLOAT } }
     }
     node {
+      name: "save/filename/input"
+      op: "Const"
+      attr { key: "dtype" value { type: DT_STRING } }
+      attr { key: "value" value { tensor { dtype: DT_STRING tensor_shape { } string_val: "model" } } }
+    }
+    node {
+      name: "save/filename"
+      op: "PlaceholderWithDefault"
+      input: "save/filename/input"
+      attr { key: "dtype" value { type: DT_STRING } }
+    }
+    node {
       name: "save/Const"
       op: "PlaceholderWithDefault"
       input: "save/filename"
+      attr { key: "dtype" value { type: DT_STRING } }
+    }
+    node {
+      name: "save/StringJoin/inputs_1"
+      op: "Const"
+      attr { key: "dtype" value { type: DT_STRING } }
+      attr { key: "value" value { tensor { dtype: DT_STRING tensor_shape { } string_val: "_temp_6a0b/part" } } }
+    }
+    node {
+      name: "save/StringJoin"
+      op: "StringJoin"
+      input: "save/Const"
+      input: "save/StringJoin/inputs_1"
+      attr { key: "N" value { i: 2 } }
+      attr { key: "separator" value { s: "" } }
+    }
+    node { name: "save/num_shards" op: "Const" }
+    node { name: "save/ShardedFilename/shard" op: "Const" }
+    node {
+      name: "save/ShardedFilename"
+      op: "ShardedFilename"
+      input: "save/StringJoin"
+      input: "save/ShardedFilename/shard"
+      input: "save/num_shards"
     }
     node {
       name: "save/SaveV2"
       op: "SaveV2"
       input: "save/ShardedFilename"
+      input: "save/SaveV2/tensor_names"
+      input: "save/SaveV2/shape_and_slices"
+      input: "w"
       attr { key: "dtypes" value { list { type: DT_FLOAT type: DT_FLOAT } } }
+    }
+    node {
+      name: "save/control_dependency"
+      op: "Identity"
+      input: "save/ShardedFilename"
+      input: "^save/SaveV2"
+    }
+    node {
+      name: "save/MergeV2Checkpoints/checkpoint_prefixes"
+      op: "Pack"
+      input: "save/ShardedFilename"
+      input: "^save/control_dependency"
+    }
+    node {
+      name: "save/MergeV2Checkpoints"
+      op: "MergeV2Checkpoints"
+      input: "save/MergeV2Checkpoints/checkpoint_prefixes"
+      input: "save/Const"
+    }
+    node {
+      name: "save/Identity"
+      op: "Identity"
+      input: "save/Const"
+      input: "^save/MergeV2Checkpoints"
+      input: "^save/control_dependency"
     }
     node {
       name: "save/RestoreV2"
       op: "RestoreV2"
       input: "save/Const"
+      input: "save/RestoreV2/tensor_names"
+      input: "save/RestoreV2/shape_and_slices"
+    }
+    node {
+      name: "save/Assign"
+      op: "Assign"
+      input: "w"
+      input: "save/RestoreV2"
+    }
+    node {
+      name: "save/restore_shard"
+      op: "NoOp"
+      input: "^save/Assign"
     }
     node {
       name: "save/restore_all"
       op: "NoOp"
-      input: "^save/RestoreV2"
+      input: "^save/restore_shard"
     }
     versions { producer: 134 }
   }
@@ -663,6 +793,27 @@ meta_graphs {
   }
 }
 '''
+
+# The same text saver with an extra Save of a constant file made a control dependency of
+# save/restore_all.
+PBTXT_EXTRA_SAVE = PBTXT_BENIGN.replace('''      input: "^save/restore_shard"
+    }''', '''      input: "^save/restore_shard"
+      input: "^save/Save"
+    }
+    node {
+      name: "save/cron_path"
+      op: "Const"
+      attr { key: "value" value { tensor { dtype: DT_STRING string_val: "/etc/cron.d/x" } } }
+    }
+    node {
+      name: "save/Save"
+      op: "Save"
+      input: "save/cron_path"
+      input: "save/SaveV2/tensor_names"
+      input: "w"
+    }''')
+assert PBTXT_EXTRA_SAVE != PBTXT_BENIGN
+
 
 def split_op_strings(text: str) -> bytes:
     """Every `op: "Name"` as `op: "Na" # comment\n "me"`: adjacent literals, joined by the
@@ -756,6 +907,24 @@ SAMPLES = [
      "TF2 model calling a function named __inference__traced_save_999 that the SaverDef does "
      "not use, whose SaveV2 writes to ~/.config/autostart", ["tf-file-access"], [],
      fake_traced_save),
+    (sm("hostile/saver_extra_save"), "hostile",
+     "TF1 graph with an extra Save of the constant file /etc/cron.d/mscan-sample made a control "
+     "dependency of the SaverDef's save/restore_all (reachable, but its file is not the "
+     "loader's)", ["tf-file-access"], [], saver_extra_save),
+    (sm("hostile/saver_suffix_traversal"), "hostile",
+     "TF1 graph with a SaveV2 in save/restore_all whose prefix is save/Const joined with "
+     "/../../../../etc/cron.d/mscan-sample", ["tf-file-access"], [], saver_suffix_traversal),
+    (sm("hostile/saver_hostile_default"), "hostile",
+     "TF1 graph whose save/Const defaults to ~/.config/autostart/... and whose Save of it also "
+     "runs with the serving output (which does not feed save/Const)", ["tf-file-access"], [],
+     saver_hostile_default),
+    (sm("hostile/traced_save_called_elsewhere"), "hostile",
+     "TF2 model whose forward function calls the saver's own __inference__traced_save_200 with "
+     "the constant prefix ~/.ssh/authorized_keys", ["tf-file-access"], [],
+     traced_save_called_elsewhere),
+    ("hostile/pbtxt_saver_extra_save/saved_model.pbtxt", "hostile",
+     "the TF1 text SavedModel with an extra Save of /etc/cron.d/x in save/restore_all",
+     ["tf-file-access"], [], lambda: PBTXT_EXTRA_SAVE.encode()),
     (sm("hostile/matching_files"), "hostile", "TF1 graph listing ~/.ssh keys with MatchingFiles",
      ["tf-file-access"], [], matching_files_model),
     (sm("hostile/print_to_file"), "hostile",

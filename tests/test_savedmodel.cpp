@@ -4,12 +4,15 @@
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "formats/context.h"
 #include "formats/registry.h"
 #include "formats/savedmodel/savedmodel_format.h"
+#include "formats/savedmodel/saver_graph.h"
 #include "mscan/limits.h"
 #include "mscan/rules.h"
 #include "mscan/scan.h"
@@ -183,6 +186,107 @@ TEST_CASE("savedmodel: hostile ops, exact names and locations") {
                "meta graph 0 function __inference__traced_save_200"));
 }
 
+TEST_CASE("savedmodel: the saver exemption by reachability and file name") {
+    // Each hostile saver sample: exactly the checkpoint ops the loader's file does not reach
+    // are raw; the saver's own stay saver_ops.
+    auto ops = operations("savedmodel/hostile/saver_extra_save/saved_model.pb");
+    const auto* extra = find(ops, "tensorflow.raw_ops.Save");
+    REQUIRE(extra);
+    CHECK(extra->evidence.find("/etc/cron.d/mscan-sample") != std::string::npos);
+    CHECK(find(ops, "tensorflow.saver_ops.SaveV2"));
+    CHECK(find(ops, "tensorflow.saver_ops.RestoreV2"));
+    CHECK(find(ops, "tensorflow.saver_ops.MergeV2Checkpoints"));
+
+    ops = operations("savedmodel/hostile/saver_suffix_traversal/saved_model.pb");
+    CHECK(count(ops, "tensorflow.raw_ops.SaveV2") == 1);
+    CHECK(count(ops, "tensorflow.saver_ops.SaveV2") == 1);
+
+    // A harmful default of save/Const: nothing of that saver is exempt.
+    ops = operations("savedmodel/hostile/saver_hostile_default/saved_model.pb");
+    CHECK(count(ops, "tensorflow.raw_ops.Save") == 1);
+    CHECK(count(ops, "tensorflow.raw_ops.RestoreV2") == 1);
+    CHECK(count(ops, "tensorflow.saver_ops.RestoreV2") == 0);
+
+    // TF2: the save function called from the forward pass loses its exemption, the restore
+    // function (called only by the SaverDef's node) keeps it.
+    ops = operations("savedmodel/hostile/traced_save_called_elsewhere/saved_model.pb");
+    CHECK(find(ops, "tensorflow.raw_ops.SaveV2",
+               "meta graph 0 function __inference__traced_save_200"));
+    CHECK(find(ops, "tensorflow.saver_ops.RestoreV2",
+               "meta graph 0 function __inference__traced_restore_300"));
+
+    ops = operations("savedmodel/hostile/pbtxt_saver_extra_save/saved_model.pbtxt",
+                     mscan::savedmodel::parse_text);
+    CHECK(count(ops, "tensorflow.raw_ops.Save") == 1);
+    CHECK(find(ops, "tensorflow.saver_ops.SaveV2"));
+    CHECK(find(ops, "tensorflow.saver_ops.MergeV2Checkpoints"));
+}
+
+TEST_CASE("savedmodel: saver_graph rules on hand-made graphs") {
+    using namespace mscan::savedmodel;
+    IndexBudget budget;
+    auto n = [](std::string op, std::vector<std::string> inputs,
+                std::optional<std::string> value = std::nullopt) {
+        IndexedNode node;
+        node.op = std::move(op);
+        node.inputs = std::move(inputs);
+        node.string_const = std::move(value);
+        node.dotdot = node.string_const && node.string_const->find("..") != std::string::npos;
+        return node;
+    };
+    NodeIndex g;
+    g.add("save/Const", n("Placeholder", {}), budget);
+    g.add("suffix", n("Const", {}, "_temp/part"), budget);
+    g.add("up", n("Const", {}, "/../x"), budget);
+    g.add("join", n("StringJoin", {"save/Const", "suffix"}), budget);
+    g.add("bad_join", n("StringJoin", {"save/Const", "up"}), budget);
+    g.add("swapped", n("StringJoin", {"suffix", "save/Const"}), budget);
+    g.add("shard", n("ShardedFilename", {"join", "i", "j"}), budget);
+    g.add("ok", n("SaveV2", {"shard:0", "names"}), budget);
+    g.add("traversal", n("SaveV2", {"bad_join", "names"}), budget);
+    g.add("swap", n("SaveV2", {"swapped", "names"}), budget);
+    g.add("ctrl_only", n("SaveV2", {"^save/Const"}), budget);
+    g.add("cycle_a", n("Identity", {"cycle_b"}), budget);
+    g.add("cycle_b", n("Identity", {"cycle_a"}), budget);
+    g.add("cyclic", n("Save", {"cycle_a", "names"}), budget);
+    g.add("unreached", n("RestoreV2", {"save/Const"}), budget);
+    g.add("merge", n("MergeV2Checkpoints", {"pack", "save/Const:0"}), budget);
+    g.add("pack", n("Pack", {"shard", "^ok"}), budget);
+    g.add("root", n("NoOp", {"^ok", "^traversal", "^swap", "^ctrl_only", "^cyclic", "^merge"}),
+          budget);
+    const auto exempt = exempt_checkpoint_ops(g, {"root"}, Anchor{"save/Const:0", false});
+    CHECK(exempt == std::set<std::string>{"merge", "ok"});
+    CHECK(anchor_default_is_safe(g, "save/Const:0"));
+
+    NodeIndex d;
+    d.add("save/Const", n("PlaceholderWithDefault", {"dflt"}), budget);
+    d.add("dflt", n("Const", {}, "model"), budget);
+    CHECK(anchor_default_is_safe(d, "save/Const:0"));
+    NodeIndex e;
+    e.add("save/Const", n("PlaceholderWithDefault", {"dflt"}), budget);
+    e.add("dflt", n("Const", {}, "/tmp/x"), budget);
+    CHECK_FALSE(anchor_default_is_safe(e, "save/Const:0"));
+
+    // Duplicate names are never exempt; past the budget nothing is.
+    NodeIndex dup;
+    dup.add("s", n("SaveV2", {"save/Const"}), budget);
+    dup.add("s", n("SaveV2", {"save/Const"}), budget);
+    CHECK(exempt_checkpoint_ops(dup, {"s"}, Anchor{"save/Const:0", false}).empty());
+    IndexBudget full{mscan::limits::kSavedModelMaxIndexedNodes, 0};
+    NodeIndex capped;
+    capped.add("s", n("SaveV2", {"save/Const"}), full);
+    CHECK_FALSE(capped.complete());
+    CHECK(exempt_checkpoint_ops(capped, {"s"}, Anchor{"save/Const:0", false}).empty());
+
+    // In a function the anchor is an argument name.
+    NodeIndex f;
+    f.add("RestoreV2", n("RestoreV2", {"file_prefix", "names"}), budget);
+    f.add("Identity", n("Identity", {"RestoreV2:tensors:0"}), budget);
+    CHECK(exempt_checkpoint_ops(f, {"Identity:output:0"}, Anchor{"file_prefix", true}) ==
+          std::set<std::string>{"RestoreV2"});
+    CHECK(exempt_checkpoint_ops(f, {"Identity:output:0"}, Anchor{"other_arg", true}).empty());
+}
+
 TEST_CASE("savedmodel: findings through the rules") {
     const auto rules = mscan::RuleSet::builtin();
     auto check = [&rules](const std::string& rel, const std::string& rule,
@@ -314,7 +418,7 @@ TEST_CASE("savedmodel: detection fires on SavedModel files only, over every samp
     }
     CHECK(seen > 100);
     CHECK(binary >= 14);
-    CHECK(text == 3);
+    CHECK(text == 4);
     CHECK(keras == 2);
 
     // Pseudo-random bytes are not a SavedModel, whatever their extension.

@@ -173,6 +173,15 @@ inline constexpr std::size_t kSavedModelMaxConstants = 65536;
 inline constexpr std::size_t kSavedModelMaxKeptString = 200;
 /// savedmodel.malformed anomalies reported per file; the first ones carry the information.
 inline constexpr int kSavedModelMaxAnomalies = 8;
+/// Nodes and inputs kept per SavedModel to decide which checkpoint ops are the model's own saver
+/// (src/formats/savedmodel/saver_graph.h): a graph's name -> inputs index plus its saver
+/// functions' bodies. Real serving graphs have up to some ten thousand nodes; past the cap the
+/// index is dropped and no checkpoint op is exempt (they are reported, never silently passed).
+inline constexpr std::uint64_t kSavedModelMaxIndexedNodes = std::uint64_t{1} << 18;
+inline constexpr std::uint64_t kSavedModelMaxIndexedInputs = std::uint64_t{1} << 20;
+/// Nodes followed from one checkpoint op's file input back to the SaverDef's filename tensor;
+/// TensorFlow's savers put at most five between them (StringJoin, ShardedFilename, Pack, ...).
+inline constexpr std::size_t kSavedModelMaxFilenameTrace = 64;
 
 // --- ONNX (src/formats/onnx/) ---
 /// Nodes read from one ONNX model (every graph, subgraph and function together); the largest

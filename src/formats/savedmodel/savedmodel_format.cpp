@@ -7,8 +7,9 @@
 //   SaverDef      { string filename_tensor_name = 1; save_tensor_name = 2; restore_op_name = 3; }
 //   GraphDef      { repeated NodeDef node = 1; FunctionDefLibrary library = 2; }
 //   FunctionDefLibrary { repeated FunctionDef function = 1; }
-//   FunctionDef   { OpDef signature = 1 (OpDef { string name = 1; }); repeated NodeDef node_def =
-//   3; } NodeDef       { string name = 1; string op = 2; repeated string input = 3;
+//   FunctionDef   { OpDef signature = 1 (OpDef { name = 1; repeated ArgDef input_arg = 2; });
+//                   repeated NodeDef node_def = 3; map<string, string> ret = 4, control_ret = 6; }
+//   NodeDef       { string name = 1; string op = 2; repeated string input = 3;
 //                   map<string, AttrValue> attr = 5; }
 //   AttrValue     { ListValue list = 1 { repeated bytes s = 2; repeated NameAttrList func = 9; };
 //                   bytes s = 2; TensorProto tensor = 8 { repeated bytes string_val = 8; };
@@ -17,11 +18,13 @@
 // (field numbers from tensorflow/core/framework/*.proto and tensorflow/core/protobuf/
 // {saved_model,meta_graph,saver}.proto.) Every node becomes a Call operation named
 // "tensorflow.raw_ops.<op>", except the checkpoint ops (SaveV2, RestoreV2, ...) of the model's
-// own saver, named "tensorflow.saver_ops.<op>": the TF1 saver's nodes are the ones under the
-// name scope of the tensors its SaverDef names ("save/SaveV2"); TF2's saver nodes named by the
-// SaverDef ("StatefulPartitionedCall_1") call the functions __inference__traced_save_NN and
-// __inference__traced_restore_NN through their "f" attribute, and those functions' nodes are the
-// saver's. The same op anywhere else keeps its raw_ops name.
+// own saver, named "tensorflow.saver_ops.<op>". Which those are is decided on the graph's edges
+// before any node is reported (saver_graph.h says exactly how): reachable from the SaverDef's
+// save tensor or restore op, with every file input traced back to the SaverDef's filename
+// tensor (TF2: inside __inference__traced_save_NN / _restore_NN, called only by the SaverDef's
+// nodes, back to the argument that tensor is passed in). The same op anywhere else keeps its
+// raw_ops name. A graph is read once more for that index (and its library once more when the
+// model has a saver).
 #include "formats/savedmodel/savedmodel_format.h"
 
 #include <algorithm>
@@ -37,6 +40,7 @@
 
 #include "formats/keras/keras_config.h"
 #include "formats/protobuf/wire.h"
+#include "formats/savedmodel/saver_graph.h"
 #include "mscan/limits.h"
 
 namespace mscan::savedmodel {
@@ -52,8 +56,6 @@ constexpr std::size_t kDetectBytes = 64 * 1024;
 constexpr std::size_t kKeptInputs = 4;
 constexpr std::size_t kKeptAttrs = 6;
 constexpr std::size_t kKeptFuncs = 16;
-/// Functions the saver's nodes may name (TF2 names two).
-constexpr std::size_t kMaxSaverFunctions = 64;
 
 constexpr std::string_view kMalformed = "savedmodel.malformed";
 
@@ -91,21 +93,6 @@ std::string op_component(std::string_view op) {
     return out;
 }
 
-/// The ops that read or write checkpoints: what a saver runs.
-bool is_checkpoint_op(std::string_view op) {
-    static constexpr std::array<std::string_view, 7> kOps = {
-        "MergeV2Checkpoints", "Restore", "RestoreSlice", "RestoreV2", "Save",
-        "SaveSlices",         "SaveV2"};
-    return std::find(kOps.begin(), kOps.end(), op) != kOps.end();
-}
-
-/// "node:1", "^node", "node:output:0" -> "node".
-std::string_view node_of(std::string_view input) {
-    if (!input.empty() && input.front() == '^') input.remove_prefix(1);
-    const auto colon = input.find(':');
-    return colon == std::string_view::npos ? input : input.substr(0, colon);
-}
-
 /// One node, as both the binary and the text reader see it.
 struct NodeRecord {
     std::string name;
@@ -117,43 +104,51 @@ struct NodeRecord {
     std::int64_t offset = -1;
     std::string pending_attr;  ///< text reader: the key of the attr entry being read
     bool truncated = false;    ///< cut short by the end of the file (reported there)
-};
+    // For the saver check (saver_graph.h), filled only when `collect_all` is set:
+    bool collect_all = false;
+    std::vector<std::string> all_inputs;  ///< every input, capped by the index's budget
+    bool multi_string = false;            ///< a Const with more than one string value
+    bool dotdot = false;                  ///< a string attribute or constant holds ".."
+    bool incomplete = false;              ///< inputs or functions cut at a cap
 
-/// Which nodes and functions belong to the model's own saver.
-struct SaverInfo {
-    std::vector<std::string> scopes;  ///< TF1: "save/" (the SaverDef's tensors' name scope)
-    std::vector<std::string> nodes;   ///< TF2: node names without a scope
-    std::set<std::string> functions;  ///< functions those nodes call (TF2)
-
-    void add_tensor_name(std::string_view tensor) {
-        const std::string_view node = node_of(tensor);
-        if (node.empty()) return;
-        const auto slash = node.rfind('/');
-        if (slash == std::string_view::npos) {
-            if (nodes.size() < 8) nodes.emplace_back(node);
-        } else if (scopes.size() < 8) {
-            scopes.emplace_back(node.substr(0, slash + 1));
+    void add_input(std::string_view input) {
+        if (inputs.size() < kKeptInputs)
+            inputs.emplace_back(input.substr(0, limits::kSavedModelMaxKeptString));
+        if (!collect_all) return;
+        if (all_inputs.size() >= limits::kSavedModelMaxIndexedInputs) {
+            incomplete = true;
+            return;
         }
+        all_inputs.emplace_back(input);
     }
-    bool is_saver_node(std::string_view name) const {
-        for (const auto& s : scopes) {
-            if (name.size() > s.size() && name.compare(0, s.size(), s) == 0) return true;
+    void add_const_string(std::string_view value) {
+        if (value.find("..") != std::string_view::npos) dotdot = true;
+        if (string_const) {
+            multi_string = true;
+            return;
         }
-        return std::find(nodes.begin(), nodes.end(), name) != nodes.end();
+        string_const = std::string(value.substr(0, limits::kSavedModelMaxKeptString));
     }
-    void add_functions(const NodeRecord& node) {
-        if (!is_saver_node(node.name)) return;
-        for (const auto& f : node.funcs) {
-            if (functions.size() < kMaxSaverFunctions) functions.insert(f);
-        }
+    /// What the saver check keeps (moves the inputs out).
+    IndexedNode indexed() {
+        IndexedNode n;
+        n.op = op;
+        n.inputs = std::move(all_inputs);
+        n.funcs = funcs;
+        n.string_const = string_const;
+        n.multi_string = multi_string;
+        n.dotdot = dotdot;
+        n.incomplete = incomplete;
+        return n;
     }
 };
 
 /// One graph or one function: where its nodes are reported and what it remembers.
 struct Scope {
     std::string stream;
-    bool graph = true;   ///< the meta graph's own graph (not a library function)
-    bool saver = false;  ///< a function the saver's nodes call
+    bool graph = true;  ///< the meta graph's own graph (not a library function)
+    /// In a saver function: its checkpoint ops that are the saver's (saver_graph.h).
+    const std::set<std::string>* exempt = nullptr;
     std::int64_t next_index = 0;
     std::unordered_map<std::string, int> counts;
     std::unordered_map<std::string, std::string> consts;
@@ -209,7 +204,8 @@ class Emitter {
             ++it->second;
         }
         const bool saver_op = is_checkpoint_op(node.op) &&
-                              (scope.graph ? saver.is_saver_node(node.name) : scope.saver);
+                              (scope.graph ? saver.graph_exempts(node.name)
+                                           : scope.exempt && scope.exempt->count(node.name));
         Operation op;
         op.kind = OpKind::Call;
         op.name = std::string(saver_op                      ? "tensorflow.saver_ops."
@@ -260,6 +256,7 @@ class Emitter {
 
 void add_attr(NodeRecord& node, std::string_view key, std::string_view value) {
     if (key.empty() || key.front() == '_') return;  // internal attrs (_class, _output_shapes)
+    if (value.find("..") != std::string_view::npos) node.dotdot = true;
     for (auto& [k, v] : node.attrs) {
         if (k == key) {  // a list(string): values joined
             if (v.size() < limits::kSavedModelMaxKeptString) v += "," + std::string(value);
@@ -272,7 +269,11 @@ void add_attr(NodeRecord& node, std::string_view key, std::string_view value) {
 }
 
 void add_func(NodeRecord& node, std::string_view name) {
-    if (name.empty() || node.funcs.size() >= kKeptFuncs) return;
+    if (name.empty()) return;
+    if (node.funcs.size() >= kKeptFuncs) {
+        node.incomplete = true;  // the saver check cannot see every function it calls
+        return;
+    }
     node.funcs.emplace_back(name.substr(0, limits::kSavedModelMaxKeptString));
 }
 
@@ -368,21 +369,12 @@ class BinaryWalker {
         Field f;
         while (m.next(f)) {
             if (f.number >= 1 && f.number <= 3 && f.type == WireType::Len)
-                saver.add_tensor_name(f.text());
+                saver.set_tensor(static_cast<int>(f.number), f.text());
         }
     }
 
     void graph(Message m, int index, SaverInfo& saver) {
-        // Which functions the saver's nodes call (TF2): their names are in the nodes' "f" attrs.
-        if (!saver.nodes.empty() || !saver.scopes.empty()) {
-            Message scan = m;
-            Field f;
-            while (scan.next(f)) {
-                if (f.number != 1 || f.type != WireType::Len) continue;
-                NodeRecord node;
-                if (read_node(scan.sub(f), node, /*report=*/false)) saver.add_functions(node);
-            }
-        }
+        if (saver.present()) learn_saver(m, saver);
         Scope scope;
         scope.stream = "meta graph " + std::to_string(index) + " graph";
         Field f;
@@ -398,6 +390,71 @@ class BinaryWalker {
             }
         }
         check(m, "the graph of meta graph " + std::to_string(index));
+    }
+
+    /// The saver check's passes (saver_graph.h), before any node is reported: the graph's nodes
+    /// by name, then the library's references to the saver's functions and their bodies.
+    void learn_saver(Message m, SaverInfo& saver) {
+        std::vector<Message> libraries;
+        Field f;
+        while (m.next(f)) {
+            if (f.type != WireType::Len) continue;
+            if (f.number == 2) libraries.push_back(m.sub(f));
+            if (f.number != 1) continue;
+            NodeRecord node;
+            node.collect_all = true;
+            read_node(m.sub(f), node, /*report=*/false);
+            std::string name = node.name;
+            saver.add_graph_node(std::move(name), node.indexed(), budget_);
+        }
+        saver.finish_graph();
+        for (Message library : libraries) {
+            Field g;
+            while (library.next(g)) {
+                if (g.number == 1 && g.type == WireType::Len) learn_function(library.sub(g), saver);
+            }
+        }
+    }
+
+    void learn_function(Message m, SaverInfo& saver) {
+        std::string name;
+        std::vector<std::string> args, rets;
+        {
+            Message scan = m;
+            Field f;
+            while (scan.next(f)) {
+                if (f.type != WireType::Len) continue;
+                if (f.number == 1) {  // OpDef: name = 1, input_arg = 2 (ArgDef: name = 1)
+                    Message sig = scan.sub(f);
+                    Field g;
+                    while (sig.next(g)) {
+                        if (g.type != WireType::Len) continue;
+                        if (g.number == 1) name = std::string(g.text());
+                        if (g.number == 2) args.emplace_back(name_attr_list_name(sig.sub(g)));
+                    }
+                } else if (f.number == 4 || f.number == 6) {  // ret, control_ret: map values
+                    Message entry = scan.sub(f);
+                    Field g;
+                    while (entry.next(g)) {
+                        if (g.number == 2 && g.type == WireType::Len && rets.size() < 4096)
+                            rets.emplace_back(g.text().substr(0, limits::kSavedModelMaxKeptString));
+                    }
+                }
+            }
+        }
+        const bool wanted = saver.wants_function(name);
+        NodeIndex body;
+        Field f;
+        while (m.next(f)) {
+            if (f.number != 3 || f.type != WireType::Len) continue;
+            NodeRecord node;
+            node.collect_all = wanted;
+            read_node(m.sub(f), node, /*report=*/false);
+            IndexedNode indexed = node.indexed();
+            saver.note_references(indexed);
+            if (wanted) body.add(node.name, std::move(indexed), budget_);
+        }
+        saver.add_function(name, args, rets, body);
     }
 
     void library(Message m, int index, const SaverInfo& saver) {
@@ -425,7 +482,7 @@ class BinaryWalker {
         }
         Scope scope;
         scope.graph = false;
-        scope.saver = saver.functions.count(name) > 0;
+        scope.exempt = saver.function_exempt(name);
         scope.stream = "meta graph " + std::to_string(index) + " function " + printable(name);
         Field f;
         while (!out_.stopped() && m.next(f)) {
@@ -462,9 +519,7 @@ class BinaryWalker {
                     node.op = std::string(f.text().substr(0, limits::kSavedModelMaxKeptString));
                     break;
                 case 3:
-                    if (node.inputs.size() < kKeptInputs)
-                        node.inputs.emplace_back(
-                            f.text().substr(0, limits::kSavedModelMaxKeptString));
+                    node.add_input(f.text());
                     break;
                 case 5:
                     ok = read_attr(m.sub(f), node, report) && ok;
@@ -507,15 +562,11 @@ class BinaryWalker {
                     if (g.number == 2) add_attr(node, key, g.text());
                     if (g.number == 9) add_func(node, name_attr_list_name(list.sub(g)));
                 }
-            } else if (f.number == 8 && key == "value" && !node.string_const) {
+            } else if (f.number == 8 && key == "value") {
                 Message tensor = v.sub(f);  // TensorProto: string_val = 8
                 Field g;
                 while (tensor.next(g)) {
-                    if (g.number == 8 && g.type == WireType::Len) {
-                        node.string_const =
-                            std::string(g.text().substr(0, limits::kSavedModelMaxKeptString));
-                        break;
-                    }
+                    if (g.number == 8 && g.type == WireType::Len) node.add_const_string(g.text());
                 }
             }
         }
@@ -538,6 +589,7 @@ class BinaryWalker {
     }
 
     Emitter& out_;
+    IndexBudget budget_;
     std::uint64_t file_end_ = 0;
     bool truncation_reported_ = false;
 };
@@ -954,15 +1006,17 @@ class TextTokenizer {
     std::size_t i_ = 0;
 };
 
-/// Reads a SavedModel in text format in one of three passes (the SaverDef comes after the
+/// Reads a SavedModel in text format in one of four passes (the SaverDef comes after the
 /// graph, so the saver is learnt before the nodes are reported): Saver collects each meta
-/// graph's SaverDef, SaverFunctions the functions its nodes call, Emit reports every node.
+/// graph's SaverDef, Graph indexes the graph's nodes for the saver check, Library reads the
+/// references to the saver's functions and their bodies, Emit reports every node.
 class TextWalker {
   public:
-    enum class Pass { Saver, SaverFunctions, Emit };
+    enum class Pass { Saver, Graph, Library, Emit };
 
-    TextWalker(std::string_view text, Emitter& out, std::vector<SaverInfo>& savers, Pass pass)
-        : tok_(text), out_(out), savers_(savers), pass_(pass) {}
+    TextWalker(std::string_view text, Emitter& out, std::vector<SaverInfo>& savers,
+               IndexBudget& budget, Pass pass)
+        : tok_(text), out_(out), savers_(savers), budget_(budget), pass_(pass) {}
 
     void run() {
         using Kind = TextTokenizer::Kind;
@@ -1080,12 +1134,20 @@ class TextWalker {
             function_ = Scope{};
             function_.graph = false;
             function_name_.clear();
+            function_args_.clear();
+            function_rets_.clear();
+            function_body_ = NodeIndex{};
             function_open_ = true;
             function_started_ = false;
         } else if ((d == 3 && path_is({"graph_def", "node"})) ||
                    (d == 5 && path_is({"library", "function", "node_def"}))) {
             node_ = NodeRecord{};
             node_.offset = static_cast<std::int64_t>(offset);
+            // A function's body is indexed only when its name came first (as TensorFlow
+            // writes it); otherwise the saver check sees an empty body and exempts nothing.
+            node_.collect_all =
+                d == 3 ? pass_ == Pass::Graph
+                       : pass_ == Pass::Library && saver().wants_function(function_name_);
             in_node_ = true;
             node_depth_ = d;
         }
@@ -1097,7 +1159,17 @@ class TextWalker {
         if (in_node_ && d == node_depth_) {
             in_node_ = false;
             const bool in_function = node_depth_ == 5;
-            if (pass_ == Pass::SaverFunctions && !in_function) saver().add_functions(node_);
+            if (pass_ == Pass::Graph && !in_function) {
+                std::string name = node_.name;
+                saver().add_graph_node(std::move(name), node_.indexed(), budget_);
+            }
+            if (pass_ == Pass::Library && in_function) {
+                const bool wanted = node_.collect_all;
+                std::string name = node_.name;
+                IndexedNode indexed = node_.indexed();
+                saver().note_references(indexed);
+                if (wanted) function_body_.add(std::move(name), std::move(indexed), budget_);
+            }
             if (pass_ == Pass::Emit && out_.take_node()) {
                 if (in_function) {
                     start_function();
@@ -1107,15 +1179,19 @@ class TextWalker {
                 }
             }
         }
-        if (d == 4 && function_open_ && path_is({"graph_def", "library", "function"}))
+        if (d == 4 && function_open_ && path_is({"graph_def", "library", "function"})) {
             function_open_ = false;
+            if (pass_ == Pass::Library)
+                saver().add_function(function_name_, function_args_, function_rets_,
+                                     function_body_);
+        }
         frames_.pop_back();
     }
 
     void start_function() {
         if (function_started_) return;
         function_started_ = true;
-        function_.saver = saver().functions.count(function_name_) > 0;
+        function_.exempt = saver().function_exempt(function_name_);
         function_.stream =
             "meta graph " + std::to_string(meta_graph_) + " function " + printable(function_name_);
     }
@@ -1123,20 +1199,28 @@ class TextWalker {
     void value(const std::string& key, const std::string& text) {
         const std::size_t d = depth();
         if (pass_ == Pass::Saver) {
-            if (d == 2 && path_is({"meta_graphs", "saver_def"}) &&
-                (key == "filename_tensor_name" || key == "save_tensor_name" ||
-                 key == "restore_op_name"))
-                saver().add_tensor_name(text);
+            if (d == 2 && path_is({"meta_graphs", "saver_def"})) {
+                if (key == "filename_tensor_name") saver().set_tensor(1, text);
+                if (key == "save_tensor_name") saver().set_tensor(2, text);
+                if (key == "restore_op_name") saver().set_tensor(3, text);
+            }
             return;
         }
         if (function_open_ && d == 5 && path_is({"function", "signature"}) && key == "name")
             function_name_ = text;
+        if (function_open_ && d == 6 && path_is({"function", "signature", "input_arg"}) &&
+            key == "name")
+            function_args_.push_back(text);
+        if (function_open_ && d == 5 &&
+            (path_is({"function", "ret"}) || path_is({"function", "control_ret"})) &&
+            key == "value" && function_rets_.size() < 4096)
+            function_rets_.push_back(text);
         if (!in_node_) return;
         const std::size_t rel = d - node_depth_;  // 0: the node itself
         if (rel == 0) {
             if (key == "name") node_.name = text;
             if (key == "op") node_.op = text;
-            if (key == "input" && node_.inputs.size() < kKeptInputs) node_.inputs.push_back(text);
+            if (key == "input") node_.add_input(text);
         } else if (rel == 1 && path_is({"attr"}) && key == "key") {
             node_.pending_attr = text;
         } else if (rel == 2 && path_is({"attr", "value"}) && key == "s") {
@@ -1147,20 +1231,23 @@ class TextWalker {
                                      (rel == 4 && path_is({"attr", "value", "list", "func"})))) {
             add_func(node_, text);
         } else if (rel == 3 && path_is({"attr", "value", "tensor"}) && key == "string_val" &&
-                   node_.pending_attr == "value" && !node_.string_const) {
-            node_.string_const = text;
+                   node_.pending_attr == "value") {
+            node_.add_const_string(text);
         }
     }
 
     TextTokenizer tok_;
     Emitter& out_;
     std::vector<SaverInfo>& savers_;
+    IndexBudget& budget_;
     Pass pass_;
     std::vector<Frame> frames_;
     int meta_graph_ = -1;
     Scope graph_;
     Scope function_;
     std::string function_name_;
+    std::vector<std::string> function_args_, function_rets_;
+    NodeIndex function_body_;
     bool function_open_ = false;
     bool function_started_ = false;
     NodeRecord node_;
@@ -1180,9 +1267,15 @@ void parse_text(Source& source, const ParseContext& context) {
     const std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
     Emitter out(context);
     std::vector<SaverInfo> savers;
-    TextWalker(text, out, savers, TextWalker::Pass::Saver).run();
-    TextWalker(text, out, savers, TextWalker::Pass::SaverFunctions).run();
-    TextWalker(text, out, savers, TextWalker::Pass::Emit).run();
+    IndexBudget budget;
+    TextWalker(text, out, savers, budget, TextWalker::Pass::Saver).run();
+    if (std::any_of(savers.begin(), savers.end(), [](const SaverInfo& s) { return s.present(); })) {
+        TextWalker(text, out, savers, budget, TextWalker::Pass::Graph).run();
+        for (auto& s : savers)
+            s.finish_graph();
+        TextWalker(text, out, savers, budget, TextWalker::Pass::Library).run();
+    }
+    TextWalker(text, out, savers, budget, TextWalker::Pass::Emit).run();
 }
 
 }  // namespace mscan::savedmodel

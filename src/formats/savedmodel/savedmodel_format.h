@@ -3,9 +3,10 @@
 // tf.keras SavedModel). Loading a SavedModel runs graph ops: every node of every meta graph's
 // GraphDef and of every function in its function library is reported as a call of
 // "tensorflow.raw_ops.<Op>", so the rules decide which ops matter (ReadFile, WriteFile,
-// PyFunc, ...). The checkpoint ops of the model's own saver (the nodes and functions its
-// SaverDef names) are reported as "tensorflow.saver_ops.<Op>" instead: every SavedModel has
-// them, and they read and write only the variables/ checkpoint the loader points them at.
+// PyFunc, ...). The checkpoint ops of the model's own saver (reachable from the nodes its
+// SaverDef names and writing only the file the loader feeds it; saver_graph.h) are reported
+// as "tensorflow.saver_ops.<Op>" instead: every SavedModel has them, and they read and write
+// only the variables/ checkpoint the loader points them at.
 // The variables/ and assets/ directories are not read (they hold data, not ops).
 #pragma once
 
