@@ -1,6 +1,6 @@
 // Fuzz target for the readers of code shipped beside weights: any bytes, read as a
 // transformers / TorchServe / sentence-transformers config (the SAX keeper, auto_map,
-// chat_template), as a Hydra/NeMo YAML config (line scanner, quotes, flow style) and as a
+// chat_template), as a Hydra/NeMo YAML config (libyaml tree, interpolations; fuzz_yaml goes deeper) and as a
 // native executable header, each also scanned end to end under the file name that selects it.
 // Must never crash, hang or grow memory without bound.
 #include <cstdint>

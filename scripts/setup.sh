@@ -29,7 +29,7 @@ SARIF_MULTITOOL_VERSION=5.7.0
 BUILD_PACKAGES=(
     g++ make cmake pkg-config ca-certificates
     libcli11-dev nlohmann-json3-dev zlib1g-dev libbz2-dev liblzma-dev libzip-dev libarchive-dev
-    libcurl4-openssl-dev libtomlplusplus-dev
+    libcurl4-openssl-dev libtomlplusplus-dev libyaml-dev
 )
 # test: what the test suite runs besides mscan (Catch2; the Python tests; the man page checks;
 # node for the SARIF validator).

@@ -49,7 +49,7 @@ const std::set<std::string> kCheckedGroups = {
     "savedmodel",      "onnx",        "gguf",        "code",
     "file-type",       "verdict",     "rules-i15",   "numpy-i15",
     "torchscript-i15", "realworld",   "archive-i16", "word2vec",
-    "json-i17",        "jinja-i17"};
+    "json-i17",        "yaml-i17",    "jinja-i17"};
 
 TEST_CASE("golden corpus: every sample gives its expected findings") {
     const auto manifest_path = kRoot / "samples" / "manifest.json";

@@ -262,6 +262,19 @@ inline constexpr std::size_t kTorchScriptMaxBindings = 16;
 inline constexpr std::uint64_t kHydraMaxBytes = std::uint64_t{16} << 20;
 /// Target keys reported from one config.
 inline constexpr std::size_t kHydraMaxTargets = 10'000;
+/// YAML nodes (scalars, sequences, mappings) kept from one file: about 100 bytes each, so at
+/// most ~50 MB; a NeMo config has a few thousand. Past it the rest is reported as not checked.
+inline constexpr std::size_t kYamlMaxNodes = 500'000;
+/// Nodes visited while walking one file, counting an aliased subtree once per alias that
+/// reaches it (a "billion laughs" file reaches 10^9 nodes from a few hundred bytes).
+inline constexpr std::size_t kYamlMaxVisits = 2'000'000;
+/// Nested interpolations followed to resolve one value (`${a}` naming `${b}` ...). OmegaConf
+/// has no such limit but a real config needs two or three; a cycle never ends.
+inline constexpr int kOmegaConfMaxDepth = 32;
+/// Steps (interpolations and path segments) spent resolving one target value.
+inline constexpr std::size_t kOmegaConfMaxSteps = 10'000;
+/// Longest string an interpolation is resolved to; longer is not a Python name anyway.
+inline constexpr std::size_t kOmegaConfMaxText = 4096;
 
 // --- Hugging Face Hub (src/hub/) ---
 /// Bytes asked for at least, per range request (a format's first look fits in one).

@@ -405,7 +405,7 @@ DEBIAN = {"Threads": None, "PkgConfig": "pkg-config", "nlohmann_json": "nlohmann
           "CLI11": "libcli11-dev", "ZLIB": "zlib1g-dev", "libzip": "libzip-dev",
           "BZip2": "libbz2-dev", "LibLZMA": "liblzma-dev",
           "LibArchive": "libarchive-dev", "CURL": "libcurl4-openssl-dev",
-          "tomlplusplus": "libtomlplusplus-dev"}
+          "tomlplusplus": "libtomlplusplus-dev", "yaml": "libyaml-dev"}
 cmake = open(os.path.join(src, "CMakeLists.txt"), encoding="utf-8").read()
 required = re.findall(r"^find_package\((\w+)[^)]*REQUIRED", cmake, re.M)
 required += re.findall(r"^pkg_check_modules\(\w+ REQUIRED (?:IMPORTED_TARGET )?(\w+)", cmake, re.M)
