@@ -261,3 +261,117 @@ TEST_CASE("template: hostile sizes stay linear") {
     (void)check_template(grow("{{ [", "'a',", "'b']|join }}"));
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(20));
 }
+
+TEST_CASE("template: names built where a list of spellings does not look are critical") {
+    auto internals = [](const std::string& t) {
+        const auto issues = check_template(t);
+        INFO(t << "\n" << describe(issues));
+        return has_kind(issues, IssueKind::PythonInternals);
+    };
+    // keyword-argument names, dict literal keys, a one-item tuple
+    CHECK(internals("{{ namespace[dict(__init__=1)|first] }}"));
+    CHECK(internals("{{ namespace[dict(a=1, __init__=2)|list|last] }}"));
+    CHECK(internals("{{ namespace[{'__init__': 1}|first] }}"));
+    CHECK(internals("{{ cycler[('__init__',)|first] }}"));
+    // plain text in set blocks and macro bodies
+    CHECK(internals("{% set n %}__class__{% endset %}{{ x[n] }}"));
+    CHECK(internals("{%- set n -%}\n  __init__\n{%- endset -%}{{ cycler|attr(n) }}"));
+    CHECK(internals("{% macro n() %}__init__{% endmacro %}{{ cycler|attr(n()) }}"));
+    // a set block with a tag inside does not fold: unfoldable, not data
+    CHECK(internals("{% set n %}__{{ 'in' }}it__{% endset %}{{ joiner[n] }}"));
+    // escapes
+    CHECK(internals("{{ x['\\N{LOW LINE}\\N{LOW LINE}class\\N{LOW LINE}\\N{LOW LINE}'] }}"));
+    CHECK(internals("{{ x['\\N{low line}_cl\\N{LATIN SMALL LETTER A}ss__'] }}"));
+    CHECK(internals("{{ x['\\x5f\\u005fclass\\137\\137'] }}"));
+    // an unknown \N{} name in a key does not fold: critical
+    CHECK(internals("{{ cycler['\\N{BLACK STAR}init\\N{BLACK STAR}'] }}"));
+    // format, %, .format, join, replace, reverse, case, slicing
+    CHECK(internals("{{ x['%s%sclass%s%s'|format('_', '_', '_', '_')] }}"));
+    CHECK(internals("{{ x['%sclass%s' % ('__', '__')] }}"));
+    CHECK(internals("{{ x['%sclass__' % '__'] }}"));
+    CHECK(internals("{{ x['{0}class{0}'.format('__')] }}"));
+    CHECK(internals("{{ x['{}{}'.format('__cla', 'ss__')] }}"));
+    CHECK(internals("{{ x[('__cl', 'ass__')|join] }}"));
+    CHECK(internals("{{ x[''.join(['__cl', 'ass__'])] }}"));
+    CHECK(internals("{{ x['QQclassQQ'|replace('Q', '_')] }}"));
+    CHECK(internals("{{ x['__ssalc__'|reverse] }}"));
+    CHECK(internals("{{ x['__CLASS__'|lower] }}"));
+    CHECK(internals("{{ x['zz__class__'[2:]] }}"));
+    CHECK(internals("{{ x['__class__zz'[:-2]] }}"));
+    CHECK(internals("{{ x['_x_c_l_a_s_s_x_'[::2]|replace('x', '_')] }}"));
+    // ~ and + over set variables, and a name assigned two values
+    CHECK(internals("{% set u = '_' %}{{ x[u ~ u ~ 'class' ~ u ~ u] }}"));
+    CHECK(internals("{% set k = 'role' %}{% set k = '__class__' %}{{ x[k] }}"));
+    // loops that accumulate, into a variable or a namespace field
+    CHECK(
+        internals("{% set ns = namespace(k='') %}{% for c in ['__in', 'it__'] %}"
+                  "{% set ns.k = ns.k ~ c %}{% endfor %}{{ namespace[ns.k] }}"));
+    CHECK(internals("{% for c in ['__in', 'it__'] %}{{ cycler|attr(c) }}{% endfor %}"));
+    // map('attr', name), map(attribute=name), selectattr with a built name
+    CHECK(
+        internals("{% set ns = namespace(k='') %}{% for c in ['__in', 'it__'] %}"
+                  "{% set ns.k = ns.k ~ c %}{% endfor %}{{ [cycler]|map('attr', ns.k)|list }}"));
+    CHECK(
+        internals("{% for c in ['__cl', 'ass__'] %}{{ messages|map(attribute=c)|list }}"
+                  "{% endfor %}"));
+    CHECK(internals("{{ [cycler]|map('attr', '__init__')|list }}"));
+    // a macro parameter holds what its calls pass
+    CHECK(internals(
+        "{% macro g(o, k) %}{{ o[k] }}{% endmacro %}{{ g(namespace, '__in' ~ 'it__') }}"));
+    // a data key on a non-data global still reaches its attributes
+    CHECK(internals("{% for m in messages %}{{ namespace[m.content] }}{% endfor %}"));
+    CHECK(internals("{% set c = cycler %}{{ c[messages[0].content] }}"));
+    // str.format on a built format string
+    CHECK(internals("{{ ('{0.__cl' ~ 'ass__}').format(x) }}"));
+    CHECK(internals("{% set f %}{0.__class__}{% endset %}{{ f.format(x) }}"));
+}
+
+TEST_CASE("template: computed keys that are provably data stay clean") {
+    auto clean = [](const std::string& t) {
+        const auto issues = check_template(t);
+        INFO(t << "\n" << describe(issues));
+        return issues.empty();
+    };
+    CHECK(
+        clean("{% for m in messages %}{% for k, v in m.items() %}{{ m[k] }}{% endfor %}"
+              "{% endfor %}"));
+    CHECK(
+        clean("{% for tool in tools %}{% for name, p in tool['function']['parameters']"
+              "['properties'].items() %}{{ tool['function']['parameters']['properties'][name]"
+              "['type'] }}{% endfor %}{% endfor %}"));
+    CHECK(clean("{{ messages[loop.index0 - 1] if loop is defined }}{{ messages[-1].content }}"));
+    CHECK(
+        clean("{% set ns = namespace(i=messages|length - 1) %}{% for m in messages[::-1] %}"
+              "{% set ns.i = (messages|length - 1) - loop.index0 %}{% endfor %}"
+              "{{ messages[ns.i].content }}"));
+    CHECK(
+        clean("{% for m in messages %}{% set key = 'content' if m.content is defined else "
+              "'text' %}{{ m[key] }}{% endfor %}"));
+    CHECK(
+        clean("{% set d = {'user': 'U', 'assistant': 'A'} %}{% for m in messages %}"
+              "{{ d[m.role] }}{% endfor %}"));
+    CHECK(
+        clean("{% macro t(spec) %}{% set m = {'string': 'str'} %}{{ m[spec.type] }}"
+              "{% for x in spec.items %}{{ t({'type': x}) }}{% endfor %}{% endmacro %}"
+              "{% for tool in tools %}{{ t(tool.parameters) }}{% endfor %}"));
+    CHECK(
+        clean("{% set sep %}<|sep|>{% endset %}{% macro nl() %}\n{% endmacro %}"
+              "{{ sep ~ nl() }}{{ ['a', 'b']|join(sep) }}{{ '%s: %s' % (1, 2) }}"
+              "{{ '{}'.format(messages|length) }}{{ dict(a=1)|first }}"));
+    CHECK(clean("{{ messages|map(attribute='content')|join }}{{ (messages|list)[1:3] }}"));
+}
+
+TEST_CASE("template: the real templates of issue 17 are clean") {
+    const fs::path dir = fs::path(MSCAN_SOURCE_DIR) / "samples" / "jinja-i17" / "benign";
+    int n = 0;
+    for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+        if (entry.path().extension() != ".jinja") continue;
+        const std::string text = read(entry.path());
+        INFO(entry.path().string());
+        const auto issues = check_template(text);
+        INFO(describe(issues));
+        CHECK(issues.empty());
+        ++n;
+    }
+    CHECK(n >= 5);
+}

@@ -8,6 +8,11 @@
 // names; globals an ordinary chat template never uses and oversized range()/repetition are
 // reported too. Names the template declares itself ({% set %}, loop variables, macro
 // parameters, namespace() fields) are its own and are not mistaken for globals.
+//
+// The template is scanned up to kCollectPasses times first, only to learn what its names
+// hold (constant values, whether each holds data, set-block and macro bodies, macro
+// parameters), flow-insensitively and monotonically, then once more to judge (the rule is
+// in jinja_check.h). Every pass is linear in the text.
 #include "formats/template/jinja_check.h"
 
 #include <algorithm>
@@ -1337,6 +1342,11 @@ class Checker {
     /// and filters) of is_data.
     bool operand_is_data(const Tokens& t, std::size_t b, std::size_t e, int depth) const {
         if (depth > kDataDepth) return false;
+        if (const auto v = eval_str(t, b, e, depth)) {
+            // a constant: data if it is a safe piece (or a list of them)
+            if (v->str()) return safe_piece(*v->str());
+            return std::all_of(v->list()->begin(), v->list()->end(), safe_piece);
+        }
         std::size_t i = b;
         bool data = true;
         const Token& head = t[i];

@@ -5,6 +5,35 @@
 // literals with their escapes, bracket balance) so that a word in a string literal or in the
 // output text is not code, while a string used as an attribute name (`x['__class__']`,
 // `|attr('__cla' ~ 'ss__')`, `|map(attribute=...)`) is. Nothing is ever rendered.
+//
+// The rule is the sandbox's (jinja2.sandbox, which such a loader should have used), judged
+// statically on every attribute name, subscript key and attribute argument of a filter
+// (attr, map('attr', k), map/sort/sum/unique/min/max/groupby(attribute=k), selectattr,
+// rejectattr):
+//  - A key that folds to a constant (literals with all Python escapes including \N{LOW LINE},
+//    ~ and +, %, |format, .format, join, replace, reverse, lower/upper, slicing, dict(k=1)
+//    and {'k': 1} keys, {% set %} values, {% set %}...{% endset %} blocks and macro bodies
+//    that are plain text, a name assigned one constant everywhere) is judged by its value:
+//    a dunder or a frame/function/code attribute (is_internal_attribute) and a dangerous
+//    module or function name are critical; another `_` name (is_safe_attribute refuses it
+//    too) is unusual.
+//  - A key that does not fold is critical unless it is provably data: computed only from the
+//    render context (messages, tools, flags, their items and attributes, loop counters), from
+//    numbers and booleans, and from literals that are "safe pieces" (no leading or trailing
+//    `_`, not an internal or dangerous name: no name the sandbox refuses can be built
+//    without such a piece). Names assigned in loops are tracked flow-insensitively, so an
+//    accumulating loop makes its variable not data; a macro parameter is data only if every
+//    call passes data.
+//  - A provably-data key is still critical on a value that is not template data: the globals
+//    namespace, dict, cycler, joiner, lipsum, range, self, caller, varargs, kwargs, config,
+//    request, raise_exception, strftime_now, a macro, `loop` itself.
+// Why a computed key on plain data is not automatically safe: checked with jinja2 3.1.2,
+// `Environment().from_string("{{ m[k] }}").render(m={"role": "u"}, k="__class__")` renders
+// `<class 'dict'>`: jinja2's subscript falls back to getattr when the item is missing (and
+// `x.k` falls back to getitem), so only a key whose value cannot be chosen by the template
+// (one derived from the rendered data, like `for k, v in message.items()`) is data access.
+// Folding is bounded: strings up to 4 KiB, 32 nested brackets, 16 levels in the data check;
+// past a bound a key is unfoldable (critical unless provably data).
 #pragma once
 
 #include <cstddef>
@@ -22,7 +51,10 @@ namespace mscan::jinja {
 /// What is wrong with one expression of a template.
 enum class IssueKind {
     /// Reaches Python object internals: a dunder or frame/function attribute (`__class__`,
-    /// `__globals__`, `__subclasses__`, `f_globals`), by attribute, key or attr filter.
+    /// `__globals__`, `__subclasses__`, `f_globals`), by attribute, key or attr filter; or
+    /// may reach them: a key or attribute name the template builds that does not fold to a
+    /// constant and is not provably data, a computed key on a global that is not template
+    /// data (`namespace[k]`), a keyword argument named like an internal (`dict(__init__=1)`).
     PythonInternals,
     /// Names a dangerous module or function as an attribute or key (`os`, `popen`,
     /// `subprocess`, `eval`, `system`), or calls such a builtin by name (`eval(...)`).
