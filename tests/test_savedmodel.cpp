@@ -4,10 +4,13 @@
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "formats/context.h"
 #include "formats/registry.h"
@@ -285,6 +288,34 @@ TEST_CASE("savedmodel: saver_graph rules on hand-made graphs") {
     CHECK(exempt_checkpoint_ops(f, {"Identity:output:0"}, Anchor{"file_prefix", true}) ==
           std::set<std::string>{"RestoreV2"});
     CHECK(exempt_checkpoint_ops(f, {"Identity:output:0"}, Anchor{"other_arg", true}).empty());
+}
+
+TEST_CASE("savedmodel: every op of the registry-derived list is denied") {
+    // rules/data/tf-io-ops.json (scripts/tf-io-ops.py over TensorFlow's ops.pbtxt) against
+    // the rule files: each file op is tf-file-access (high), each network op tf-network (high),
+    // except DecodeProtoV2/EncodeProto, judged by their descriptor_source attribute.
+    std::ifstream in(fs::path(MSCAN_SOURCE_DIR) / "rules/data/tf-io-ops.json");
+    REQUIRE(in);
+    const auto data = nlohmann::json::parse(in);
+    const auto rules = mscan::RuleSet::builtin();
+    std::size_t checked = 0;
+    for (const auto& [kind, rule] : {std::pair<std::string, std::string>{"file", "tf-file-access"},
+                                     {"network", "tf-network"}}) {
+        REQUIRE(data.at(kind).size() > 5);
+        for (const auto& op : data.at(kind)) {
+            const std::string name = op.get<std::string>();
+            const bool by_attr = name == "DecodeProtoV2" || name == "EncodeProto";
+            const std::string global =
+                (by_attr ? "tensorflow.descriptor_file_ops." : "tensorflow.raw_ops.") + name;
+            const mscan::Rule* deny = rules.deny_rule(global, {});
+            INFO(global);
+            REQUIRE(deny);
+            CHECK(deny->id == rule);
+            CHECK(deny->severity == mscan::Severity::High);
+            ++checked;
+        }
+    }
+    CHECK(checked == 48);
 }
 
 TEST_CASE("savedmodel: findings through the rules") {
