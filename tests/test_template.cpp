@@ -321,6 +321,7 @@ TEST_CASE("template: names built where a list of spellings does not look are cri
     // a data key on a non-data global still reaches its attributes
     CHECK(internals("{% for m in messages %}{{ namespace[m.content] }}{% endfor %}"));
     CHECK(internals("{% set c = cycler %}{{ c[messages[0].content] }}"));
+    CHECK(internals("{% with c = cycler %}{{ c[messages[0].content] }}{% endwith %}"));
     // str.format on a built format string
     CHECK(internals("{{ ('{0.__cl' ~ 'ass__}').format(x) }}"));
     CHECK(internals("{% set f %}{0.__class__}{% endset %}{{ f.format(x) }}"));

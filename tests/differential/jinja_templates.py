@@ -192,9 +192,20 @@ def variant(rng: random.Random, hostile: bool) -> str:
     if hostile:
         target, names = rng.choice(HOSTILE_TARGETS)
         expr = target
+        alias = rng.random()
+        with_open = False
+        if alias < 0.15:  # the global under another name
+            b.before.append("{%% set t0 = %s %%}" % target)
+            expr = "t0"
+        elif alias < 0.3:
+            b.before.append("{%% with t0 = %s %%}" % target)
+            expr = "t0"
+            with_open = True
         for n in names:
             expr = b.access(expr, b.spell(n), data=False)
         body = "{{ %s is mapping }}" % expr
+        if with_open:
+            body += "{% endwith %}"
     else:
         expr = b.access("messages[1]", b.spell(rng.choice(BENIGN_NAMES)), data=True)
         body = "{{ %s }}" % expr

@@ -1639,6 +1639,18 @@ class Checker {
                     !declared_.count("namespace"))
                     namespace_vars_.insert(target);
             }
+        } else if (kw == "with") {
+            // {% with a = x, b = y %}: scoped assignments, judged like {% set %}
+            for (const auto& [ab, ae] : split_args(t, 1, t.size())) {
+                if (!(ae > ab + 2 && t[ab].kind == Tok::Name && op(t, ab + 1, "="))) continue;
+                const std::string& target = t[ab].value;
+                declared_.insert(target);
+                if (!is_data(t, ab + 2, ae)) nondata_vars_.insert(target);
+                if (object_head(t, ab + 2)) object_vars_.insert(target);
+                const auto v = eval_str(t, ab + 2, ae);
+                record_assign(target,
+                              v && v->str() ? std::optional<std::string>(*v->str()) : std::nullopt);
+            }
         } else if (kw == "macro" || kw == "call") {
             std::vector<std::string> params;
             for (std::size_t i = 1; i < t.size(); ++i) {
