@@ -177,13 +177,18 @@ class Builder:
 
     def access(self, obj: str, key: str, data: bool) -> str:
         how = self.rng.choice(["subscript", "map_attribute"] if data else
-                              ["subscript", "attr", "map_attr", "map_attribute"])
+                              ["subscript", "attr", "map_attr", "map_attribute", "sort",
+                               "selectattr"])
         if how == "subscript":
             return "%s[%s]" % (obj, key)
         if how == "attr":
             return "(%s|attr(%s))" % (obj, key)
         if how == "map_attr":
             return "([%s]|map('attr', %s)|first)" % (obj, key)
+        if how == "sort":  # sorting reads the attribute; the sandbox refuses it
+            return "([%s, %s]|sort(attribute=%s)|first)" % (obj, obj, key)
+        if how == "selectattr":
+            return "([%s]|selectattr(%s)|first)" % (obj, key)
         return "([%s]|map(attribute=%s)|first)" % (obj, key)
 
 
