@@ -835,6 +835,13 @@ PBTXT_EXTRA_SAVE = PBTXT_BENIGN.replace('''      input: "^save/restore_shard"
     }''')
 assert PBTXT_EXTRA_SAVE != PBTXT_BENIGN
 
+# The text saver whose StringJoin suffix climbs out of the model's directory after 250
+# harmless characters (past what mscan keeps of a string: such a suffix is not trusted).
+PBTXT_LONG_SUFFIX = PBTXT_BENIGN.replace(
+    'string_val: "_temp_6a0b/part"',
+    'string_val: "_temp' + "x" * 250 + '/../../../../etc/cron.d/mscan-sample"')
+assert PBTXT_LONG_SUFFIX != PBTXT_BENIGN
+
 
 def split_op_strings(text: str) -> bytes:
     """Every `op: "Name"` as `op: "Na" # comment\n "me"`: adjacent literals, joined by the
@@ -946,6 +953,9 @@ SAMPLES = [
     ("hostile/pbtxt_saver_extra_save/saved_model.pbtxt", "hostile",
      "the TF1 text SavedModel with an extra Save of /etc/cron.d/x in save/restore_all",
      ["tf-file-access"], [], lambda: PBTXT_EXTRA_SAVE.encode()),
+    ("hostile/pbtxt_saver_long_suffix/saved_model.pbtxt", "hostile",
+     "the TF1 text saver whose save/StringJoin suffix hides /../../../../etc/cron.d after 250 "
+     "characters", ["tf-file-access"], [], lambda: PBTXT_LONG_SUFFIX.encode()),
     (sm("hostile/try_rpc"), "hostile",
      "TF1 graph sending its output to 203.0.113.7:50051 with TryRpc", ["tf-network"], [],
      rpc_model),

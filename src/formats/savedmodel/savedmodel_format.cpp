@@ -866,6 +866,7 @@ class TextTokenizer {
         Kind kind = Kind::End;
         std::string text;
         std::uint64_t offset = 0;
+        bool cut = false;  ///< a string longer than what is kept
     };
 
     explicit TextTokenizer(std::string_view s) : s_(s) {}
@@ -945,7 +946,11 @@ class TextTokenizer {
     Token& literal(Token& t) {
         const char quote = s_[i_++];
         auto keep = [&t](char ch) {
-            if (t.text.size() < limits::kSavedModelMaxKeptString) t.text.push_back(ch);
+            if (t.text.size() < limits::kSavedModelMaxKeptString) {
+                t.text.push_back(ch);
+            } else {
+                t.cut = true;
+            }
         };
         while (i_ < s_.size() && s_[i_] != quote) {
             char c = s_[i_++];
@@ -1033,6 +1038,7 @@ class TextWalker {
                     continue;
                 }
                 if (t.kind == Kind::String || t.kind == Kind::Scalar || t.kind == Kind::Ident) {
+                    value_cut_ = t.cut;
                     value(frames_.back().name, t.text);
                     continue;
                 }
@@ -1071,8 +1077,10 @@ class TextWalker {
             if (u.kind == Kind::Open) {
                 if (!open(name, t.offset)) return;
             } else if (u.kind == Kind::String) {
+                value_cut_ = u.cut;
                 value(name, u.text);
             } else if (u.kind == Kind::Scalar || u.kind == Kind::Ident) {
+                value_cut_ = false;
                 value(name, u.text);
             } else {
                 return fail("expected a value after field '" + printable(name) + "'", u.offset);
@@ -1216,6 +1224,9 @@ class TextWalker {
             key == "value" && function_rets_.size() < 4096)
             function_rets_.push_back(text);
         if (!in_node_) return;
+        // A string cut at the kept length may hide ".." past the cut: the saver check does not
+        // take such a node as a harmless suffix.
+        if (value_cut_) node_.dotdot = true;
         const std::size_t rel = d - node_depth_;  // 0: the node itself
         if (rel == 0) {
             if (key == "name") node_.name = text;
@@ -1250,6 +1261,7 @@ class TextWalker {
     NodeIndex function_body_;
     bool function_open_ = false;
     bool function_started_ = false;
+    bool value_cut_ = false;
     NodeRecord node_;
     bool in_node_ = false;
     std::size_t node_depth_ = 0;

@@ -22,10 +22,10 @@
 //     is a Const "/etc/cron.d/x".
 //  3. The filename tensor's own default is harmless: the loader feeds it, but a fetch that
 //     does not (a serving signature) sees its default. Following PlaceholderWithDefault and
-//     Identity from the filename tensor's node must end at a Placeholder (TF2's saver_filename),
-//     a node the graph does not have (TensorFlow refuses such a graph), or a string Const that
-//     is a plain relative name (TF1's "model": no '/', '\\', ':' or ".."); otherwise nothing of
-//     that saver is exempt.
+//     Identity from the filename tensor's node must end at a Placeholder (TF2's saver_filename)
+//     or a string Const that is a plain relative name (TF1's "model": no '/', '\\', ':' or
+//     ".."); otherwise (another op, a missing node, a chain past 16) nothing of that saver is
+//     exempt.
 //  4. The node's name is not used twice in its graph (TensorFlow refuses such graphs; the
 //     exemption is by name, so neither copy is exempt).
 //
@@ -230,7 +230,7 @@ inline bool anchor_default_is_safe(const NodeIndex& index, std::string_view anch
     std::string name(node_of(anchor_tensor));
     for (int step = 0; step < 16; ++step) {
         const IndexedNode* n = index.find(name);
-        if (!n) return true;  // TensorFlow refuses a graph whose input names no node
+        if (!n) return false;  // not indexed (or named past the kept length): not known safe
         if (n->duplicate) return false;
         if (n->op == "Placeholder") return true;
         if (n->op == "Const") {
