@@ -22,19 +22,17 @@ never run). Needs Debian's python3-h5py.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
-import shutil
 import sys
-import tempfile
 
 import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from json_configs import ROOT, Writer, has_lambda, keras_config, scan  # noqa: E402
+from harness import finish, gate, options  # noqa: E402
+from json_configs import Writer, has_lambda, keras_config  # noqa: E402
 
 LIBVER = [("earliest", "latest"), ("v108", "latest"), ("v110", "latest"), ("latest", "latest")]
 
@@ -110,15 +108,7 @@ def keras_reads(path: str):
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--mscan", default=os.path.join(ROOT, "build", "mscan"))
-    ap.add_argument("--count", type=int, default=300)
-    ap.add_argument("--seed", type=int, default=17)
-    ap.add_argument("--keep", help="keep the variants in this folder")
-    opts = ap.parse_args()
-    rng = random.Random(opts.seed)
-    work = opts.keep or tempfile.mkdtemp(prefix="mscan-h5-diff-")
-    os.makedirs(work, exist_ok=True)
+    opts, rng, work = options(__doc__, 300, "mscan-h5-diff-")
     failures = []
     counts = {"hostile": 0, "benign": 0, "refused": 0}
     for i in range(opts.count):
@@ -130,26 +120,17 @@ def main() -> int:
             continue
         hostile = has_lambda(seen)
         counts["hostile" if hostile else "benign"] += 1
-        if hostile:
-            rc = scan(opts.mscan, path, "--fail-on", "critical")
-            if rc != 1:
-                failures.append((path, notes, "Keras reads a Lambda; mscan --fail-on critical "
-                                 "exit %d" % rc))
-        else:
-            rc = scan(opts.mscan, path)
-            if rc not in (0, 3):
-                failures.append((path, notes, "Keras reads no Lambda; mscan default gate exit %d"
-                                 % rc))
+        ok, rc = gate(opts.mscan, path, hostile)
+        if not ok:
+            failures.append((path, notes, "Keras reads %s; mscan %s exit %d" % (
+                "a Lambda" if hostile else "no Lambda",
+                "--fail-on critical" if hostile else "default gate", rc)))
     print("%d files: %d hostile, %d benign, %d refused by the loader; %d disagree"
           % (opts.count, counts["hostile"], counts["benign"], counts["refused"],
              len(failures)))
     for path, notes, why in failures[:20]:
         print("  %s (%s): %s" % (path, ", ".join(notes), why))
-    if not opts.keep and not failures:
-        shutil.rmtree(work, ignore_errors=True)
-    elif not opts.keep:
-        print("variants kept in", work)
-    return 1 if failures else 0
+    return finish(opts, work, failures)
 
 
 if __name__ == "__main__":

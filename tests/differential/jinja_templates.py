@@ -27,17 +27,15 @@ Nothing is rendered outside the sandbox. Exit 1 if any variant disagrees, 0 othe
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
 import shutil
 import subprocess
 import sys
-import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import ROOT, options, scan  # noqa: E402,F401 - ROOT and scan are used by others
 PYTHON = "/usr/bin/python3"  # Debian's Python, with jinja2
 
 # Renders templates (one JSON list on stdin) in the strict sandbox; prints one verdict each.
@@ -231,21 +229,8 @@ def sandbox_verdicts(templates: list[str]) -> list[str]:
     return json.loads(done.stdout)
 
 
-def scan(mscan: str, path: str, *args: str) -> int:
-    return subprocess.run([mscan, "--no-config", *args, path], stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL, timeout=60).returncode
-
-
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--mscan", default=os.path.join(ROOT, "build", "mscan"))
-    ap.add_argument("--count", type=int, default=400)
-    ap.add_argument("--seed", type=int, default=17)
-    ap.add_argument("--keep", help="write the variants into DIR and keep them")
-    opts = ap.parse_args()
-    rng = random.Random(opts.seed)
-    work = opts.keep or tempfile.mkdtemp(prefix="mscan-jinja-diff-")
-    os.makedirs(work, exist_ok=True)
+    opts, rng, work = options(__doc__, 400, "mscan-jinja-diff-")
     templates = [variant(rng, hostile=(k % 2 == 0)) for k in range(opts.count)]
     verdicts = sandbox_verdicts(templates)
     counts = {"unsafe": 0, "safe": 0, "undecided": 0}

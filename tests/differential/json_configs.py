@@ -24,7 +24,6 @@ Nothing is loaded but JSON. Exit 1 if any variant disagrees, 0 otherwise.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import json
 import marshal
@@ -32,12 +31,10 @@ import math
 import os
 import random
 import shutil
-import subprocess
 import sys
-import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import ROOT, options, scan  # noqa: E402,F401 - ROOT and scan are used by others
 
 ENCODINGS = ["utf-8", "utf-8-sig", "utf-16-le", "utf-16-be", "utf-16", "utf-32-le",
              "utf-32-be", "utf-32"]
@@ -143,21 +140,8 @@ def has_lambda(v) -> bool:
     return False
 
 
-def scan(mscan: str, path: str, *args: str) -> int:
-    return subprocess.run([mscan, "--no-config", *args, path], stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL, timeout=60).returncode
-
-
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--mscan", default=os.path.join(ROOT, "build", "mscan"))
-    ap.add_argument("--count", type=int, default=400)
-    ap.add_argument("--seed", type=int, default=17)
-    ap.add_argument("--keep", help="keep the variants in this folder")
-    opts = ap.parse_args()
-    rng = random.Random(opts.seed)
-    work = opts.keep or tempfile.mkdtemp(prefix="mscan-json-diff-")
-    os.makedirs(work, exist_ok=True)
+    opts, rng, work = options(__doc__, 400, "mscan-json-diff-")
     failures = []
     counts = {"hostile": 0, "benign": 0}
     started = math.floor(__import__("time").time())

@@ -19,18 +19,14 @@ whose ops are ordinary math must pass the default gate (exit 0). Nothing is run.
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
-import shutil
-import subprocess
 import sys
-import tempfile
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import finish, gate, options  # noqa: E402
 
 PAYLOAD_OPS = ["PyFunc", "EagerPyFunc", "PyFuncStateless"]
 SAFE_OPS = ["Const", "Identity", "MatMul", "AddV2", "Relu", "Placeholder", "NoOp", "Mul"]
@@ -186,16 +182,8 @@ def ops_of(model) -> set[str]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--mscan", default=os.path.join(ROOT, "build", "mscan"))
-    ap.add_argument("--count", type=int, default=300)
-    ap.add_argument("--seed", type=int, default=17)
-    ap.add_argument("--keep", help="keep the variants in this folder")
-    opts = ap.parse_args()
-    rng = random.Random(opts.seed)
+    opts, rng, work = options(__doc__, 300, "mscan-pb-diff-")
     cls = saved_model_class()
-    work = opts.keep or tempfile.mkdtemp(prefix="mscan-pb-diff-")
-    os.makedirs(work, exist_ok=True)
     failures = []
     counts = {"hostile": 0, "benign": 0, "refused": 0}
     for i in range(opts.count):
@@ -214,26 +202,16 @@ def main() -> int:
         ops = ops_of(model)
         hostile = bool(ops & set(PAYLOAD_OPS))
         counts["hostile" if hostile else "benign"] += 1
-        gate = ["--fail-on", "critical"] if hostile else []
-        rc = subprocess.run([opts.mscan, "--no-config", "-q", *gate, path],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            timeout=60).returncode
-        if hostile and rc != 1:
-            failures.append((path, "protobuf reads ops %s; mscan --fail-on critical exit %d"
-                             % (sorted(ops), rc)))
-        elif not hostile and rc not in (0, 3):
-            failures.append((path, "protobuf reads only %s; mscan default gate exit %d"
-                             % (sorted(ops), rc)))
+        ok, rc = gate(opts.mscan, path, hostile)
+        if not ok:
+            failures.append((path, "protobuf reads ops %s; mscan %s exit %d" % (
+                sorted(ops), "--fail-on critical" if hostile else "default gate", rc)))
     print("%d files: %d hostile, %d benign, %d refused by protobuf; %d disagree"
           % (opts.count, counts["hostile"], counts["benign"], counts["refused"],
              len(failures)))
     for path, why in failures[:20]:
         print("  %s: %s" % (path, why))
-    if not opts.keep and not failures:
-        shutil.rmtree(work, ignore_errors=True)
-    elif not opts.keep:
-        print("variants kept in", work)
-    return 1 if failures else 0
+    return finish(opts, work, failures)
 
 
 if __name__ == "__main__":

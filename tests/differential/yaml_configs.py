@@ -22,20 +22,16 @@ Needs python3-omegaconf (Debian). Exit 1 if any variant disagrees, 0 otherwise.
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
-import shutil
-import subprocess
 import sys
-import tempfile
 
 import yaml
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf._utils import get_yaml_loader
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import finish, gate, options  # noqa: E402
 
 DANGEROUS = ["os.system", "subprocess.Popen", "builtins.exec", "posix.system",
              "subprocess.check_output"]
@@ -213,15 +209,7 @@ def omegaconf_targets(text: str):
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--mscan", default=os.path.join(ROOT, "build", "mscan"))
-    ap.add_argument("--count", type=int, default=400)
-    ap.add_argument("--seed", type=int, default=17)
-    ap.add_argument("--keep", help="keep the variants in this folder")
-    opts = ap.parse_args()
-    rng = random.Random(opts.seed)
-    work = opts.keep or tempfile.mkdtemp(prefix="mscan-yaml-diff-")
-    os.makedirs(work, exist_ok=True)
+    opts, rng, work = options(__doc__, 400, "mscan-yaml-diff-")
     failures = []
     counts = {"hostile": 0, "benign": 0, "refused": 0}
     for i in range(opts.count):
@@ -244,25 +232,16 @@ def main() -> int:
             continue
         hostile = any(v in DANGEROUS for v in seen)
         counts["hostile" if hostile else "benign"] += 1
-        gate = ["--fail-on", "critical"] if hostile else []
-        rc = subprocess.run([opts.mscan, "-q", *gate, path], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL).returncode
-        if hostile and rc != 1:
-            failures.append((path, "OmegaConf resolves %r; mscan --fail-on critical exit %d"
-                             % (seen, rc)))
-        elif not hostile and rc not in (0, 3):
-            failures.append((path, "OmegaConf resolves only %r; mscan default gate exit %d"
-                             % (seen, rc)))
+        ok, rc = gate(opts.mscan, path, hostile)
+        if not ok:
+            failures.append((path, "OmegaConf resolves %r; mscan %s exit %d" % (
+                seen, "--fail-on critical" if hostile else "default gate", rc)))
     print("%d variants: %d hostile, %d benign, %d refused by OmegaConf; %d disagree"
           % (opts.count, counts["hostile"], counts["benign"], counts["refused"],
              len(failures)))
     for path, why in failures[:20]:
         print("  %s: %s" % (path, why))
-    if not opts.keep and not failures:
-        shutil.rmtree(work, ignore_errors=True)
-    elif not opts.keep:
-        print("variants kept in", work)
-    return 1 if failures else 0
+    return finish(opts, work, failures)
 
 
 if __name__ == "__main__":
