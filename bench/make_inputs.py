@@ -633,10 +633,40 @@ def selftest() -> None:
     print("selftest: pickletools.dis accepts dense, payload and small samples")
 
 
+def write_yaml(path: str, layers: int) -> int:
+    """A Hydra/NeMo-shaped config: `layers` mappings, each with a framework _target_, an
+    interpolated target and interpolations into its neighbour (below mscan's node cap)."""
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write("defaults: &d {bias: true, dtype: float32}\nclasses:\n"
+                 "  linear: torch.nn.Linear\n")
+        for i in range(layers):
+            prev = max(i - 1, 0)
+            fh.write(f"layer_{i}:\n  <<: *d\n  _target_: ${{classes.linear}}\n"
+                     f"  in_features: ${{layer_{prev}.out_features}}\n  out_features: {i}\n"
+                     f"  act: {{_target_: torch.nn.ReLU}}\n")
+    return os.path.getsize(path)
+
+
+def write_template(path: str) -> int:
+    """A 1 MiB chat template (the check's cap) of realistic message-formatting blocks, set
+    blocks, macros and filters: the template check's worst ordinary input."""
+    block = ("{%- for message in messages %}{%- set role = message['role'] %}"
+             "{%- if role == 'system' %}{{ '<|system|>\n' + message['content'] | trim }}"
+             "{%- elif message.tool_calls is defined %}{%- for call in message.tool_calls %}"
+             "{{ call.function.name ~ '(' ~ call.function.arguments | tojson ~ ')' }}"
+             "{%- endfor %}{%- else %}{{ '<|' ~ role ~ '|>\n' ~ message['content'] }}"
+             "{%- endif %}{%- endfor %}{% set ns = namespace(n=0) %}"
+             "{% macro m(x) %}{{ x | upper }}{% endmacro %}{{ m(bos_token) }}\n")
+    text = block * ((1 << 20) // len(block))
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    return os.path.getsize(path)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "out"))
-    ap.add_argument("--only", default="dense,objects,payload,small,torchzip,joblibz,safetensors,kerash5,gguf", help="comma list of inputs to make")
+    ap.add_argument("--only", default="dense,objects,payload,small,torchzip,joblibz,safetensors,kerash5,gguf,yaml,template", help="comma list of inputs to make")
     ap.add_argument("--dense-mb", type=int, default=200, help="dense.pkl and objects.pkl size, MiB (default 200)")
     ap.add_argument("--payload-mb", type=int, default=1100, help="payload.pkl size, MiB (default 1100)")
     ap.add_argument("--small-count", type=int, default=1000)
@@ -737,6 +767,26 @@ def main() -> None:
             os.replace(path + ".tmp", path)
             record("model.gguf", params, size)
             print(f"model.gguf: {size:,} bytes ({time.time() - t:.1f}s)")
+
+    if "yaml" in wanted:
+        path = os.path.join(args.out, "model_config.yaml")
+        params = {"version": 1, "layers": 50_000}
+        if up_to_date("model_config.yaml", params, size_of(path)):
+            print(f"model_config.yaml: up to date ({size_of(path):,} bytes)")
+        else:
+            size = write_yaml(path, 50_000)
+            record("model_config.yaml", params, size)
+            print(f"model_config.yaml: {size:,} bytes")
+
+    if "template" in wanted:
+        path = os.path.join(args.out, "chat_template.jinja")
+        params = {"version": 1}
+        if up_to_date("chat_template.jinja", params, size_of(path)):
+            print(f"chat_template.jinja: up to date ({size_of(path):,} bytes)")
+        else:
+            size = write_template(path)
+            record("chat_template.jinja", params, size)
+            print(f"chat_template.jinja: {size:,} bytes")
 
     if "kerash5" in wanted:
         path = os.path.join(args.out, "model.h5")

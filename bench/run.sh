@@ -9,7 +9,7 @@
 #   bench/run.sh --no-build      # reuse build-bench/mscan as it is
 #   MSCAN=build/mscan bench/run.sh --no-build   # benchmark another binary
 #   bench/run.sh dense           # only some inputs: dense, objects, payload, small, torchzip,
-#                                # joblibz, safetensors, kerash5, gguf
+#                                # joblibz, safetensors, kerash5, gguf, yaml, template
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -23,12 +23,12 @@ inputs=()
 for arg in "$@"; do
     case $arg in
         --no-build) build=0 ;;
-        dense|objects|payload|small|torchzip|joblibz|safetensors|kerash5|gguf) inputs+=("$arg") ;;
+        dense|objects|payload|small|torchzip|joblibz|safetensors|kerash5|gguf|yaml|template) inputs+=("$arg") ;;
         -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) echo "run.sh: unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
-[[ ${#inputs[@]} -gt 0 ]] || inputs=(dense objects payload small torchzip joblibz safetensors kerash5 gguf)
+[[ ${#inputs[@]} -gt 0 ]] || inputs=(dense objects payload small torchzip joblibz safetensors kerash5 gguf yaml template)
 
 # Debian's interpreter: its packages (python3-h5py) are the ones apt installs.
 PYTHON=python3
@@ -94,6 +94,8 @@ for name in "${inputs[@]}"; do
         gguf) path=$OUT/model.gguf ;;
         payload) path=$OUT/payload.pkl ;;
         small) path=$OUT/small ;;
+        yaml) path=$OUT/model_config.yaml ;;
+        template) path=$OUT/chat_template.jinja ;;
     esac
     bytes=$(input_bytes "$path")
     run_one "$path" >/dev/null  # warm-up (page cache), not timed
@@ -136,6 +138,14 @@ for name in "${inputs[@]}"; do
                 tp = sprintf("%.0f MB/s", mbps)
                 t = sprintf("%s >=200 MB/s (compressed bytes); RSS %.0f MB (no target)",
                             verdict(mbps >= 200), rss)
+            } else if (name == "yaml") {
+                tp = sprintf("%.0f MB/s", mbps)
+                t = sprintf("(no target: real configs are a few KB; parsed twice, detect + scan); %s RSS < 256 MB",
+                            verdict(rss < 256))
+            } else if (name == "template") {
+                tp = sprintf("%.0f MB/s", mbps)
+                t = sprintf("%s < 1 s for the 1 MiB cap; %s RSS < 64 MB", verdict(best < 1),
+                            verdict(rss < 64))
             } else if (name == "payload") {
                 tp = sprintf("%.2f GB/s", mbps / 1000)
                 t = sprintf("%s >=5 GB/s; %s RSS < 64 MB", verdict(mbps >= 5000), verdict(rss < 64))

@@ -4,7 +4,6 @@
 // template (tests/data/templates/hostile) gives its issue with the expression as evidence;
 // tokenisation edge cases (strings, comments, raw blocks, escapes) and the caps.
 #include <catch2/catch.hpp>
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -238,8 +237,8 @@ TEST_CASE("template: report_template emits anomalies with key and expression") {
 }
 
 TEST_CASE("template: hostile sizes stay linear") {
-    const auto start = std::chrono::steady_clock::now();
-    // 256 KiB of each shape: a quadratic walk would take minutes, a linear one milliseconds.
+    // 256 KiB of each shape: a quadratic walk would take minutes (ctest's timeout), a linear
+    // one milliseconds. Speed itself is measured by bench/run.sh template, not timed here.
     constexpr std::size_t n = std::size_t{256} << 10;
     auto grow = [](std::string s, const std::string& unit, const std::string& tail) {
         while (s.size() < n)
@@ -259,7 +258,6 @@ TEST_CASE("template: hostile sizes stay linear") {
     (void)check_template(grow("{% set ns = namespace(", "a=1,", "b=2) %}"));
     (void)check_template(grow("", "{{ x.y }}", ""));
     (void)check_template(grow("{{ [", "'a',", "'b']|join }}"));
-    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(20));
 }
 
 TEST_CASE("template: names built where a list of spellings does not look are critical") {
