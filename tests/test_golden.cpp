@@ -42,15 +42,6 @@ json findings_json(const mscan::FileResult& r) {
 
 }  // namespace
 
-/// Sample groups (the manifest's "group" field) whose parsers exist.
-const std::set<std::string> kCheckedGroups = {
-    "torch",           "torchscript", "numpy",       "legacy",
-    "archive",         "compressed",  "safetensors", "keras",
-    "savedmodel",      "onnx",        "gguf",        "code",
-    "file-type",       "verdict",     "rules-i15",   "numpy-i15",
-    "torchscript-i15", "realworld",   "archive-i16", "word2vec",
-    "json-i17",        "yaml-i17",    "jinja-i17"};
-
 TEST_CASE("golden corpus: every sample gives its expected findings") {
     const auto manifest_path = kRoot / "samples" / "manifest.json";
     REQUIRE(fs::exists(manifest_path));
@@ -59,16 +50,9 @@ TEST_CASE("golden corpus: every sample gives its expected findings") {
     REQUIRE(manifest.size() > 50);
     const auto rules = mscan::RuleSet::builtin();
     const bool update = std::getenv("MSCAN_UPDATE_GOLDEN") != nullptr;
-    std::size_t benign = 0, hostile = 0, pending = 0;
+    std::size_t benign = 0, hostile = 0;
     for (const auto& entry : manifest) {
         const std::string rel = entry.at("path");
-        // Container samples are written ahead of their parsers; a group is checked once the
-        // parser that reads it has landed.
-        if (entry.contains("group") &&
-            !kCheckedGroups.count(entry.at("group").get<std::string>())) {
-            ++pending;
-            continue;
-        }
         INFO("sample " << rel << ": " << entry.value("description", ""));
         std::string error;
         auto source = mscan::MmapSource::open((kRoot / rel).string(), error);
@@ -116,7 +100,6 @@ TEST_CASE("golden corpus: every sample gives its expected findings") {
     }
     CHECK(benign >= 10);
     CHECK(hostile >= 30);
-    WARN(pending << " container samples wait for their parsers (groups not yet checked)");
 }
 
 TEST_CASE("every rule ships with a sample that triggers it") {
