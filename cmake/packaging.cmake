@@ -26,6 +26,35 @@ install(FILES ${PROJECT_SOURCE_DIR}/README.md ${MSCAN_DOC_FILES}
               ${PROJECT_SOURCE_DIR}/docs/json-schema.json
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
+# The copyright file (Debian's machine-readable format, installed as share/doc/mscan/copyright
+# as Debian policy asks) is generated from LICENSE, whose text it carries: each line indented
+# by one space, an empty line written " .".
+file(READ ${PROJECT_SOURCE_DIR}/LICENSE MSCAN_LICENSE_TEXT)
+string(REGEX REPLACE "^\n+" "" MSCAN_LICENSE_TEXT "${MSCAN_LICENSE_TEXT}")
+string(REGEX REPLACE "\n+$" "" MSCAN_LICENSE_TEXT "${MSCAN_LICENSE_TEXT}")
+# CMake lists split at ';', which the text has too: hold them aside while splitting lines.
+string(REPLACE ";" "<mscan-semicolon>" MSCAN_LICENSE_TEXT "${MSCAN_LICENSE_TEXT}")
+string(REPLACE "\n" ";" MSCAN_LICENSE_LINES "${MSCAN_LICENSE_TEXT}")
+set(MSCAN_COPYRIGHT
+    "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"
+    "Upstream-Name: mscan\n"
+    "Source: https://github.com/mscan-dev/mscan\n\n"
+    "Files: *\n"
+    "Copyright: the mscan developers\n"
+    "License: Apache-2.0\n")
+foreach(line IN LISTS MSCAN_LICENSE_LINES)
+  string(STRIP "${line}" stripped)
+  if(stripped STREQUAL "")
+    list(APPEND MSCAN_COPYRIGHT " .\n")
+  else()
+    list(APPEND MSCAN_COPYRIGHT " ${line}\n")
+  endif()
+endforeach()
+string(JOIN "" MSCAN_COPYRIGHT ${MSCAN_COPYRIGHT})
+string(REPLACE "<mscan-semicolon>" ";" MSCAN_COPYRIGHT "${MSCAN_COPYRIGHT}")
+file(CONFIGURE OUTPUT ${PROJECT_BINARY_DIR}/copyright CONTENT "${MSCAN_COPYRIGHT}" @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})
+
 # --- Debian package (CPack DEB) -------------------------------------------------------------
 set(MSCAN_DEB_MAINTAINER "mscan developers <mscan-dev@users.noreply.github.com>"
     CACHE STRING "Maintainer field of the Debian package")

@@ -63,12 +63,22 @@ fish_comp=$prefix/share/fish/vendor_completions.d/mscan.fish
 doc=$prefix/share/doc/mscan
 
 expected=("$bin" "$man_page" "$bash_comp" "$zsh_comp" "$fish_comp" "$doc/README.md"
-    "$doc/json-schema.json")
+    "$doc/json-schema.json" "$doc/copyright")
 for f in "$src"/docs/*.md; do expected+=("$doc/$(basename "$f")"); done
 for f in "${expected[@]}"; do
     result "installed ${f#"$prefix"/}" "missing or empty: ${f#"$prefix"/}" test -s "$f"
 done
 if [[ -x $bin ]]; then pass "bin/mscan is executable"; else fail "bin/mscan is not executable"; fi
+# The copyright file carries LICENSE's text (Debian's format: one space of indent, " ." for an
+# empty line).
+if grep -q '^License: Apache-2.0$' "$doc/copyright" 2>/dev/null &&
+    diff <(sed -n '/^License:/,$p' "$doc/copyright" | tail -n +2 | sed 's/^ \.$//; s/^ //') \
+        <(sed '/./,$!d' "$src/LICENSE" | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' |
+          sed 's/^[[:space:]]*$//') >/dev/null; then
+    pass "share/doc/mscan/copyright carries LICENSE (Apache-2.0)"
+else
+    fail "share/doc/mscan/copyright does not carry LICENSE"
+fi
 # The installed copies are the sources, byte for byte (the bash completion is renamed).
 for pair in "$src/docs/mscan.1:$man_page" "$src/completions/mscan.bash:$bash_comp" \
     "$src/completions/_mscan:$zsh_comp" "$src/completions/mscan.fish:$fish_comp" \
