@@ -22,6 +22,7 @@
 #include "mscan/rules.h"
 #include "mscan/scan.h"
 #include "mscan/version.h"
+#include "util/text.h"
 
 namespace {
 
@@ -110,12 +111,6 @@ std::size_t terminal_width() {
     return 80;
 }
 
-std::string lower(std::string text) {
-    for (auto& c : text)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return text;
-}
-
 /// CLI11's message for a parse error, in words a person reads without knowing CLI11.
 std::string explain(const CLI::ParseError& e) {
     const std::string what = e.what();
@@ -175,7 +170,7 @@ int main(int argc, char** argv) {
         format_names += std::string(format_names.empty() ? "" : "|") + r.name;
     app.add_option("-f,--format", format, "Report format: " + format_names)
         ->type_name("FMT")
-        ->transform([](std::string v) { return lower(v); })
+        ->transform([](std::string v) { return mscan::util::ascii_lower(v); })
         ->check([](const std::string& v) {
             return mscan::find_reporter(v) ? std::string() : "unknown format '" + v + "'";
         });

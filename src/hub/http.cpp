@@ -94,7 +94,7 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
     }
     const auto colon = line.find(':');
     if (colon != std::string_view::npos && t->response->headers.size() < 256) {
-        t->response->headers.emplace_back(lower(trim(line.substr(0, colon))),
+        t->response->headers.emplace_back(util::ascii_lower(trim(line.substr(0, colon))),
                                           std::string(trim(line.substr(colon + 1))));
     }
     return n;
@@ -333,8 +333,8 @@ std::optional<std::string> HttpResponse::header(std::string_view lower_name) con
 std::string url_origin(const std::string& url) {
     UrlHandle h;
     if (!h.u || curl_api().url_set(h.u, CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return {};
-    const std::string scheme = lower(h.get(CURLUPART_SCHEME));
-    const std::string host = lower(h.get(CURLUPART_HOST));
+    const std::string scheme = util::ascii_lower(h.get(CURLUPART_SCHEME));
+    const std::string host = util::ascii_lower(h.get(CURLUPART_HOST));
     const std::string port = h.get(CURLUPART_PORT, CURLU_DEFAULT_PORT);
     if (scheme.empty() || host.empty()) return {};
     return scheme + "://" + host + ":" + port;

@@ -19,7 +19,7 @@ using nlohmann::json;
 
 bool truthy(const char* v) {
     if (!v) return false;
-    const std::string s = lower(v);
+    const std::string s = util::ascii_lower(v);
     return s == "1" || s == "on" || s == "yes" || s == "true";
 }
 
@@ -244,7 +244,7 @@ bool split_web_url(std::string_view text, std::string& host, std::string_view& p
     else
         return false;
     const auto slash = rest.find('/');
-    host = lower(rest.substr(0, slash));
+    host = util::ascii_lower(rest.substr(0, slash));
     path = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
     const auto cut = path.find_first_of("?#");
     if (cut != std::string_view::npos) path = path.substr(0, cut);
@@ -505,7 +505,7 @@ std::optional<std::string> next_link(std::string_view header) {
         const auto next = header.find('<', close);
         const std::string_view params = header.substr(
             close + 1, next == std::string_view::npos ? header.npos : next - close - 1);
-        const std::string p = lower(params);
+        const std::string p = util::ascii_lower(params);
         if (p.find("rel=\"next\"") != std::string::npos || p.find("rel=next") != std::string::npos)
             return std::string(header.substr(open + 1, close - open - 1));
         at = close + 1;

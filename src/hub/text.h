@@ -5,15 +5,9 @@
 #include <string>
 #include <string_view>
 
-namespace mscan::hub {
+#include "util/text.h"
 
-/// ASCII lower case (host names, header names, flag values).
-inline std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
+namespace mscan::hub {
 
 /// `s` without leading and trailing white space (including CR and LF).
 inline std::string_view trim(std::string_view s) {

@@ -14,7 +14,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <functional>
@@ -26,6 +25,7 @@
 #include <unordered_map>
 
 #include "mscan/limits.h"
+#include "util/text.h"
 
 namespace mscan::hdf5 {
 namespace {
@@ -86,12 +86,6 @@ int limit_enc_size(std::uint64_t v) {
 
 std::uint64_t align8(std::uint64_t v) {
     return v > kUndefined - 7 ? kUndefined : (v + 7) & ~7ull;
-}
-
-std::string hex(std::uint64_t v) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-    return buf;
 }
 
 /// An attribute name as it appears in a problem: printable ASCII, cut short.
@@ -629,7 +623,7 @@ class Reader {
     std::uint64_t resolve(std::uint64_t rel, const std::string& what, std::uint64_t at) {
         if (rel == kUndefined) bad(what + " has no address", at);
         if (rel > kUndefined - base_ || base_ + rel >= size_)
-            bad(what + " beyond end of file (address " + hex(rel) + ")", at);
+            bad(what + " beyond end of file (address " + util::hex(rel) + ")", at);
         return base_ + rel;
     }
 
@@ -752,8 +746,8 @@ class Reader {
         std::uint64_t end;  // end of the messages (and start of a v2 checksum)
         if (ch.start > size_ || ch.len > size_ || ch.begin + ch.len > size_ - ch.start) {
             problem("object header chunk cut short by end of file (" +
-                        std::to_string(ch.begin + ch.len) + " bytes declared at " + hex(ch.start) +
-                        ")",
+                        std::to_string(ch.begin + ch.len) + " bytes declared at " +
+                        util::hex(ch.start) + ")",
                     static_cast<std::int64_t>(size_));
             end = size_;
         } else {
@@ -826,14 +820,15 @@ class Reader {
                         at);
                 }
                 if (!st.seen.insert(block).second)
-                    bad("object header continuation loop (block " + hex(block) + " read twice)",
+                    bad("object header continuation loop (block " + util::hex(block) +
+                            " read twice)",
                         at);
                 // Chunks never share bytes; overlapping ones would make the same messages
                 // count many times.
                 const std::uint64_t block_end = block + std::min(len, size_ - block);
                 for (const auto& [s0, s1] : st.spans)
                     if (block < s1 && s0 < block_end)
-                        bad("object header continuation block " + hex(block) +
+                        bad("object header continuation block " + util::hex(block) +
                                 " overlaps another chunk",
                             at);
                 st.spans.emplace_back(block, block_end);
@@ -1032,7 +1027,8 @@ class Reader {
         }
         const auto obj = it->second.find(index);
         if (obj == it->second.end())
-            bad("global heap object " + std::to_string(index) + " not in collection " + hex(col),
+            bad("global heap object " + std::to_string(index) + " not in collection " +
+                    util::hex(col),
                 col);
         return obj->second;
     }
@@ -1154,7 +1150,7 @@ class Reader {
 
     Fetched fetch(const HeapObject& o) {
         if (!used_heap_.insert(o.at).second)
-            bad("fractal heap object at " + hex(o.at) + " referenced twice", o.at);
+            bad("fractal heap object at " + util::hex(o.at) + " referenced twice", o.at);
         return Fetched{read(o.at, o.size, "fractal heap object"), o.at};
     }
 

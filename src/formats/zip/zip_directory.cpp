@@ -10,6 +10,7 @@
 #include "formats/member_names.h"
 #include "mscan/limits.h"
 #include "mscan/reader.h"
+#include "util/text.h"
 
 namespace mscan::zip {
 namespace {
@@ -25,18 +26,6 @@ constexpr std::size_t kMaxComment = 0xffff;
 std::uint32_t le32(const std::uint8_t* p) {
     return static_cast<std::uint32_t>(p[0]) | static_cast<std::uint32_t>(p[1]) << 8 |
            static_cast<std::uint32_t>(p[2]) << 16 | static_cast<std::uint32_t>(p[3]) << 24;
-}
-
-std::string hex(std::uint64_t v) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-    return buf;
-}
-
-std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
 }
 
 struct Sizes {
@@ -163,7 +152,8 @@ std::optional<Directory> read_directory_at(Source& source, std::uint64_t end_rec
                             {"zip.zip64-mismatch",
                              "the zip64 end record and the end record disagree: entries " +
                                  std::to_string(*total64) + " vs " + std::to_string(*n_total) +
-                                 ", directory at " + hex(*offset64) + " vs " + hex(*cd_offset32),
+                                 ", directory at " + util::hex(*offset64) + " vs " +
+                                 util::hex(*cd_offset32),
                              static_cast<std::int64_t>(*end64_at)});
                     }
                     count = *total64;
@@ -173,7 +163,8 @@ std::optional<Directory> read_directory_at(Source& source, std::uint64_t end_rec
                 }
             } else {
                 dir.issues.push_back({"zip.zip64-mismatch",
-                                      "a zip64 locator points at " + hex(end64_at.value_or(0)) +
+                                      "a zip64 locator points at " +
+                                          util::hex(end64_at.value_or(0)) +
                                           ", where there is no zip64 end record",
                                       static_cast<std::int64_t>(*end_at - 20)});
             }
@@ -194,7 +185,7 @@ std::optional<Directory> read_directory_at(Source& source, std::uint64_t end_rec
         return r.u32le() == kCentralSig;
     };
     if (cd_size > archive_end || cd_offset > archive_end) {
-        error = "the central directory lies outside the file (offset " + hex(cd_offset) +
+        error = "the central directory lies outside the file (offset " + util::hex(cd_offset) +
                 ", size " + std::to_string(cd_size) + ")";
         return std::nullopt;
     }
@@ -208,22 +199,24 @@ std::optional<Directory> read_directory_at(Source& source, std::uint64_t end_rec
                                       "them); zip readers disagree on whether to accept this",
                                   0});
         } else {
-            error = "no central directory at offset " + hex(cd_offset);
+            error = "no central directory at offset " + util::hex(cd_offset);
             return std::nullopt;
         }
     }
     dir.leading_bytes = shift;
     if (locator_moved && locator_moved->second - locator_moved->first != shift) {
         dir.issues.push_back({"zip.zip64-mismatch",
-                              "the zip64 locator points at " + hex(locator_moved->first) +
-                                  ", but the zip64 end record is at " + hex(locator_moved->second),
+                              "the zip64 locator points at " + util::hex(locator_moved->first) +
+                                  ", but the zip64 end record is at " +
+                                  util::hex(locator_moved->second),
                               static_cast<std::int64_t>(*end_at - 20)});
     }
     if (cd_offset + shift + cd_size != archive_end) {
-        dir.issues.push_back({"archive.malformed",
-                              "the central directory ends at " + hex(cd_offset + shift + cd_size) +
-                                  ", not where the end record starts (" + hex(archive_end) + ")",
-                              static_cast<std::int64_t>(cd_offset + shift)});
+        dir.issues.push_back(
+            {"archive.malformed",
+             "the central directory ends at " + util::hex(cd_offset + shift + cd_size) +
+                 ", not where the end record starts (" + util::hex(archive_end) + ")",
+             static_cast<std::int64_t>(cd_offset + shift)});
     }
     if (count > limits::kMaxZipEntries) {
         dir.issues.push_back({"container.not-scanned",
@@ -355,10 +348,10 @@ std::optional<Directory> read_directory_at(Source& source, std::uint64_t end_rec
             }
         }
         if (!e.local_ok) {
-            dir.issues.push_back(
-                {"archive.malformed",
-                 "no readable local header for " + printable(e.name) + " at " + hex(e.local_offset),
-                 static_cast<std::int64_t>(e.local_offset)});
+            dir.issues.push_back({"archive.malformed",
+                                  "no readable local header for " + printable(e.name) + " at " +
+                                      util::hex(e.local_offset),
+                                  static_cast<std::int64_t>(e.local_offset)});
         } else if (e.local_name != e.name) {
             dir.issues.push_back({"zip.name-mismatch",
                                   "central directory names " + printable(e.name) +
@@ -371,7 +364,7 @@ std::optional<Directory> read_directory_at(Source& source, std::uint64_t end_rec
     // Names: duplicates (exactly, or ignoring case as miniz's lookup does).
     std::map<std::string, std::vector<const Entry*>> by_name;
     for (const auto& e : dir.entries)
-        by_name[lower(e.name)].push_back(&e);
+        by_name[util::ascii_lower(e.name)].push_back(&e);
     for (const auto& [key, list] : by_name) {
         if (list.size() < 2) continue;
         std::string names;
@@ -398,8 +391,9 @@ std::optional<Directory> read_directory_at(Source& source, std::uint64_t end_rec
             ++overlaps;
             dir.issues.push_back({"zip.overlapping-members",
                                   "the data of " + printable(prev->name) + " (up to " +
-                                      hex(prev_end) + ") overlaps " + printable(ordered[i]->name) +
-                                      " at " + hex(ordered[i]->local_offset),
+                                      util::hex(prev_end) + ") overlaps " +
+                                      printable(ordered[i]->name) + " at " +
+                                      util::hex(ordered[i]->local_offset),
                                   static_cast<std::int64_t>(ordered[i]->local_offset)});
         }
     }
@@ -447,10 +441,10 @@ std::optional<Directory> read_directory(Source& source, std::string& error) {
             if (at != candidates.front()) {
                 d->issues.push_back(
                     {"zip.end-record-disagreement",
-                     "the last end record (at " + hex(candidates.front()) +
+                     "the last end record (at " + util::hex(candidates.front()) +
                          "), which torch.load's miniz and Python's zipfile read, gives no "
                          "directory (" +
-                         first_error + "); the earlier one at " + hex(at) +
+                         first_error + "); the earlier one at " + util::hex(at) +
                          " does, and other zip readers use it: its members were scanned",
                      static_cast<std::int64_t>(at)});
             }
@@ -483,8 +477,8 @@ std::optional<Directory> read_directory(Source& source, std::string& error) {
         if (other.entries.empty()) continue;
         dir->issues.push_back(
             {"zip.end-record-disagreement",
-             "a second end record at " + hex(other_at[k]) + " gives another directory, with " +
-                 std::to_string(other.entries.size()) +
+             "a second end record at " + util::hex(other_at[k]) +
+                 " gives another directory, with " + std::to_string(other.entries.size()) +
                  " member(s) the last end record's directory does not list (first: " +
                  printable(other.entries.front().name) +
                  "); zip readers that take that record see them: they were scanned too",

@@ -21,20 +21,10 @@
 #include "formats/zip/libzip_view.h"
 #include "formats/zip/zip_directory.h"
 #include "mscan/limits.h"
+#include "util/text.h"
 
 namespace mscan::zip {
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
-
-bool starts_with(std::string_view s, std::string_view prefix) {
-    return s.size() >= prefix.size() && s.substr(0, prefix.size()) == prefix;
-}
 
 /// The record prefix PyTorch's reader uses: the first member's top folder, if every member
 /// sits under it.
@@ -45,15 +35,15 @@ std::string record_prefix(const Directory& dir) {
     if (slash == std::string::npos || slash == 0) return {};
     const std::string prefix = first.substr(0, slash + 1);
     for (const auto& e : dir.entries)
-        if (!starts_with(e.name, prefix)) return {};
+        if (!e.name.starts_with(prefix)) return {};
     return prefix;
 }
 
 /// <prefix>data/<digits>: a tensor storage record.
 bool is_tensor_record(std::string_view name, std::string_view prefix) {
-    if (!starts_with(name, prefix)) return false;
+    if (!name.starts_with(prefix)) return false;
     name.remove_prefix(prefix.size());
-    if (!starts_with(name, "data/")) return false;
+    if (!name.starts_with("data/")) return false;
     name.remove_prefix(5);
     return !name.empty() &&
            std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -203,7 +193,7 @@ CodeText read_code(Source& source, const Entry& e, const ParseContext& context) 
 void review_code_files(Source& source, const ParseContext& context,
                        const std::vector<const Entry*>& files) {
     for (const Entry* e : files) {
-        const std::string name = lower(e->name);
+        const std::string name = util::ascii_lower(e->name);
         if (name.size() < 3 || name.substr(name.size() - 3) != ".py") continue;
         const Location where = context.member_location(e->name);
         const CodeText code = read_code(source, *e, context);
@@ -225,13 +215,13 @@ void review_torchscript(Source& source, const ParseContext& context, const Direc
     const std::string& first = dir.entries.front().name;
     const auto slash = first.find('/');
     if (slash == std::string::npos || slash == 0) return;
-    const std::string folder = lower(first.substr(0, slash + 1));
+    const std::string folder = util::ascii_lower(first.substr(0, slash + 1));
     bool pickles = false;
     std::vector<const Entry*> code_files;
     for (const auto& e : dir.entries) {
-        const std::string name = lower(e.name);
+        const std::string name = util::ascii_lower(e.name);
         if (name == folder + "data.pkl" || name == folder + "constants.pkl") pickles = true;
-        if (starts_with(name, folder + "code/") && !e.is_directory()) code_files.push_back(&e);
+        if (name.starts_with(folder + "code/") && !e.is_directory()) code_files.push_back(&e);
     }
     if (!pickles || code_files.empty()) return;
     std::string list;
@@ -280,10 +270,10 @@ void parse_directory(Source& source, const ParseContext& context, const Director
     const std::string prefix = record_prefix(dir);
     bool torch = false;
     if (!prefix.empty()) {
-        const std::string pickle_name = lower(prefix + "data.pkl");
-        const std::string constants = lower(prefix + "constants.pkl");
+        const std::string pickle_name = util::ascii_lower(prefix + "data.pkl");
+        const std::string constants = util::ascii_lower(prefix + "constants.pkl");
         for (const auto& e : dir.entries) {
-            const std::string name = lower(e.name);
+            const std::string name = util::ascii_lower(e.name);
             if (name == pickle_name || name == constants) torch = true;
         }
     }

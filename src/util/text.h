@@ -1,0 +1,29 @@
+// Small text helpers used across the layers (one copy each): ASCII lower case and hex numbers
+// for evidence. Text made safe for a terminal or a report is formats/member_names.h's
+// printable().
+#pragma once
+
+#include <cctype>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+namespace mscan::util {
+
+/// ASCII lower case (file extensions, host and header names, option values); other bytes kept.
+inline std::string ascii_lower(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+/// "0x1f": a number as written in evidence (offsets, sizes, field values).
+inline std::string hex(std::uint64_t v) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+    return buf;
+}
+
+}  // namespace mscan::util
