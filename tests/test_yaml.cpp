@@ -3,6 +3,7 @@
 // OmegaConf.load(...) and OmegaConf.select(cfg, path) on the same text.
 #include <catch2/catch.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,9 @@
 #include "formats/hydra/hydra_config.h"
 #include "formats/hydra/yaml_doc.h"
 #include "mscan/limits.h"
+#include "mscan/rules.h"
+#include "mscan/scan.h"
+#include "mscan/source.h"
 
 namespace {
 
@@ -183,4 +187,33 @@ TEST_CASE("aliases cannot make the walk explode", "[yaml]") {
     CHECK(seen.anomalies == Names{"limit.exceeded"});
     // A recursive alias (PyYAML builds a list that holds itself) is walked once.
     CHECK(check("a: &a [*a, {_target_: os.system}]\n").calls == Names{"os.system"});
+}
+
+TEST_CASE("the findings cap is a finding of the scan-limit-exceeded rule, as configured",
+          "[yaml][rules]") {
+    // 1,100 distinct unknown classes: more findings than a file lists.
+    std::string text;
+    for (int i = 0; i < 1100; ++i)
+        text += "m" + std::to_string(i) + ": {_target_: plugin" + std::to_string(i) + ".Layer}\n";
+    const std::vector<std::uint8_t> bytes(text.begin(), text.end());
+    auto cap_of = [&](const mscan::RuleSet& rules) -> std::optional<mscan::Finding> {
+        mscan::MemorySource source(bytes);
+        const auto result = mscan::scan_source(source, "config.yaml", rules);
+        std::optional<mscan::Finding> cap;
+        for (const auto& f : result.findings)
+            if (f.rule_id == "scan-limit-exceeded") cap = f;
+        CHECK(result.findings.size() <= mscan::limits::kMaxFindingsPerFile + 1);
+        return cap;
+    };
+    auto rules = mscan::RuleSet::builtin();
+    const auto cap = cap_of(rules);
+    REQUIRE(cap);
+    CHECK(cap->severity == mscan::Severity::Medium);
+    CHECK(cap->evidence.find("100 more findings") != std::string::npos);
+    rules.configure("scan-limit-exceeded", mscan::Severity::High, true);
+    const auto high = cap_of(rules);
+    REQUIRE(high);
+    CHECK(high->severity == mscan::Severity::High);
+    rules.configure("scan-limit-exceeded", std::nullopt, false);
+    CHECK_FALSE(cap_of(rules));
 }

@@ -69,7 +69,7 @@ bool finding_order(const Finding& a, const Finding& b) {
                                                       b.rule_id, b.subject, b.evidence);
 }
 
-void tidy(std::vector<Finding>& findings, std::string_view name) {
+void tidy(std::vector<Finding>& findings, std::string_view name, const RuleEngine& engine) {
     // Fold identical findings (same rule, place, subject, evidence) into one with a count.
     std::map<
         std::tuple<std::string, std::vector<std::string>, std::string, std::string, std::string>,
@@ -95,14 +95,16 @@ void tidy(std::vector<Finding>& findings, std::string_view name) {
     if (out.size() > limits::kMaxFindingsPerFile) {
         const std::size_t dropped = out.size() - limits::kMaxFindingsPerFile;
         out.resize(limits::kMaxFindingsPerFile);
-        Finding cap;
-        cap.rule_id = "scan-limit-exceeded";
-        cap.severity = Severity::Medium;
-        cap.title = "Scan limit exceeded";
-        cap.message = std::to_string(dropped) + " more findings were not listed";
-        cap.subject = "limit.exceeded";
+        // Said through the rule engine like every finding, so the rule's configured severity
+        // (or its being turned off) applies.
+        Operation cap;
+        cap.kind = OpKind::Anomaly;
+        cap.name = "limit.exceeded";
+        cap.evidence = std::to_string(dropped) + " more findings (the lowest in severity) were " +
+                       "not listed: a file reports at most " +
+                       std::to_string(limits::kMaxFindingsPerFile);
         cap.location.chain = out.front().location.chain;
-        out.push_back(std::move(cap));
+        if (auto finding = engine.evaluate(cap)) out.push_back(std::move(*finding));
     }
     for (auto& f : out)
         f.fingerprint = fingerprint(f, name);
@@ -160,7 +162,8 @@ FileResult scan_source(Source& source, const std::string& display_path, const Ru
     // A file read as one format may also end with a zip archive (a polyglot): scan both. (The
     // tar reader checks this itself: the end record of a zip member is not the tar's own.)
     if (!format || !format->owns_trailing_zip) zip::scan_appended(source, context, result.format);
-    tidy(findings, fingerprint_name.empty() ? std::string_view(display_path) : fingerprint_name);
+    tidy(findings, fingerprint_name.empty() ? std::string_view(display_path) : fingerprint_name,
+         engine);
     result.findings = std::move(findings);
     if (const std::string error = source.read_error(); !error.empty()) {
         // Bytes the parser needed never came: what was found stands, but the file was not
@@ -712,7 +715,7 @@ void report_unrecognised_model_names(ScanResult& result, const RuleSet& rules) {
         op.location.chain.push_back(f.path);
         std::vector<Finding> findings;
         if (auto finding = engine.evaluate(op)) findings.push_back(std::move(*finding));
-        tidy(findings, f.path);
+        tidy(findings, f.path, engine);
         f.findings = std::move(findings);
         f.status = FileStatus::Scanned;
         f.not_model = false;
