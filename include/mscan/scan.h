@@ -12,6 +12,7 @@
 
 #include "mscan/finding.h"
 #include "mscan/neighbours.h"
+#include "mscan/policy.h"
 #include "mscan/rules.h"
 #include "mscan/source.h"
 
@@ -52,7 +53,10 @@ struct ScanOptions {
     std::function<const char*(const char*)> env;
     /// Called after each file, and while a remote request is slow or retried (from worker
     /// threads, serialised).
-    std::function<void(const ScanProgress&)> progress;
+    std::function<void(const ScanProgress&)>
+        progress;  /// Suppressions, baseline and fail-on: applied to the result, which carries the
+                   /// verdict.
+    Policy policy;
 };
 
 /// The Hub's own scanners' verdict on a repo (securityRepoStatus), shown beside mscan's.
@@ -121,6 +125,8 @@ struct FileResult {
 struct ScanResult {
     /// Sorted by path.
     std::vector<FileResult> files;
+    /// The outcome under ScanOptions::policy (its suppressions and baseline applied).
+    Verdict verdict = Verdict::Clean;
     double elapsed_seconds = 0;
     /// Target arguments that did not exist or could not be opened (also listed in files).
     std::uint64_t target_errors = 0;

@@ -475,6 +475,12 @@ int main(int argc, char** argv) {
     options.max_fetch = max_fetch;
     options.hf_cache = hf_cache;
     options.http_retries = hf_retries;
+    options.policy.suppressions = config.suppressions;
+    if (!config.file.empty())
+        options.policy.suppressions_base =
+            std::filesystem::path(config.file).parent_path().string();
+    options.policy.baseline = std::move(baseline);
+    options.policy.fail_on = fail_on == "never" ? std::nullopt : mscan::parse_severity(fail_on);
     // A progress line on a terminal for scans that download: files done, bytes fetched.
     const bool show_progress = !quiet && !no_progress && ::isatty(STDERR_FILENO);
     bool progress_shown = false;
@@ -534,11 +540,6 @@ int main(int argc, char** argv) {
             }
         }
     }
-    mscan::apply_suppressions(result, config.suppressions,
-                              config.file.empty()
-                                  ? std::string()
-                                  : std::filesystem::path(config.file).parent_path().string());
-    if (baseline) mscan::apply_baseline(result, *baseline);
     if (!write_baseline_path.empty()) {
         std::ofstream out(write_baseline_path, std::ios::binary | std::ios::trunc);
         if (out) mscan::write_baseline(out, result);
@@ -550,7 +551,7 @@ int main(int argc, char** argv) {
     }
 
     mscan::ReportOptions report;
-    report.fail_on = fail_on == "never" ? std::nullopt : mscan::parse_severity(fail_on);
+    report.fail_on = options.policy.fail_on;
     report.quiet = quiet;
     report.verbose = verbose;
     report.show_skipped = show_skipped;
@@ -605,10 +606,10 @@ int main(int argc, char** argv) {
         }
         return counts.errors > 0 || write_error ? kScanError : kClean;
     }
-    const auto worst = mscan::worst_severity(result);
-    if (report.fail_on && worst && *worst >= *report.fail_on) return kFindings;
-    if (counts.errors > 0 || write_error) return kScanError;
-    if (counts.scanned == 0) {
+    // The library's verdict (findings win over errors), with the report's own write error.
+    if (result.verdict == mscan::Verdict::Findings) return kFindings;
+    if (result.verdict == mscan::Verdict::ScanError || write_error) return kScanError;
+    if (result.verdict == mscan::Verdict::NothingScanned) {
         if (!quiet) std::cerr << "mscan: nothing scannable found in the targets\n";
         return kNothingScanned;
     }

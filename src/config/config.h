@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "mscan/finding.h"
+#include "mscan/policy.h"
 #include "mscan/scan.h"
 
 namespace mscan {
@@ -27,15 +28,6 @@ struct RuleOverride {
     std::optional<Severity> severity;
     bool enabled = true;
     std::string origin;  // "FILE:LINE"
-};
-
-/// Findings of `rule` (an id, or "*") in files matching `path` (a glob on the file's path,
-/// matched as --include matches) are accepted; `reason` is required and shows in reports.
-struct Suppression {
-    std::string rule;
-    std::string path;
-    std::string reason;
-    std::string origin;
 };
 
 struct Config {
@@ -59,22 +51,8 @@ struct Config {
     std::map<std::string, std::string> origins;
 };
 
-/// Marks the findings each suppression matches (kind "config", its reason as justification).
-/// A suppression's path is a glob as for --include (without '/', it matches the file name),
-/// matched against the path as reported and against a local file's path relative to
-/// `base_dir` (the configuration file's folder).
-void apply_suppressions(ScanResult& result, const std::vector<Suppression>& suppressions,
-                        const std::string& base_dir);
-
-/// A baseline: the fingerprints of findings accepted when it was written.
-struct Baseline {
-    std::string file;
-    std::set<std::string> fingerprints;
-};
 /// Reads a baseline written by write_baseline(). Throws ConfigError.
 Baseline load_baseline(const std::string& path);
-/// Marks findings whose fingerprint is in the baseline (kind "baseline").
-void apply_baseline(ScanResult& result, const Baseline& baseline);
 /// Writes every finding not suppressed by the configuration as a baseline (JSON, sorted).
 void write_baseline(std::ostream& out, const ScanResult& result);
 

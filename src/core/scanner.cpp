@@ -803,6 +803,10 @@ ScanResult scan(const ScanOptions& options, const RuleSet& rules) {
             }
         }
     }
+    // What the caller accepts, then the verdict (the CLI's exit code comes from it).
+    apply_suppressions(result, options.policy.suppressions, options.policy.suppressions_base);
+    if (options.policy.baseline) apply_baseline(result, *options.policy.baseline);
+    result.verdict = verdict(result, options.policy.fail_on);
     result.elapsed_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;
