@@ -4,7 +4,8 @@
 # into the repository. A crash, timeout or memory blow-up fails the script; the reproducer is
 # kept under build-fuzz/artifacts/<target>/ and replays with: build-fuzz/fuzz/<target> FILE
 #
-#   scripts/fuzz.sh SECONDS [TARGET...]        (FUZZ_MAX_LEN=BYTES: input size cap, 64 KiB)
+#   scripts/fuzz.sh SECONDS [TARGET...]        (FUZZ_MAX_LEN=BYTES: input size cap, 64 KiB;
+#                                              FUZZ_TIMEOUT=SECONDS: per-input hang limit, 30)
 set -euo pipefail
 
 usage() { sed -n '2,8s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
@@ -65,7 +66,12 @@ for target in "${targets[@]}"; do
     status=0
     # -max_len: inputs up to 64 KiB (larger seeds are read truncated). Left to libFuzzer, the
     # 1 MiB samples set it to 1 MiB and runs are ~6x slower with less coverage in the same time.
-    "$exe" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+    # -timeout (per input, seconds; FUZZ_TIMEOUT): a hang fails the run. 30, not 10: a bzip2
+    # or LZMA bomb member is drained to the 1 GiB member cap as its loader would read it, 2-4 s
+    # in the instrumented build, and a 2-core machine busy with other work made one such input
+    # take 11 s (a fresh-Debian .ci/run, 2026-12-07) while it takes under 1 s on an idle one.
+    "$exe" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout="${FUZZ_TIMEOUT:-30}" \
+        -print_final_stats=1 \
         -max_len="${FUZZ_MAX_LEN:-65536}" \
         -artifact_prefix="$artifacts/" "$work/$target/corpus" "${seeds[@]}" >"$log" 2>&1 ||
         status=$?
