@@ -547,14 +547,24 @@ std::string line_of(const Node& node) {
 
 }  // namespace
 
-bool has_targets(std::string_view text) {
-    const Tree tree = yaml::parse(text);
+namespace {
+
+/// Whether the walk finds a target key or a Python tag (it stops at the first); `capped` is
+/// set when the walk's visit cap ends it first.
+bool any_hit(const Tree& tree, bool& capped) {
     bool any = false;
-    walk(tree, [&](const Hit&) {
-        any = true;
-        return false;
-    });
+    capped = walk(tree, [&](const Hit&) {
+                 any = true;
+                 return false;
+             }).visits_capped;
     return any;
+}
+
+}  // namespace
+
+bool has_targets(std::string_view text) {
+    bool capped = false;
+    return any_hit(yaml::parse(text), capped);
 }
 
 bool detect(Source& source, std::string_view extension) {
@@ -565,12 +575,8 @@ bool detect(Source& source, std::string_view extension) {
     if (bytes.size() != source.size()) return false;
     const Tree tree = yaml::parse(as_text(bytes));
     if (tree.malformed || tree.capped) return true;
-    bool any = false;
-    const WalkEnd end = walk(tree, [&](const Hit&) {
-        any = true;
-        return false;
-    });
-    return any || end.visits_capped;
+    bool capped = false;
+    return any_hit(tree, capped) || capped;
 }
 
 void check_yaml(std::string_view text, const ParseContext& context) {

@@ -646,14 +646,7 @@ class Checker {
     /// The walk is bounded (kChainSteps links each way) and the text cut, so that reporting
     /// stays linear however long a hostile chain is.
     std::string chain_text(const Tokens& t, std::size_t i) const {
-        std::size_t first = operand_start(t, i).value_or(i);
-        for (int steps = 0;
-             steps < kChainSteps && first >= 2 && (op(t, first - 1, ".") || op(t, first - 1, "|"));
-             ++steps) {
-            const auto s = operand_start(t, first - 2);
-            if (!s) break;
-            first = *s;
-        }
+        const std::size_t first = chain_start(t, i);
         std::size_t last = i;
         for (int steps = 0; steps < kChainSteps && last + 1 < t.size(); ++steps) {
             if ((op(t, last + 1, ".") || op(t, last + 1, "|")) && last + 2 < t.size() &&
