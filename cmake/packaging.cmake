@@ -84,7 +84,7 @@ CI gates. It reads pickle, PyTorch, joblib, NumPy, Keras/HDF5, safetensors,
 TensorFlow SavedModel and zip/tar/7z archives, and Hugging Face repositories
 (hf://org/name) before they are downloaded.")
 # Shared libraries the binary links are found by dpkg-shlibdeps (dpkg-dev). libcurl is not
-# among them: it is dlopen'ed for hf:// targets only (src/hub/curl_api.cpp), and the API it
+# among them: it is dlopen'ed for hf:// targets only (src/net/curl_api.cpp), and the API it
 # needs (curl_url_*, CURLOPT_PROTOCOLS_STR) is curl 7.85's, so it is named here. CPack appends
 # the computed dependencies to this list.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)

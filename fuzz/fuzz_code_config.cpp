@@ -1,6 +1,6 @@
 // Fuzz target for the readers of code shipped beside weights: any bytes, read as a
 // transformers / TorchServe / sentence-transformers config (the SAX keeper, auto_map,
-// chat_template), as a Hydra/NeMo YAML config (libyaml tree, interpolations; fuzz_yaml goes deeper)
+// chat_template), as a Hydra/NeMo YAML config (libyaml tree, interpolations; fuzz_hydra_yaml goes deeper)
 // and as a native executable header, each also scanned end to end under the file name that selects
 // it. Must never crash, hang or grow memory without bound.
 #include <cstdint>
@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "formats/context.h"
-#include "formats/hfconfig/hf_config.h"
-#include "formats/hydra/hydra_config.h"
-#include "formats/native/executable_format.h"
+#include "formats/code_config/hf_config.h"
+#include "formats/hydra_yaml/hydra_config.h"
+#include "formats/executable/executable_format.h"
 #include "mscan/rules.h"
 #include "mscan/scan.h"
 
@@ -23,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const mscan::ParseContext context(sink, mscan::Location{}, budget);
     mscan::hfconfig::check_config(text, context);
     mscan::hydra::check_yaml(text, context);
-    (void)mscan::native::describe({data, size});
+    (void)mscan::executable::describe({data, size});
     for (const char* name : {"config.json", "model_config.yaml", "chat_template.jinja"}) {
         mscan::MemorySource source(std::vector<std::uint8_t>(data, data + size));
         (void)mscan::scan_source(source, name, rules);

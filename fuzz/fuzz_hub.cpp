@@ -11,10 +11,11 @@
 #include <string_view>
 #include <vector>
 
-#include "core/work.h"
-#include "hub/http.h"
-#include "hub/hub.h"
-#include "hub/remote_source.h"
+#include "targets/work.h"
+#include "util/glob.h"
+#include "net/http.h"
+#include "targets/hub.h"
+#include "net/remote_source.h"
 
 namespace {
 

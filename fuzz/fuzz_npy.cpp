@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "formats/numpy/npy_format.h"
-#include "formats/numpy/py_literal.h"
+#include "formats/npy/npy_format.h"
+#include "formats/npy/py_literal.h"
 #include "formats/pickle/pickle_detect.h"
 #include "mscan/rules.h"
 #include "mscan/scan.h"

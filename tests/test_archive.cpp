@@ -21,7 +21,7 @@
 #include "formats/archive/decoders.h"
 #include "formats/compress/expansion.h"
 #include "formats/context.h"
-#include "formats/member_names.h"
+#include "util/text_safety.h"
 #include "formats/registry.h"
 #include "formats/zip/zip_format.h"
 #include "mscan/limits.h"

@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "formats/context.h"
-#include "formats/hfconfig/hf_config.h"
-#include "formats/hydra/hydra_config.h"
-#include "formats/native/executable_format.h"
+#include "formats/code_config/hf_config.h"
+#include "formats/hydra_yaml/hydra_config.h"
+#include "formats/executable/executable_format.h"
 #include "formats/registry.h"
 #include "mscan/limits.h"
 #include "mscan/neighbours.h"
@@ -266,12 +266,12 @@ TEST_CASE("native executables are recognised by their headers", "[code]") {
     Bytes elf = bytes({0x7f, 'E', 'L', 'F', 2, 1, 1, 0}, 56);
     elf[16] = 3;
     elf[18] = 62;
-    CHECK(mscan::native::describe(elf) ==
+    CHECK(mscan::executable::describe(elf) ==
           "ELF 64-bit shared object or position-independent executable, x86-64");
     Bytes macho = bytes({0xcf, 0xfa, 0xed, 0xfe, 0x0c, 0, 0, 0x01, 0, 0, 0, 0, 6, 0, 0, 0}, 16);
-    CHECK(mscan::native::describe(macho) == "Mach-O 64-bit dynamic library, ARM64");
+    CHECK(mscan::executable::describe(macho) == "Mach-O 64-bit dynamic library, ARM64");
     Bytes mz = bytes({'M', 'Z'}, 200);
-    CHECK(mscan::native::describe(mz).empty());  // MZ without a PE header is not claimed
+    CHECK(mscan::executable::describe(mz).empty());  // MZ without a PE header is not claimed
     mz[0x3c] = 0x40;
     mz[0x40] = 'P';
     mz[0x41] = 'E';
@@ -281,13 +281,13 @@ TEST_CASE("native executables are recognised by their headers", "[code]") {
     mz[0x57] = 0x20;
     mz[0x58] = 0x0b;
     mz[0x59] = 0x02;
-    CHECK(mscan::native::describe(mz) == "PE32+ DLL, x86-64");
+    CHECK(mscan::executable::describe(mz) == "PE32+ DLL, x86-64");
     mz[0x3c] = 0xf0;  // e_lfanew past the end
-    CHECK(mscan::native::describe(mz).empty());
+    CHECK(mscan::executable::describe(mz).empty());
     const std::string ape = "MZqFpD='\n";
-    CHECK(mscan::native::describe(Bytes(ape.begin(), ape.end())).find("Actually Portable") == 0);
-    CHECK(mscan::native::describe(bytes({0x7f, 'E', 'L'}, 0)).empty());
-    CHECK(mscan::native::describe(bytes({0x7f, 'E', 'L', 'F'}, 0)) ==
+    CHECK(mscan::executable::describe(Bytes(ape.begin(), ape.end())).find("Actually Portable") == 0);
+    CHECK(mscan::executable::describe(bytes({0x7f, 'E', 'L'}, 0)).empty());
+    CHECK(mscan::executable::describe(bytes({0x7f, 'E', 'L', 'F'}, 0)) ==
           "ELF file (truncated header)");
 }
 

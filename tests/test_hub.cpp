@@ -25,11 +25,12 @@
 #include <thread>
 #include <vector>
 
-#include "core/work.h"
-#include "hub/cache.h"
-#include "hub/http.h"
-#include "hub/hub.h"
-#include "hub/remote_source.h"
+#include "targets/work.h"
+#include "util/glob.h"
+#include "targets/cache.h"
+#include "net/http.h"
+#include "targets/hub.h"
+#include "net/remote_source.h"
 #include "mscan/limits.h"
 
 namespace {

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "formats/numpy/npy_format.h"
-#include "formats/numpy/py_literal.h"
-#include "formats/pickle/joblib_zfile.h"
+#include "formats/npy/npy_format.h"
+#include "formats/npy/py_literal.h"
+#include "formats/joblib/joblib_zfile.h"
 #include "formats/pickle/pickle_detect.h"
 #include "mscan/rules.h"
 #include "mscan/scan.h"
@@ -244,7 +244,7 @@ TEST_CASE("detection: raw pickles named .npy, .pth.tar, joblib ZF; PNG and text 
                                "\x00\x0d\xb1\x02\x52",
                                18);
     auto zsrc = bytes_of(zf);
-    CHECK(mscan::pickle::detect_joblib_zfile(zsrc, ".pkl"));
+    CHECK(mscan::joblib::detect(zsrc, ".pkl"));
     const auto zr = scan(zf, "old.pkl");
     CHECK(zr.format == "joblib-zfile");
     CHECK(zr.findings.empty());

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "formats/context.h"
-#include "formats/template/jinja_check.h"
+#include "formats/jinja_template/jinja_check.h"
 #include "mscan/limits.h"
 
 namespace {

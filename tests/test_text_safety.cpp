@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "formats/member_names.h"
+#include "util/text_safety.h"
 
 using mscan::terminal_safe;
 

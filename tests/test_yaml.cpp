@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "formats/context.h"
-#include "formats/hydra/hydra_config.h"
-#include "formats/hydra/yaml_doc.h"
+#include "formats/hydra_yaml/hydra_config.h"
+#include "formats/hydra_yaml/yaml_doc.h"
 #include "mscan/limits.h"
 #include "mscan/rules.h"
 #include "mscan/scan.h"

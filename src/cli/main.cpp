@@ -16,8 +16,8 @@
 #include <sstream>
 #include <string_view>
 
-#include "config/config.h"
-#include "formats/member_names.h"
+#include "cli/config.h"
+#include "util/text_safety.h"
 #include "mscan/report.h"
 #include "mscan/rules.h"
 #include "mscan/scan.h"

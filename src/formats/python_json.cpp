@@ -14,7 +14,7 @@
 #include <limits>
 #include <vector>
 
-#include "formats/member_names.h"
+#include "util/text_safety.h"
 
 namespace mscan::pyjson {
 namespace {

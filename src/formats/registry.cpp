@@ -9,105 +9,112 @@
 #include <utility>
 
 #include "formats/archive/archive_format.h"
-#include "formats/compress/zlib_format.h"
+#include "formats/code_config/hf_config.h"
+#include "formats/executable/executable_format.h"
 #include "formats/gguf/gguf_format.h"
-#include "formats/hfconfig/hf_config.h"
-#include "formats/hydra/hydra_config.h"
+#include "formats/hdf5/hdf5_format.h"
+#include "formats/hydra_yaml/hydra_config.h"
+#include "formats/jinja_template/template_format.h"
+#include "formats/joblib/joblib_zfile.h"
 #include "formats/keras/keras_format.h"
-#include "formats/native/executable_format.h"
-#include "formats/numpy/npy_format.h"
+#include "formats/npy/npy_format.h"
 #include "formats/onnx/onnx_format.h"
-#include "formats/pickle/joblib_zfile.h"
 #include "formats/pickle/pickle_detect.h"
 #include "formats/pickle/pickle_format.h"
 #include "formats/safetensors/safetensors_format.h"
 #include "formats/savedmodel/savedmodel_format.h"
 #include "formats/word2vec/word2vec_format.h"
 #include "formats/zip/zip_format.h"
+#include "formats/zlib/zlib_format.h"
 
 namespace mscan {
 namespace {
 
 constexpr std::array kFormats = {
-    Format{"gguf",
+    Format{"gguf", "gguf",
            "GGUF (llama.cpp): header, metadata and tensor infos are checked, chat templates "
            "in metadata are checked for template injection; tensor data is never read",
            gguf::detect, gguf::parse, nullptr},
-    Format{"zip",
+    Format{"zip", "zip",
            "zip archive: PyTorch checkpoint (torch.save >= 1.6), TorchScript, .npz or any other; "
            "members are scanned by their own format",
            zip::detect, zip::parse, nullptr, /*owns_trailing_zip=*/true,
            /*needs_stable_views=*/true},
-    Format{"executable",
+    Format{"executable", "executable",
            "native executable or shared library (ELF, PE, Mach-O, Actually Portable Executable "
            "such as llamafile); a zip archive at its end is scanned too",
-           native::detect, native::parse, nullptr, /*owns_trailing_zip=*/true},
-    Format{"npy", "NumPy .npy array (format 1.0-3.0); object arrays carry a pickle", numpy::detect,
-           numpy::parse, numpy::head_suffices},
-    Format{"7z", "7z archive; members are scanned by their own format", archive::detect_7z,
-           archive::parse_7z, nullptr},
-    Format{"gzip", "gzip-compressed file or tar.gz", archive::detect_gzip,
+           executable::detect, executable::parse, nullptr, /*owns_trailing_zip=*/true},
+    Format{"npy", "npy", "NumPy .npy array (format 1.0-3.0); object arrays carry a pickle",
+           numpy::detect, numpy::parse, numpy::head_suffices},
+    Format{"7z", "archive", "7z archive; members are scanned by their own format",
+           archive::detect_7z, archive::parse_7z, nullptr},
+    Format{"gzip", "archive", "gzip-compressed file or tar.gz", archive::detect_gzip,
            archive::parse_compressed, nullptr},
-    Format{"bzip2", "bzip2-compressed file or tar.bz2", archive::detect_bzip2,
+    Format{"bzip2", "archive", "bzip2-compressed file or tar.bz2", archive::detect_bzip2,
            archive::parse_compressed, nullptr},
-    Format{"xz", "xz-compressed file or tar.xz", archive::detect_xz, archive::parse_compressed,
-           nullptr},
-    Format{"zstd", "zstd-compressed file or tar.zst", archive::detect_zstd,
+    Format{"xz", "archive", "xz-compressed file or tar.xz", archive::detect_xz,
            archive::parse_compressed, nullptr},
-    Format{"lz4", "lz4-compressed file or tar.lz4", archive::detect_lz4, archive::parse_compressed,
-           nullptr},
-    Format{"lzma", "lzma-compressed (LZMA alone) file or tar.lzma", archive::detect_lzma,
+    Format{"zstd", "archive", "zstd-compressed file or tar.zst", archive::detect_zstd,
            archive::parse_compressed, nullptr},
-    Format{"tar", "tar archive (ustar, pax, GNU, v7); members are scanned by their own format",
+    Format{"lz4", "archive", "lz4-compressed file or tar.lz4", archive::detect_lz4,
+           archive::parse_compressed, nullptr},
+    Format{"lzma", "archive", "lzma-compressed (LZMA alone) file or tar.lzma", archive::detect_lzma,
+           archive::parse_compressed, nullptr},
+    Format{"tar", "archive",
+           "tar archive (ustar, pax, GNU, v7); members are scanned by their own format",
            archive::detect_tar, archive::parse_tar, nullptr, /*owns_trailing_zip=*/true},
-    Format{"hdf5",
+    Format{"hdf5", "hdf5",
            "HDF5 file: a Keras .h5 model (model_config and training_config attributes) or "
            "weights; a user block before it is scanned too",
-           keras::detect_hdf5, keras::parse_hdf5, nullptr},
-    Format{"code-config",
+           hdf5::detect, hdf5::parse, nullptr},
+    Format{"code-config", "code_config",
            "a config that makes the loader run code shipped with the model: transformers "
            "auto_map / custom_pipelines (trust_remote_code), sentence-transformers modules.json, "
            "TorchServe MANIFEST.json",
            hfconfig::detect, hfconfig::parse, nullptr, /*owns_trailing_zip=*/false,
            /*needs_stable_views=*/false, hfconfig::claims_name},
-    Format{"jinja-template",
+    Format{"jinja-template", "jinja_template",
            "a Jinja chat template file (chat_template.jinja), rendered by chat front ends",
-           hfconfig::detect_template, hfconfig::parse_template, nullptr},
-    Format{"hydra-yaml",
+           jinja::detect, jinja::parse, nullptr},
+    Format{"hydra-yaml", "hydra_yaml",
            "a YAML config whose _target_/target/cls keys name classes to instantiate (Hydra, "
            "NeMo's model_config.yaml)",
            hydra::detect, hydra::parse, nullptr},
-    Format{"keras-json", "Keras model config as JSON (a .keras archive's config.json)",
+    Format{"keras-json", "keras", "Keras model config as JSON (a .keras archive's config.json)",
            keras::detect_json, keras::parse_json, nullptr},
-    Format{"safetensors", "safetensors file: the JSON header is checked; tensor data is never read",
+    Format{"safetensors", "safetensors",
+           "safetensors file: the JSON header is checked; tensor data is never read",
            safetensors::detect, safetensors::parse, safetensors::head_suffices},
-    Format{"savedmodel",
+    Format{"savedmodel", "savedmodel",
            "TensorFlow SavedModel (saved_model.pb): the ops of every graph and library function",
            savedmodel::detect, savedmodel::parse, nullptr, /*owns_trailing_zip=*/false,
            /*needs_stable_views=*/false, savedmodel::claims_binary_name},
-    Format{"savedmodel-text", "TensorFlow SavedModel in protobuf text format (saved_model.pbtxt)",
+    Format{"savedmodel-text", "savedmodel",
+           "TensorFlow SavedModel in protobuf text format (saved_model.pbtxt)",
            savedmodel::detect_text, savedmodel::parse_text, nullptr, /*owns_trailing_zip=*/false,
            /*needs_stable_views=*/false, savedmodel::claims_text_name},
-    Format{"keras-metadata",
+    Format{"keras-metadata", "savedmodel",
            "Keras metadata of a tf.keras SavedModel (keras_metadata.pb): each object's config",
            savedmodel::detect_keras_metadata, savedmodel::parse_keras_metadata, nullptr,
            /*owns_trailing_zip=*/false, /*needs_stable_views=*/false,
            savedmodel::claims_keras_metadata_name},
-    Format{"onnx",
+    Format{"onnx", "onnx",
            "ONNX model (ModelProto): graphs, subgraphs and functions, operator domains, external "
            "data and tensor sizes",
            onnx::detect, onnx::parse, nullptr},
-    Format{"joblib-zfile",
+    Format{"joblib-zfile", "joblib",
            "joblib's old ZF container (joblib <= 0.9.3): a zlib-compressed pickle that "
            "joblib.load still unpickles",
-           pickle::detect_joblib_zfile, pickle::parse_joblib_zfile, nullptr},
-    Format{"pickle", "Python pickle stream (protocols 0-5), possibly several back to back",
-           pickle::detect, pickle::parse, nullptr},
-    Format{"zlib", "a zlib stream (joblib .z compression) holding a format mscan reads",
-           compress::detect_zlib, compress::parse_zlib, nullptr},
-    Format{"zip", "zip archive with data before it (found by its end record)", zip::detect_embedded,
-           zip::parse, nullptr, /*owns_trailing_zip=*/true, /*needs_stable_views=*/true},
-    Format{"word2vec",
+           joblib::detect, joblib::parse, nullptr},
+    Format{"pickle", "pickle",
+           "Python pickle stream (protocols 0-5), possibly several back to back", pickle::detect,
+           pickle::parse, nullptr},
+    Format{"zlib", "zlib", "a zlib stream (joblib .z compression) holding a format mscan reads",
+           zlib::detect, zlib::parse, nullptr},
+    Format{"zip", "zip", "zip archive with data before it (found by its end record)",
+           zip::detect_embedded, zip::parse, nullptr, /*owns_trailing_zip=*/true,
+           /*needs_stable_views=*/true},
+    Format{"word2vec", "word2vec",
            "word2vec vectors (gensim save_word2vec_format, text or binary): numbers and words "
            "only, nothing runs when they are loaded",
            word2vec::detect, word2vec::parse, nullptr},

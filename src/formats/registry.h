@@ -1,5 +1,7 @@
 // The format registry: one line per format mscan reads. A new format is a folder under
-// src/formats/, a detect and a parse function, and one line in kFormats (registry.cpp).
+// src/formats/, a detect and a parse function, and one line in kFormats (registry.cpp);
+// tests/test_format_table.cpp checks that each has its folder, fuzz target, rules, samples with
+// goldens and a docs section.
 #pragma once
 
 #include <span>
@@ -15,6 +17,9 @@ namespace mscan {
 struct Format {
     /// Stable short name, shown in reports ("pickle").
     const char* name;
+    /// Its folder under src/formats/, which also names its fuzz target (fuzz/fuzz_<folder>).
+    /// Formats read by one reader share it ("archive" for 7z, tar and the compressors).
+    const char* folder;
     const char* description;
     /// Content check. `extension` (lower case, with dot, may be empty) only breaks ties.
     bool (*detect)(Source& source, std::string_view extension);

@@ -7,7 +7,7 @@
 #include <map>
 #include <vector>
 
-#include "formats/member_names.h"
+#include "util/text_safety.h"
 #include "report/reporters.h"
 
 namespace mscan {

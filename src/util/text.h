@@ -1,11 +1,12 @@
 // Small text helpers used across the layers (one copy each): ASCII lower case and hex numbers
-// for evidence. Text made safe for a terminal or a report is formats/member_names.h's
+// for evidence. Text made safe for a terminal or a report is util/text_safety.h's
 // printable().
 #pragma once
 
 #include <cctype>
 #include <cstdint>
 #include <cstdio>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,11 @@ inline std::string ascii_lower(std::string_view s) {
     for (auto& c : out)
         c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return out;
+}
+
+/// Bytes of the input viewed as text (no copy, no check: what the bytes mean is the caller's).
+inline std::string_view as_text(std::span<const std::uint8_t> bytes) {
+    return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }
 
 /// "0x1f": a number as written in evidence (offsets, sizes, field values).

@@ -22,7 +22,7 @@
 #include "formats/archive/libarchive_io.h"
 #include "formats/compress/inflate.h"
 #include "formats/member.h"
-#include "formats/member_names.h"
+#include "util/text_safety.h"
 #include "formats/pickle/pickle_format.h"
 #include "formats/registry.h"
 #include "formats/zip/zip_directory.h"

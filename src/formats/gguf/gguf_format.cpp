@@ -21,8 +21,8 @@
 #include <type_traits>
 #include <unordered_set>
 
-#include "formats/member_names.h"
-#include "formats/template/jinja_check.h"
+#include "util/text_safety.h"
+#include "formats/jinja_template/jinja_check.h"
 #include "mscan/limits.h"
 #include "mscan/reader.h"
 

@@ -24,7 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "formats/keras/marshal_reader.h"
-#include "formats/member_names.h"
+#include "util/text_safety.h"
 #include "formats/python_json.h"
 #include "mscan/limits.h"
 

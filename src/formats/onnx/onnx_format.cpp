@@ -45,7 +45,7 @@
 #include <utility>
 #include <vector>
 
-#include "formats/member_names.h"
+#include "util/text_safety.h"
 #include "formats/protobuf/wire.h"
 #include "mscan/limits.h"
 #include "mscan/neighbours.h"

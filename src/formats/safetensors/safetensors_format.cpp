@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-#include "formats/member_names.h"
+#include "util/text_safety.h"
 #include "mscan/limits.h"
 
 namespace mscan::safetensors {

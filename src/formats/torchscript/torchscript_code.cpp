@@ -14,7 +14,7 @@
 #include <tuple>
 
 #include "formats/context.h"
-#include "formats/member_names.h"
+#include "util/text_safety.h"
 #include "formats/torchscript/lexer.h"
 #include "mscan/limits.h"
 

@@ -7,7 +7,7 @@
 #include <cctype>
 #include <map>
 
-#include "formats/member_names.h"
+#include "util/text_safety.h"
 #include "mscan/limits.h"
 #include "mscan/reader.h"
 #include "util/text.h"

@@ -15,7 +15,7 @@
 #include "formats/compress/expansion.h"
 #include "formats/compress/inflate.h"
 #include "formats/member.h"
-#include "formats/member_names.h"
+#include "util/text_safety.h"
 #include "formats/registry.h"
 #include "formats/torchscript/torchscript_code.h"
 #include "formats/zip/libzip_view.h"
