@@ -524,6 +524,17 @@ class Machine {
     /// `unseen`: kSympify* bits of arguments that are not in `args` (not kept).
     Value call(const Value& callee, const std::vector<const Value*>& args, const char* how,
                std::uint8_t unseen = 0);
+    /// call() of a global the machine can name; `result` is the plain result call() made.
+    Value call_global(const Value& callee, const std::vector<const Value*>& args, const char* how,
+                      std::uint8_t unseen, const std::string& evidence, Value& result);
+    /// getattr(global or instance, 'name') folded into the attribute it names, if it is one.
+    std::optional<Value> fold_getattr(std::string_view name, const std::vector<const Value*>& args);
+    /// copyreg's __newobj__, __newobj_ex__ and _reconstructor: a call of the class they get.
+    Value call_newobj_helper(std::string_view name, const std::vector<const Value*>& args,
+                             const char* how, std::uint8_t unseen);
+    /// A call of what attrgetter, methodcaller or partial made, folded into the call it makes.
+    std::optional<Value> call_gadget_result(const Value& callee,
+                                            const std::vector<const Value*>& args, const char* how);
     /// kSympify* bits of the items of an argument tuple that tuple_items() cannot list.
     static std::uint8_t unseen_bits(const Value& args) {
         if (args.kind != Kind::Tuple) return 0;
@@ -657,8 +668,80 @@ class Machine {
     }
     bool check_frame_edge(std::uint64_t op_end);
 
-    // ---- opcode handlers ----
+    // ---- opcode dispatch ----
+    /// How step() goes on after an opcode's handler.
+    enum class Next : std::uint8_t {
+        Check,  ///< the opcode ran: step() checks it stayed inside its FRAME and that no limit hit
+        Go,     ///< the opcode ran and checked its own frame: go on (a limit it hit ends the
+                ///< stream after the next opcode, as it always has)
+        End,    ///< the stream ends here: STOP, an operand cut short, a load error, a limit
+    };
+    /// An opcode's handler (CPython's load_* methods).
+    using Handler = Next (Machine::*)();
+    /// The handler of each opcode byte; null for bytes that are not opcodes.
+    static constexpr std::array<Handler, 256> handler_table();
+    /// Executes one opcode. Returns false when the stream ends (STOP, error, limit).
     bool step();
+    /// Notes an operand read that failed because the input ended (a truncated stream).
+    bool need(bool ok) {
+        if (!ok) truncated_ = true;
+        return ok;
+    }
+
+    // ---- opcode handlers, one per opcode or per family of opcodes that share code ----
+    Next load_mark();
+    Next load_stop();
+    Next load_pop();
+    Next load_pop_mark();
+    Next load_dup();
+    Next load_float();
+    Next load_decimal();
+    template <auto Read>
+    Next load_binint();
+    Next load_long_binary();
+    template <Kind K, std::int64_t N>
+    Next load_constant();
+    Next load_binfloat();
+    Next load_string();
+    Next load_unicode();
+    bool read_counted_length(std::uint64_t& n);
+    Next load_counted();
+    template <Kind K>
+    Next load_marked_container();
+    template <int N>
+    Next load_small_tuple();
+    Next load_append();
+    Next load_appends();
+    Next load_setitem();
+    Next load_setitems();
+    Next load_additems();
+    Next load_named_global();
+    Next load_stack_global();
+    Next load_reduce();
+    template <bool Ex>
+    Next load_newobj();
+    Next load_obj();
+    Next load_build();
+    void memo_store(std::uint64_t key);
+    Next load_put();
+    template <auto Read>
+    Next load_binput();
+    Next load_memoize();
+    Next load_get();
+    template <auto Read>
+    Next load_binget();
+    void report_persistent_id(const Value& pid);
+    void push_persistent(const Value& pid);
+    Next load_persid();
+    Next load_binpersid();
+    template <auto Read>
+    Next load_ext();
+    Next load_proto();
+    Next load_frame();
+    Next load_next_buffer();
+    Next load_readonly_buffer();
+
+    // ---- what the handlers of globals, calls, BUILD, the fills and FRAME run ----
     void op_global(std::string_view module, std::string_view name);
     void op_stack_global();
     void op_reduce();
@@ -950,6 +1033,37 @@ std::optional<Value> Machine::bytes_loader(std::string_view name,
     return std::nullopt;
 }
 
+namespace {
+
+/// A str the file spells out whole that is a valid dotted name (an attribute or module).
+bool is_const_name(const Value* v) {
+    return v->kind == Kind::Str && !v->lost && !v->truncated && is_dotted_name(v->text);
+}
+
+/// An object made by calling a class: its class name, and where the module part ends.
+bool is_class_instance(const Value* v) {
+    return v->kind == Kind::Object && !v->lost && !v->text.empty() && v->num > 0 &&
+           static_cast<std::size_t>(v->num) < v->text.size();
+}
+
+/// How an unresolved callee is described in the anomaly.
+const char* describe_callee(Kind kind) {
+    switch (kind) {
+        case Kind::Object:
+            return "the result of another call";
+        case Kind::Ext:
+            return "an object from the extension registry";
+        case Kind::PersRef:
+            return "an object returned by persistent_load";
+        case Kind::Global:
+            return "a global whose name could not be resolved";
+        default:
+            return "a value that is not a resolvable global";
+    }
+}
+
+}  // namespace
+
 Value Machine::call(const Value& callee, const std::vector<const Value*>& args, const char* how,
                     std::uint8_t unseen) {
     const std::string evidence = call_text(callee, args);
@@ -959,146 +1073,8 @@ Value Machine::call(const Value& callee, const std::vector<const Value*>& args, 
     for (const Value* arg : args)
         add_item(*result.node, *arg, false);
     result.node->count = args.size();
-    auto is_name = [](const Value* v) {
-        return v->kind == Kind::Str && !v->lost && !v->truncated && is_dotted_name(v->text);
-    };
-    // An object made by calling a class: its class name, and where the module part ends.
-    auto is_instance = [](const Value* v) {
-        return v->kind == Kind::Object && !v->lost && !v->text.empty() && v->num > 0 &&
-               static_cast<std::size_t>(v->num) < v->text.size();
-    };
-    if (is_global(&callee)) {
-        // A view: comparisons with literals check the length first, no strlen per compare.
-        const std::string_view name = callee.text;
-        if (callee.node && callee.node->bound) {
-            // A method taken from an instance by getattr, now called: a call chosen by a
-            // string from the file, which is what the reflection rule is about.
-            called_.emplace(name);
-            note_call(named_global("builtins.getattr"),
-                      "calls the method that getattr took from an instance: " + evidence);
-            result.text = name;
-            return result;
-        }
-        if (name == "builtins.getattr" && args.size() == 2 && is_name(args[1]) &&
-            args[1]->text.find('.') == std::string::npos) {
-            // getattr(<global>, '<const>') is just another way to name a global: fold it.
-            if (is_global(args[0])) {
-                called_.emplace(name);
-                Value folded = attribute_of(*args[0], args[1]->text);
-                note_import(folded);
-                return folded;
-            }
-            // getattr(<instance of a known class>, '<const>') stored as a value is the class's
-            // attribute (a bound method): judge Class.name. A dunder name, or calling the
-            // result later, stays reflection.
-            if (is_instance(args[0]) && args[1]->text.rfind("__", 0) != 0) {
-                called_.emplace(name);
-                Value folded = attribute_of(*args[0], args[1]->text);
-                if (folded.node) folded.node->bound = true;
-                note_import(folded);
-                return folded;
-            }
-        }
-        // Building a partial calls nothing: what matters is the callable it wraps, which
-        // model code may call later (judged as stored; a partial called inside the pickle is
-        // folded below). A partial of something the machine cannot name stays a gadget.
-        if (is_partial(name) && !args.empty() && is_global(args[0])) {
-            called_.emplace(name);
-            note_import(*args[0]);
-            for (const Value* arg : args)
-                if (arg->kind == Kind::Global && arg != args[0]) note_import(*arg);
-            result.text = name;
-            result.num = callee.num;
-            return result;
-        }
-        // copyreg.__newobj__(cls, *args) is cls.__new__(cls, *args) (what NEWOBJ does), and
-        // copyreg._reconstructor(cls, base, state) makes an instance of cls the same way: a
-        // call of cls, whose result is an instance of cls. Unless base is object,
-        // _reconstructor also runs base.__new__(cls, state) and base.__init__(obj, state): a
-        // call of base with the state, judged as such.
-        if (is_newobj_helper(name) && !args.empty() && is_global(args[0])) {
-            called_.emplace(name);
-            std::vector<const Value*> rest(args.begin() + 1, args.end());
-            if (name.ends_with("._reconstructor")) {
-                rest.clear();
-                const bool plain =
-                    args.size() >= 2 && is_global(args[1]) && args[1]->text == "builtins.object";
-                if (args.size() == 3 && !plain) call(*args[1], {args[2]}, how);
-            }
-            return call(*args[0], rest, how, unseen);
-        }
-        // torch.ScriptObject() is an empty shell; the BUILD that follows names the registered
-        // class whose __setstate__ restores it (see op_build).
-        if (name == "torch.ScriptObject" && args.empty()) {
-            called_.emplace(name);
-            result.text = name;
-            result.num = callee.num;
-            return result;
-        }
-        if (const auto dill = dill_helper(name, args, how, result)) return *dill;
-        if (const auto loaded = bytes_loader(name, args, result)) return *loaded;
-        if (sympy_converts_arguments(name))
-            check_sympify(args.data(), args.size(), unseen, evidence);
-        note_call(callee, evidence);
-        // __import__('os') / import_module('os') returns the module: track it as a global so
-        // that a later getattr(<it>, 'system') folds into os.system.
-        if ((callee.text == "builtins.__import__" || callee.text == "importlib.import_module") &&
-            !args.empty() && is_name(args[0])) {
-            return module_global(args[0]->text);
-        }
-        result.text = callee.text;
-        result.num = callee.num;
-        return result;
-    }
-    // Calling what a known indirection gadget returned: fold it into what it really calls,
-    // e.g. attrgetter('system')(os) is os.system, partial(os.system, 'id')() is os.system('id').
-    if (callee.kind == Kind::Object && !callee.lost && callee.node) {
-        const std::string& maker = callee.text;
-        const auto& made_with = callee.node->items;
-        const bool all_kept = callee.node->count == made_with.size();
-        if ((maker == "operator.attrgetter" || maker == "_operator.attrgetter") && all_kept &&
-            made_with.size() == 1 && is_name(&made_with[0]) && args.size() == 1 &&
-            is_global(args[0])) {
-            Value folded = attribute_of(*args[0], made_with[0].text);
-            note_import(folded);
-            return folded;
-        }
-        if ((maker == "operator.methodcaller" || maker == "_operator.methodcaller") && all_kept &&
-            !made_with.empty() && is_name(&made_with[0]) &&
-            made_with[0].text.find('.') == std::string::npos && args.size() == 1 &&
-            is_global(args[0])) {
-            const Value method = attribute_of(*args[0], made_with[0].text);
-            std::vector<const Value*> rest;
-            for (std::size_t i = 1; i < made_with.size(); ++i)
-                rest.push_back(&made_with[i]);
-            return call(method, rest, how);
-        }
-        if (is_partial(maker) && all_kept && !made_with.empty() && is_global(&made_with[0])) {
-            std::vector<const Value*> all;
-            for (std::size_t i = 1; i < made_with.size(); ++i)
-                all.push_back(&made_with[i]);
-            all.insert(all.end(), args.begin(), args.end());
-            return call(made_with[0], all, how);
-        }
-    }
-    std::string what;
-    switch (callee.kind) {
-        case Kind::Object:
-            what = "the result of another call";
-            break;
-        case Kind::Ext:
-            what = "an object from the extension registry";
-            break;
-        case Kind::PersRef:
-            what = "an object returned by persistent_load";
-            break;
-        case Kind::Global:
-            what = "a global whose name could not be resolved";
-            break;
-        default:
-            what = "a value that is not a resolvable global";
-            break;
-    }
+    if (is_global(&callee)) return call_global(callee, args, how, unseen, evidence, result);
+    if (auto folded = call_gadget_result(callee, args, how)) return std::move(*folded);
     if (callee.lost) {
         anomaly("limit.exceeded", std::string(how) +
                                       " calls a memoised value that was not kept "
@@ -1106,9 +1082,144 @@ Value Machine::call(const Value& callee, const std::vector<const Value*>& args, 
                                       evidence);
     } else {
         anomaly("pickle.unresolved-callable",
-                std::string(how) + " calls " + what + ": " + evidence);
+                std::string(how) + " calls " + describe_callee(callee.kind) + ": " + evidence);
     }
     return result;
+}
+
+// A call of a global the machine can name: folded when it is a known indirection (getattr,
+// partial, copyreg's helpers, dill's helpers, byte loaders), otherwise reported as a call.
+// `result` is the plain call result that call() prepared.
+Value Machine::call_global(const Value& callee, const std::vector<const Value*>& args,
+                           const char* how, std::uint8_t unseen, const std::string& evidence,
+                           Value& result) {
+    // A view: comparisons with literals check the length first, no strlen per compare.
+    const std::string_view name = callee.text;
+    if (callee.node && callee.node->bound) {
+        // A method taken from an instance by getattr, now called: a call chosen by a string
+        // from the file, which is what the reflection rule is about.
+        called_.emplace(name);
+        note_call(named_global("builtins.getattr"),
+                  "calls the method that getattr took from an instance: " + evidence);
+        result.text = name;
+        return std::move(result);
+    }
+    if (name == "builtins.getattr") {
+        if (auto folded = fold_getattr(name, args)) return std::move(*folded);
+    }
+    // Building a partial calls nothing: what matters is the callable it wraps, which model
+    // code may call later (judged as stored; a partial called inside the pickle is folded in
+    // call_gadget_result). A partial of something the machine cannot name stays a gadget.
+    if (is_partial(name) && !args.empty() && is_global(args[0])) {
+        called_.emplace(name);
+        note_import(*args[0]);
+        for (const Value* arg : args)
+            if (arg->kind == Kind::Global && arg != args[0]) note_import(*arg);
+        result.text = name;
+        result.num = callee.num;
+        return std::move(result);
+    }
+    if (is_newobj_helper(name) && !args.empty() && is_global(args[0]))
+        return call_newobj_helper(name, args, how, unseen);
+    // torch.ScriptObject() is an empty shell; the BUILD that follows names the registered
+    // class whose __setstate__ restores it (see op_build).
+    if (name == "torch.ScriptObject" && args.empty()) {
+        called_.emplace(name);
+        result.text = name;
+        result.num = callee.num;
+        return std::move(result);
+    }
+    if (auto dill = dill_helper(name, args, how, result)) return std::move(*dill);
+    if (auto loaded = bytes_loader(name, args, result)) return std::move(*loaded);
+    if (sympy_converts_arguments(name)) check_sympify(args.data(), args.size(), unseen, evidence);
+    note_call(callee, evidence);
+    // __import__('os') / import_module('os') returns the module: track it as a global so that
+    // a later getattr(<it>, 'system') folds into os.system.
+    if ((callee.text == "builtins.__import__" || callee.text == "importlib.import_module") &&
+        !args.empty() && is_const_name(args[0])) {
+        return module_global(args[0]->text);
+    }
+    result.text = callee.text;
+    result.num = callee.num;
+    return std::move(result);
+}
+
+std::optional<Value> Machine::fold_getattr(std::string_view name,
+                                           const std::vector<const Value*>& args) {
+    if (args.size() != 2 || !is_const_name(args[1]) || args[1]->text.find('.') != std::string::npos)
+        return std::nullopt;
+    // getattr(<global>, '<const>') is just another way to name a global: fold it.
+    if (is_global(args[0])) {
+        called_.emplace(name);
+        Value folded = attribute_of(*args[0], args[1]->text);
+        note_import(folded);
+        return folded;
+    }
+    // getattr(<instance of a known class>, '<const>') stored as a value is the class's
+    // attribute (a bound method): judge Class.name. A dunder name, or calling the result
+    // later, stays reflection.
+    if (is_class_instance(args[0]) && args[1]->text.rfind("__", 0) != 0) {
+        called_.emplace(name);
+        Value folded = attribute_of(*args[0], args[1]->text);
+        if (folded.node) folded.node->bound = true;
+        note_import(folded);
+        return folded;
+    }
+    return std::nullopt;
+}
+
+// copyreg.__newobj__(cls, *args) is cls.__new__(cls, *args) (what NEWOBJ does), and
+// copyreg._reconstructor(cls, base, state) makes an instance of cls the same way: a call of
+// cls, whose result is an instance of cls. Unless base is object, _reconstructor also runs
+// base.__new__(cls, state) and base.__init__(obj, state): a call of base with the state,
+// judged as such.
+Value Machine::call_newobj_helper(std::string_view name, const std::vector<const Value*>& args,
+                                  const char* how, std::uint8_t unseen) {
+    called_.emplace(name);
+    std::vector<const Value*> rest(args.begin() + 1, args.end());
+    if (name.ends_with("._reconstructor")) {
+        rest.clear();
+        const bool plain =
+            args.size() >= 2 && is_global(args[1]) && args[1]->text == "builtins.object";
+        if (args.size() == 3 && !plain) call(*args[1], {args[2]}, how);
+    }
+    return call(*args[0], rest, how, unseen);
+}
+
+// Calling what a known indirection gadget returned: fold it into what it really calls, e.g.
+// attrgetter('system')(os) is os.system, partial(os.system, 'id')() is os.system('id').
+std::optional<Value> Machine::call_gadget_result(const Value& callee,
+                                                 const std::vector<const Value*>& args,
+                                                 const char* how) {
+    if (callee.kind != Kind::Object || callee.lost || !callee.node) return std::nullopt;
+    const std::string& maker = callee.text;
+    const auto& made_with = callee.node->items;
+    const bool all_kept = callee.node->count == made_with.size();
+    if ((maker == "operator.attrgetter" || maker == "_operator.attrgetter") && all_kept &&
+        made_with.size() == 1 && is_const_name(&made_with[0]) && args.size() == 1 &&
+        is_global(args[0])) {
+        Value folded = attribute_of(*args[0], made_with[0].text);
+        note_import(folded);
+        return folded;
+    }
+    if ((maker == "operator.methodcaller" || maker == "_operator.methodcaller") && all_kept &&
+        !made_with.empty() && is_const_name(&made_with[0]) &&
+        made_with[0].text.find('.') == std::string::npos && args.size() == 1 &&
+        is_global(args[0])) {
+        const Value method = attribute_of(*args[0], made_with[0].text);
+        std::vector<const Value*> rest;
+        for (std::size_t i = 1; i < made_with.size(); ++i)
+            rest.push_back(&made_with[i]);
+        return call(method, rest, how);
+    }
+    if (is_partial(maker) && all_kept && !made_with.empty() && is_global(&made_with[0])) {
+        std::vector<const Value*> all;
+        for (std::size_t i = 1; i < made_with.size(); ++i)
+            all.push_back(&made_with[i]);
+        all.insert(all.end(), args.begin(), args.end());
+        return call(made_with[0], all, how);
+    }
+    return std::nullopt;
 }
 
 void Machine::method_call(const Value& target, const char* method, const Value* first,
@@ -1956,514 +2067,590 @@ void Machine::op_fill(Kind container_kind, const char* method, bool pairs, bool 
     stack_.resize(m);
 }
 
+// ---- opcode handlers (CPython's load_* methods), one per opcode or opcode family ----
+// Each reads its operand, changes the stack, and says how step() goes on. A failed operand
+// read means the input ended inside the operand (need() notes that).
+
+Machine::Next Machine::load_mark() {
+    if (marks_.size() >= limits::kPickleMaxMarks) {
+        limit_hit("nested MARK count", limits::kPickleMaxMarks);
+        return Next::End;
+    }
+    marks_.push_back(stack_.size());
+    return Next::Check;
+}
+
+Machine::Next Machine::load_stop() {
+    result_ = pop();
+    stopped_ = true;
+    return Next::End;
+}
+
+Machine::Next Machine::load_pop() {
+    if (stack_.size() > floor()) {
+        stack_.pop_back();
+    } else if (!marks_.empty()) {
+        marks_.pop_back();  // CPython: POP with an empty top stack discards the mark
+    } else {
+        pop();
+    }
+    return Next::Check;
+}
+
+Machine::Next Machine::load_pop_mark() {
+    std::size_t m = 0;
+    if (take_mark(m)) stack_.resize(m);
+    return Next::Check;
+}
+
+Machine::Next Machine::load_dup() {
+    Value* t = top();
+    push(t ? Value(*t) : unknown());
+    return Next::Check;
+}
+
+Machine::Next Machine::load_float() {
+    std::string_view l;
+    if (!need(read_line(l))) return Next::End;
+    Value v = scalar(Kind::Float);
+    const std::string s(l);
+    char* end = nullptr;
+    v.num = std::bit_cast<std::int64_t>(std::strtod(s.c_str(), &end));
+    if (s.empty() || end != s.c_str() + s.size())
+        anomaly("pickle.bad-operand", "FLOAT " + render(text_value(Kind::Str, l, l.size()), 60));
+    push(std::move(v));
+    return Next::Check;
+}
+
+// INT and LONG: a decimal line ("00"/"01" are INT's booleans, LONG may end with 'L').
+Machine::Next Machine::load_decimal() {
+    std::string_view l;
+    if (!need(read_line(l))) return Next::End;
+    if (op_ == op::INT && (l == "00" || l == "01")) {
+        push(scalar(Kind::Bool, l == "01"));
+        return Next::Check;
+    }
+    std::string_view digits = l;
+    if (op_ == op::LONG && !digits.empty() && digits.back() == 'L') digits.remove_suffix(1);
+    bool valid = !digits.empty();
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+        const char c = digits[i];
+        if (!(std::isdigit(static_cast<unsigned char>(c)) || (i == 0 && (c == '-' || c == '+'))))
+            valid = false;
+    }
+    if (!valid)
+        anomaly("pickle.bad-operand", std::string(opcode_name(op_)) + " " +
+                                          render(text_value(Kind::Str, l, l.size()), 60));
+    if (digits.size() < 18 && valid) {
+        push(scalar(Kind::Int, std::strtoll(std::string(digits).c_str(), nullptr, 10)));
+    } else {
+        push(text_value(Kind::BigInt, digits, digits.size()));
+    }
+    return Next::Check;
+}
+
+template <auto Read>
+Machine::Next Machine::load_binint() {
+    const auto v = (in_.*Read)();
+    if (!need(v.has_value())) return Next::End;
+    push(scalar(Kind::Int, *v));
+    return Next::Check;
+}
+
+// LONG1 and LONG4: a little-endian two's complement integer of a given byte length.
+Machine::Next Machine::load_long_binary() {
+    std::uint64_t n = 0;
+    if (op_ == op::LONG1) {
+        const auto v = in_.u8();
+        if (!need(v.has_value())) return Next::End;
+        n = *v;
+    } else {
+        const auto v = in_.i32le();
+        if (!need(v.has_value())) return Next::End;
+        if (*v < 0) {
+            anomaly("pickle.bad-operand", "LONG4 with negative length");
+            return Next::End;
+        }
+        n = static_cast<std::uint64_t>(*v);
+    }
+    if (n > in_.remaining()) {
+        truncated_ = true;
+        return Next::End;
+    }
+    check_frame(in_.pos() + n);
+    if (n <= 8) {
+        const auto b = in_.bytes(n);
+        std::int64_t value = 0;
+        for (std::size_t i = 0; i < n; ++i)
+            value |= static_cast<std::int64_t>((*b)[i]) << (8 * i);
+        if (n > 0 && n < 8 && ((*b)[n - 1] & 0x80)) value -= std::int64_t{1} << (8 * n);
+        push(scalar(Kind::Int, value));
+    } else {
+        in_.skip(n);
+        Value v;
+        v.kind = Kind::BigInt;
+        v.text = "<" + std::to_string(n) + "-byte integer>";
+        push(std::move(v));
+    }
+    return Next::Check;
+}
+
+template <Kind K, std::int64_t N>
+Machine::Next Machine::load_constant() {
+    push(scalar(K, N));
+    return Next::Check;
+}
+
+Machine::Next Machine::load_binfloat() {
+    const auto v = in_.f64be();
+    if (!need(v.has_value())) return Next::End;
+    Value f = scalar(Kind::Float);
+    f.num = std::bit_cast<std::int64_t>(*v);
+    push(std::move(f));
+    return Next::Check;
+}
+
+Machine::Next Machine::load_string() {
+    std::string_view l;
+    if (!need(read_line(l))) return Next::End;
+    std::string decoded;
+    if (!decode_escaped_string(l, decoded)) {
+        anomaly("pickle.bad-string-escape", "STRING operand is not a quoted literal: " +
+                                                render(text_value(Kind::Str, l, l.size()), 80));
+        decoded.assign(l);
+    }
+    push(text_value(Kind::Str, decoded, decoded.size()));
+    return Next::Check;
+}
+
+Machine::Next Machine::load_unicode() {
+    std::string_view l;
+    if (!need(read_line(l))) return Next::End;
+    std::string decoded;
+    if (!decode_raw_unicode_escape(l, decoded)) {
+        anomaly("pickle.bad-string-escape", "UNICODE operand has a bad escape");
+        decoded.assign(l);
+    }
+    push(text_value(Kind::Str, decoded, decoded.size()));
+    return Next::Check;
+}
+
+// The length field of a counted string, bytes or bytearray opcode (its operand shape says
+// how wide). False when the input ends or BINSTRING's signed length is negative.
+bool Machine::read_counted_length(std::uint64_t& n) {
+    const Operand shape = opcode_info(op_)->operand;
+    if (shape == Operand::Len1) {
+        const auto v = in_.u8();
+        if (!need(v.has_value())) return false;
+        n = *v;
+    } else if (shape == Operand::Len4) {
+        const auto v = in_.u32le();
+        if (!need(v.has_value())) return false;
+        if (op_ == op::BINSTRING && (*v & 0x80000000u)) {
+            anomaly("pickle.bad-operand", "BINSTRING with negative length");
+            return false;
+        }
+        n = *v;
+    } else {
+        const auto v = in_.u64le();
+        if (!need(v.has_value())) return false;
+        n = *v;
+    }
+    return true;
+}
+
+// BINSTRING, BINUNICODE, BINBYTES and their SHORT_ and 8-byte variants, BYTEARRAY8.
+Machine::Next Machine::load_counted() {
+    std::uint64_t n = 0;
+    if (!read_counted_length(n)) return Next::End;
+    check_frame(in_.pos() + std::min<std::uint64_t>(n, UINT64_MAX - in_.pos()));
+    const bool is_unicode =
+        op_ == op::BINUNICODE || op_ == op::SHORT_BINUNICODE || op_ == op::BINUNICODE8;
+    const bool is_text = is_unicode || op_ == op::BINSTRING || op_ == op::SHORT_BINSTRING;
+    Value v;
+    if (!read_payload(n, is_text ? Kind::Str : Kind::Bytes, v)) {
+        if (n > in_.remaining())
+            resume(std::string(opcode_name(op_)) + " declaring " + std::to_string(n) + " bytes");
+        truncated_ = true;
+        truncated_detail_ = std::string(opcode_name(op_)) + " declares " + std::to_string(n) +
+                            " bytes but only " + std::to_string(in_.remaining()) + " remain";
+        return Next::End;
+    }
+    if (is_unicode && !v.truncated && !valid_utf8(v.text, /*allow_surrogates=*/true)) {
+        // Decoded with "surrogatepass": anything else fails the load here.
+        anomaly("pickle.bad-operand", std::string(opcode_name(op_)) +
+                                          " operand is not UTF-8: the unpickler fails "
+                                          "decoding it; loading stops here");
+        return Next::End;
+    }
+    push(std::move(v));
+    return Next::Go;  // frame already checked
+}
+
+// DICT, LIST, TUPLE, FROZENSET: a container of the items above the last mark.
+template <Kind K>
+Machine::Next Machine::load_marked_container() {
+    Value c = container(K);
+    std::size_t m = 0;
+    if (take_mark(m)) {
+        if (K == Kind::Dict && (stack_.size() - m) % 2) {
+            anomaly("pickle.bad-operand", "DICT with an odd number of items");
+        }
+        if (K == Kind::Dict) check_pairs(stack_at(m), stack_at(stack_.size()));
+        add_items(c, stack_at(m), stack_at(stack_.size()), K == Kind::Dict);
+        stack_.resize(m);
+    }
+    push(std::move(c));
+    return Next::Check;
+}
+
+template <int N>
+Machine::Next Machine::load_small_tuple() {
+    Value c = container(Kind::Tuple);
+    std::array<Value, N> items;
+    for (int i = N - 1; i >= 0; --i)
+        items[static_cast<std::size_t>(i)] = pop();
+    add_items(c, items.data(), items.data() + N, false);
+    push(std::move(c));
+    return Next::Check;
+}
+
+Machine::Next Machine::load_append() {
+    op_fill(Kind::List, "append", false, false);
+    return Next::Check;
+}
+
+Machine::Next Machine::load_appends() {
+    op_fill(Kind::List, "extend", false, true);
+    return Next::Check;
+}
+
+Machine::Next Machine::load_setitem() {
+    op_fill(Kind::Dict, "__setitem__", true, false);
+    return Next::Check;
+}
+
+Machine::Next Machine::load_setitems() {
+    op_fill(Kind::Dict, "__setitem__", true, true);
+    return Next::Check;
+}
+
+Machine::Next Machine::load_additems() {
+    op_fill(Kind::Set, "add", false, true);
+    return Next::Check;
+}
+
+// GLOBAL and INST: module and name on two lines.
+Machine::Next Machine::load_named_global() {
+    std::string_view module, name;
+    if (!need(read_line(module))) return Next::End;
+    const std::string mod(module);
+    if (!need(read_line(name))) return Next::End;
+    if (!valid_utf8(mod) || !valid_utf8(name)) {
+        // _pickle.c decodes both lines as strict UTF-8 before find_class: the load fails
+        // here, before importing anything.
+        anomaly("pickle.bad-operand", std::string(opcode_name(op_)) +
+                                          " operand is not UTF-8: the unpickler fails decoding "
+                                          "it before importing anything; loading stops here");
+        return Next::End;
+    }
+    if (op_ == op::GLOBAL) {
+        op_global(mod, name);
+    } else {
+        op_inst(mod, name);
+    }
+    return Next::Check;
+}
+
+Machine::Next Machine::load_stack_global() {
+    op_stack_global();
+    return Next::Check;
+}
+
+Machine::Next Machine::load_reduce() {
+    op_reduce();
+    return Next::Check;
+}
+
+template <bool Ex>
+Machine::Next Machine::load_newobj() {
+    op_newobj(Ex);
+    return Next::Check;
+}
+
+Machine::Next Machine::load_obj() {
+    op_obj();
+    return Next::Check;
+}
+
+Machine::Next Machine::load_build() {
+    op_build();
+    return Next::Check;
+}
+
+// PUT, BINPUT, LONG_BINPUT, MEMOIZE store the top of the stack under a key.
+void Machine::memo_store(std::uint64_t key) {
+    if (stack_.size() <= floor()) {
+        anomaly("pickle.stack-underflow", std::string(opcode_name(op_)) + " on an empty stack");
+        return;
+    }
+    memo_put(key, stack_.back());
+}
+
+Machine::Next Machine::load_put() {
+    std::string_view l;
+    if (!need(read_line(l))) return Next::End;
+    const auto k = memo_key_line(l);
+    if (!k) {
+        anomaly("pickle.bad-operand", "PUT with a bad key");
+        return Next::Check;
+    }
+    memo_store(*k);
+    return Next::Check;
+}
+
+template <auto Read>
+Machine::Next Machine::load_binput() {
+    const auto v = (in_.*Read)();
+    if (!need(v.has_value())) return Next::End;
+    memo_store(*v);
+    return Next::Check;
+}
+
+Machine::Next Machine::load_memoize() {
+    memo_store(memo_count_);  // CPython: len(memo)
+    return Next::Check;
+}
+
+Machine::Next Machine::load_get() {
+    std::string_view l;
+    if (!need(read_line(l))) return Next::End;
+    const auto k = memo_key_line(l);
+    if (!k) {
+        anomaly("pickle.bad-operand", "GET with a bad key");
+        push(unknown());
+        return Next::Check;
+    }
+    push(memo_get(*k));
+    return Next::Check;
+}
+
+template <auto Read>
+Machine::Next Machine::load_binget() {
+    const auto v = (in_.*Read)();
+    if (!need(v.has_value())) return Next::End;
+    push(memo_get(*v));
+    return Next::Check;
+}
+
+// Hands the parts of a persistent id to the loader-specific reader that asked for them.
+void Machine::report_persistent_id(const Value& pid) {
+    if (!options_ || !options_->on_persistent_id) return;
+    std::vector<std::string> parts;
+    auto part = [](const Value& v) {
+        if (v.lost) return std::string();
+        if (v.kind == Kind::Str || v.kind == Kind::Global) return v.text;
+        if (v.kind == Kind::Int) return std::to_string(v.num);
+        return std::string();
+    };
+    if (pid.kind == Kind::Tuple && pid.node) {
+        for (const auto& item : pid.node->items)
+            parts.push_back(part(item));
+    } else {
+        parts.push_back(part(pid));
+    }
+    options_->on_persistent_id(parts);
+}
+
+// What persistent_load(pid) returns: an opaque reference, or for legacy torch's
+// ('module', obj, file, source) the obj itself.
+void Machine::push_persistent(const Value& pid) {
+    report_persistent_id(pid);
+    Value ref = scalar(Kind::PersRef);
+    ref.node = new_node();
+    ref.node->origin = render(pid, 120);
+    if (persids_++ == 0) {
+        first_persid_ = ref.node->origin;
+        persid_offset_ = op_offset_;
+    }
+    // Legacy torch.load: persistent_load(('module', obj, file, source)) returns obj (the class
+    // of a module saved whole); whatever the file put there is what a later call calls.
+    if (options_ && options_->persistent_modules && pid.kind == Kind::Tuple && !pid.lost &&
+        pid.node && pid.node->items.size() >= 2 &&
+        (pid.node->items[0].kind == Kind::Str || pid.node->items[0].kind == Kind::Bytes) &&
+        pid.node->items[0].text == "module") {
+        push(Value(pid.node->items[1]));
+        return;
+    }
+    push(std::move(ref));
+}
+
+Machine::Next Machine::load_persid() {
+    std::string_view l;
+    if (!need(read_line(l))) return Next::End;
+    push_persistent(text_value(Kind::Str, l, l.size()));
+    return Next::Check;
+}
+
+Machine::Next Machine::load_binpersid() {
+    push_persistent(pop());
+    return Next::Check;
+}
+
+// EXT1, EXT2, EXT4: an object from copyreg's extension registry, by code.
+template <auto Read>
+Machine::Next Machine::load_ext() {
+    const auto v = (in_.*Read)();
+    if (!need(v.has_value())) return Next::End;
+    const std::int64_t code = *v;
+    saw_global_ = true;
+    saw_valid_global_ = true;
+    anomaly("pickle.extension-code",
+            std::string(opcode_name(op_)) + " fetches extension code " + std::to_string(code) +
+                " from copyreg's registry (the global it stands for is not in the file)");
+    push(scalar(Kind::Ext, code));
+    return Next::Check;
+}
+
+Machine::Next Machine::load_proto() {
+    const auto v = in_.u8();
+    if (!need(v.has_value())) return Next::End;
+    if (proto_seen_) {
+        anomaly("pickle.protocol-anomaly", "PROTO repeated inside one stream");
+    } else if (stream_opcodes_ != 1) {
+        anomaly("pickle.protocol-anomaly", "PROTO is not the first opcode");
+    }
+    if (*v > 5)
+        anomaly("pickle.protocol-anomaly", "protocol " + std::to_string(*v) + " is newer than 5");
+    proto_seen_ = true;
+    proto_ = *v;
+    return Next::Check;
+}
+
+Machine::Next Machine::load_frame() {
+    const auto v = in_.u64le();
+    if (!need(v.has_value())) return Next::End;
+    check_frame(in_.pos());
+    op_frame(*v);
+    return Next::Go;
+}
+
+Machine::Next Machine::load_next_buffer() {
+    if (buffers_++ == 0) {
+        anomaly("pickle.out-of-band-buffer",
+                "NEXT_BUFFER: the loader must supply out-of-band buffers");
+    }
+    push(scalar(Kind::Buffer));
+    return Next::Check;
+}
+
+Machine::Next Machine::load_readonly_buffer() {
+    top();
+    return Next::Check;
+}
+
+// The dispatch table: the handler of each opcode byte, null for bytes that are not opcodes.
+constexpr std::array<Machine::Handler, 256> Machine::handler_table() {
+    std::array<Handler, 256> t{};
+    t[op::MARK] = &Machine::load_mark;
+    t[op::STOP] = &Machine::load_stop;
+    t[op::POP] = &Machine::load_pop;
+    t[op::POP_MARK] = &Machine::load_pop_mark;
+    t[op::DUP] = &Machine::load_dup;
+    t[op::FLOAT] = &Machine::load_float;
+    t[op::INT] = &Machine::load_decimal;
+    t[op::LONG] = &Machine::load_decimal;
+    t[op::BININT] = &Machine::load_binint<&ByteReader::i32le>;
+    t[op::BININT1] = &Machine::load_binint<&ByteReader::u8>;
+    t[op::BININT2] = &Machine::load_binint<&ByteReader::u16le>;
+    t[op::LONG1] = &Machine::load_long_binary;
+    t[op::LONG4] = &Machine::load_long_binary;
+    t[op::NONE] = &Machine::load_constant<Kind::None, 0>;
+    t[op::NEWTRUE] = &Machine::load_constant<Kind::Bool, 1>;
+    t[op::NEWFALSE] = &Machine::load_constant<Kind::Bool, 0>;
+    t[op::BINFLOAT] = &Machine::load_binfloat;
+    t[op::STRING] = &Machine::load_string;
+    t[op::UNICODE] = &Machine::load_unicode;
+    for (const std::uint8_t code :
+         {op::BINSTRING, op::BINUNICODE, op::BINBYTES, op::SHORT_BINSTRING, op::SHORT_BINUNICODE,
+          op::SHORT_BINBYTES, op::BINUNICODE8, op::BINBYTES8, op::BYTEARRAY8})
+        t[code] = &Machine::load_counted;
+    t[op::EMPTY_DICT] = &Machine::load_constant<Kind::Dict, 0>;
+    t[op::EMPTY_LIST] = &Machine::load_constant<Kind::List, 0>;
+    t[op::EMPTY_TUPLE] = &Machine::load_constant<Kind::Tuple, 0>;
+    t[op::EMPTY_SET] = &Machine::load_constant<Kind::Set, 0>;
+    t[op::DICT] = &Machine::load_marked_container<Kind::Dict>;
+    t[op::LIST] = &Machine::load_marked_container<Kind::List>;
+    t[op::TUPLE] = &Machine::load_marked_container<Kind::Tuple>;
+    t[op::FROZENSET] = &Machine::load_marked_container<Kind::FrozenSet>;
+    t[op::TUPLE1] = &Machine::load_small_tuple<1>;
+    t[op::TUPLE2] = &Machine::load_small_tuple<2>;
+    t[op::TUPLE3] = &Machine::load_small_tuple<3>;
+    t[op::APPEND] = &Machine::load_append;
+    t[op::APPENDS] = &Machine::load_appends;
+    t[op::SETITEM] = &Machine::load_setitem;
+    t[op::SETITEMS] = &Machine::load_setitems;
+    t[op::ADDITEMS] = &Machine::load_additems;
+    t[op::GLOBAL] = &Machine::load_named_global;
+    t[op::INST] = &Machine::load_named_global;
+    t[op::STACK_GLOBAL] = &Machine::load_stack_global;
+    t[op::REDUCE] = &Machine::load_reduce;
+    t[op::NEWOBJ] = &Machine::load_newobj<false>;
+    t[op::NEWOBJ_EX] = &Machine::load_newobj<true>;
+    t[op::OBJ] = &Machine::load_obj;
+    t[op::BUILD] = &Machine::load_build;
+    t[op::PUT] = &Machine::load_put;
+    t[op::BINPUT] = &Machine::load_binput<&ByteReader::u8>;
+    t[op::LONG_BINPUT] = &Machine::load_binput<&ByteReader::u32le>;
+    t[op::MEMOIZE] = &Machine::load_memoize;
+    t[op::GET] = &Machine::load_get;
+    t[op::BINGET] = &Machine::load_binget<&ByteReader::u8>;
+    t[op::LONG_BINGET] = &Machine::load_binget<&ByteReader::u32le>;
+    t[op::PERSID] = &Machine::load_persid;
+    t[op::BINPERSID] = &Machine::load_binpersid;
+    t[op::EXT1] = &Machine::load_ext<&ByteReader::u8>;
+    t[op::EXT2] = &Machine::load_ext<&ByteReader::u16le>;
+    t[op::EXT4] = &Machine::load_ext<&ByteReader::i32le>;
+    t[op::PROTO] = &Machine::load_proto;
+    t[op::FRAME] = &Machine::load_frame;
+    t[op::NEXT_BUFFER] = &Machine::load_next_buffer;
+    t[op::READONLY_BUFFER] = &Machine::load_readonly_buffer;
+    return t;
+}
+
+namespace {
+/// Whether a dispatch table has a handler for exactly the bytes that opcodes.h lists.
+template <typename Table>
+constexpr bool covers_exactly_the_opcodes(const Table& table) {
+    for (std::size_t code = 0; code < table.size(); ++code) {
+        if ((table[code] != nullptr) != (opcode_info(static_cast<std::uint8_t>(code)) != nullptr))
+            return false;
+    }
+    return true;
+}
+}  // namespace
+
 // Executes one opcode. Returns false when the stream ends (STOP, error, limit).
 bool Machine::step() {
+    static constexpr std::array<Handler, 256> kHandlers = handler_table();
+    static_assert(covers_exactly_the_opcodes(kHandlers));
     op_offset_ = in_.pos();
     const auto byte = in_.u8();
     if (!byte) return false;
     op_ = *byte;
     ++stream_opcodes_;
-    const OpInfo* info = opcode_info(op_);
-    if (!info) return false;
-
-    // Operands. A failed read here means the input ended inside the operand.
-    auto need = [&](bool ok) {
-        if (!ok) truncated_ = true;
-        return ok;
-    };
-    switch (op_) {
-        case op::MARK:
-            if (marks_.size() >= limits::kPickleMaxMarks) {
-                limit_hit("nested MARK count", limits::kPickleMaxMarks);
-                return false;
-            }
-            marks_.push_back(stack_.size());
-            break;
-        case op::STOP: {
-            result_ = pop();
-            stopped_ = true;
-            return false;
-        }
-        case op::POP:
-            if (stack_.size() > floor()) {
-                stack_.pop_back();
-            } else if (!marks_.empty()) {
-                marks_.pop_back();  // CPython: POP with an empty top stack discards the mark
-            } else {
-                pop();
-            }
-            break;
-        case op::POP_MARK: {
-            std::size_t m = 0;
-            if (take_mark(m)) stack_.resize(m);
-            break;
-        }
-        case op::DUP: {
-            Value* t = top();
-            push(t ? Value(*t) : unknown());
-            break;
-        }
-        case op::FLOAT: {
-            std::string_view l;
-            if (!need(read_line(l))) return false;
-            Value v = scalar(Kind::Float);
-            const std::string s(l);
-            char* end = nullptr;
-            v.num = std::bit_cast<std::int64_t>(std::strtod(s.c_str(), &end));
-            if (s.empty() || end != s.c_str() + s.size())
-                anomaly("pickle.bad-operand",
-                        "FLOAT " + render(text_value(Kind::Str, l, l.size()), 60));
-            push(std::move(v));
-            break;
-        }
-        case op::INT:
-        case op::LONG: {
-            std::string_view l;
-            if (!need(read_line(l))) return false;
-            if (op_ == op::INT && (l == "00" || l == "01")) {
-                push(scalar(Kind::Bool, l == "01"));
-                break;
-            }
-            std::string_view digits = l;
-            if (op_ == op::LONG && !digits.empty() && digits.back() == 'L') digits.remove_suffix(1);
-            bool valid = !digits.empty();
-            for (std::size_t i = 0; i < digits.size(); ++i) {
-                const char c = digits[i];
-                if (!(std::isdigit(static_cast<unsigned char>(c)) ||
-                      (i == 0 && (c == '-' || c == '+'))))
-                    valid = false;
-            }
-            if (!valid)
-                anomaly("pickle.bad-operand", std::string(opcode_name(op_)) + " " +
-                                                  render(text_value(Kind::Str, l, l.size()), 60));
-            if (digits.size() < 18 && valid) {
-                push(scalar(Kind::Int, std::strtoll(std::string(digits).c_str(), nullptr, 10)));
-            } else {
-                Value v = text_value(Kind::BigInt, digits, digits.size());
-                push(std::move(v));
-            }
-            break;
-        }
-        case op::BININT: {
-            auto v = in_.i32le();
-            if (!need(v.has_value())) return false;
-            push(scalar(Kind::Int, *v));
-            break;
-        }
-        case op::BININT1: {
-            auto v = in_.u8();
-            if (!need(v.has_value())) return false;
-            push(scalar(Kind::Int, *v));
-            break;
-        }
-        case op::BININT2: {
-            auto v = in_.u16le();
-            if (!need(v.has_value())) return false;
-            push(scalar(Kind::Int, *v));
-            break;
-        }
-        case op::LONG1:
-        case op::LONG4: {
-            std::uint64_t n;
-            if (op_ == op::LONG1) {
-                auto v = in_.u8();
-                if (!need(v.has_value())) return false;
-                n = *v;
-            } else {
-                auto v = in_.i32le();
-                if (!need(v.has_value())) return false;
-                if (*v < 0) {
-                    anomaly("pickle.bad-operand", "LONG4 with negative length");
-                    return false;
-                }
-                n = static_cast<std::uint64_t>(*v);
-            }
-            if (n > in_.remaining()) {
-                truncated_ = true;
-                return false;
-            }
-            check_frame(in_.pos() + n);
-            if (n <= 8) {
-                auto b = in_.bytes(n);
-                std::int64_t value = 0;
-                for (std::size_t i = 0; i < n; ++i)
-                    value |= static_cast<std::int64_t>((*b)[i]) << (8 * i);
-                if (n > 0 && n < 8 && ((*b)[n - 1] & 0x80)) value -= std::int64_t{1} << (8 * n);
-                push(scalar(Kind::Int, value));
-            } else {
-                in_.skip(n);
-                Value v;
-                v.kind = Kind::BigInt;
-                v.text = "<" + std::to_string(n) + "-byte integer>";
-                push(std::move(v));
-            }
-            break;
-        }
-        case op::NONE:
-            push(scalar(Kind::None));
-            break;
-        case op::NEWTRUE:
-            push(scalar(Kind::Bool, 1));
-            break;
-        case op::NEWFALSE:
-            push(scalar(Kind::Bool, 0));
-            break;
-        case op::BINFLOAT: {
-            auto v = in_.f64be();
-            if (!need(v.has_value())) return false;
-            Value f = scalar(Kind::Float);
-            f.num = std::bit_cast<std::int64_t>(*v);
-            push(std::move(f));
-            break;
-        }
-        case op::STRING: {
-            std::string_view l;
-            if (!need(read_line(l))) return false;
-            std::string decoded;
-            if (!decode_escaped_string(l, decoded)) {
-                anomaly("pickle.bad-string-escape",
-                        "STRING operand is not a quoted literal: " +
-                            render(text_value(Kind::Str, l, l.size()), 80));
-                decoded.assign(l);
-            }
-            push(text_value(Kind::Str, decoded, decoded.size()));
-            break;
-        }
-        case op::UNICODE: {
-            std::string_view l;
-            if (!need(read_line(l))) return false;
-            std::string decoded;
-            if (!decode_raw_unicode_escape(l, decoded)) {
-                anomaly("pickle.bad-string-escape", "UNICODE operand has a bad escape");
-                decoded.assign(l);
-            }
-            push(text_value(Kind::Str, decoded, decoded.size()));
-            break;
-        }
-        case op::BINSTRING:
-        case op::BINUNICODE:
-        case op::BINBYTES:
-        case op::SHORT_BINSTRING:
-        case op::SHORT_BINUNICODE:
-        case op::SHORT_BINBYTES:
-        case op::BINUNICODE8:
-        case op::BINBYTES8:
-        case op::BYTEARRAY8: {
-            std::uint64_t n = 0;
-            if (info->operand == Operand::Len1) {
-                auto v = in_.u8();
-                if (!need(v.has_value())) return false;
-                n = *v;
-            } else if (info->operand == Operand::Len4) {
-                auto v = in_.u32le();
-                if (!need(v.has_value())) return false;
-                if (op_ == op::BINSTRING && (*v & 0x80000000u)) {
-                    anomaly("pickle.bad-operand", "BINSTRING with negative length");
-                    return false;
-                }
-                n = *v;
-            } else {
-                auto v = in_.u64le();
-                if (!need(v.has_value())) return false;
-                n = *v;
-            }
-            check_frame(in_.pos() + std::min<std::uint64_t>(n, UINT64_MAX - in_.pos()));
-            const bool is_text = op_ == op::BINUNICODE || op_ == op::SHORT_BINUNICODE ||
-                                 op_ == op::BINUNICODE8 || op_ == op::BINSTRING ||
-                                 op_ == op::SHORT_BINSTRING;
-            const bool is_unicode =
-                op_ == op::BINUNICODE || op_ == op::SHORT_BINUNICODE || op_ == op::BINUNICODE8;
-            Value v;
-            if (!read_payload(n, is_text ? Kind::Str : Kind::Bytes, v)) {
-                if (n > in_.remaining())
-                    resume(std::string(opcode_name(op_)) + " declaring " + std::to_string(n) +
-                           " bytes");
-                truncated_ = true;
-                truncated_detail_ = std::string(opcode_name(op_)) + " declares " +
-                                    std::to_string(n) + " bytes but only " +
-                                    std::to_string(in_.remaining()) + " remain";
-                return false;
-            }
-            if (is_unicode && !v.truncated && !valid_utf8(v.text, /*allow_surrogates=*/true)) {
-                // Decoded with "surrogatepass": anything else fails the load here.
-                anomaly("pickle.bad-operand", std::string(opcode_name(op_)) +
-                                                  " operand is not UTF-8: the unpickler fails "
-                                                  "decoding it; loading stops here");
-                return false;
-            }
-            push(std::move(v));
-            return true;  // frame already checked
-        }
-        case op::EMPTY_DICT:
-            push(container(Kind::Dict));
-            break;
-        case op::EMPTY_LIST:
-            push(container(Kind::List));
-            break;
-        case op::EMPTY_TUPLE:
-            push(container(Kind::Tuple));
-            break;
-        case op::EMPTY_SET:
-            push(container(Kind::Set));
-            break;
-        case op::DICT:
-        case op::LIST:
-        case op::TUPLE:
-        case op::FROZENSET: {
-            const Kind k = op_ == op::DICT    ? Kind::Dict
-                           : op_ == op::LIST  ? Kind::List
-                           : op_ == op::TUPLE ? Kind::Tuple
-                                              : Kind::FrozenSet;
-            Value c = container(k);
-            std::size_t m = 0;
-            if (take_mark(m)) {
-                if (k == Kind::Dict && (stack_.size() - m) % 2) {
-                    anomaly("pickle.bad-operand", "DICT with an odd number of items");
-                }
-                if (k == Kind::Dict) check_pairs(stack_at(m), stack_at(stack_.size()));
-                add_items(c, stack_at(m), stack_at(stack_.size()), k == Kind::Dict);
-                stack_.resize(m);
-            }
-            push(std::move(c));
-            break;
-        }
-        case op::TUPLE1:
-        case op::TUPLE2:
-        case op::TUPLE3: {
-            const int n = op_ == op::TUPLE1 ? 1 : op_ == op::TUPLE2 ? 2 : 3;
-            Value c = container(Kind::Tuple);
-            std::array<Value, 3> items;
-            for (int i = n - 1; i >= 0; --i)
-                items[static_cast<std::size_t>(i)] = pop();
-            add_items(c, items.data(), items.data() + n, false);
-            push(std::move(c));
-            break;
-        }
-        case op::APPEND:
-            op_fill(Kind::List, "append", false, false);
-            break;
-        case op::APPENDS:
-            op_fill(Kind::List, "extend", false, true);
-            break;
-        case op::SETITEM:
-            op_fill(Kind::Dict, "__setitem__", true, false);
-            break;
-        case op::SETITEMS:
-            op_fill(Kind::Dict, "__setitem__", true, true);
-            break;
-        case op::ADDITEMS:
-            op_fill(Kind::Set, "add", false, true);
-            break;
-        case op::GLOBAL:
-        case op::INST: {
-            std::string_view module, name;
-            if (!need(read_line(module))) return false;
-            const std::string mod(module);
-            if (!need(read_line(name))) return false;
-            if (!valid_utf8(mod) || !valid_utf8(name)) {
-                // _pickle.c decodes both lines as strict UTF-8 before find_class: the load
-                // fails here, before importing anything.
-                anomaly("pickle.bad-operand",
-                        std::string(opcode_name(op_)) +
-                            " operand is not UTF-8: the unpickler fails decoding it before "
-                            "importing anything; loading stops here");
-                return false;
-            }
-            if (op_ == op::GLOBAL) {
-                op_global(mod, name);
-            } else {
-                op_inst(mod, name);
-            }
-            break;
-        }
-        case op::STACK_GLOBAL:
-            op_stack_global();
-            break;
-        case op::REDUCE:
-            op_reduce();
-            break;
-        case op::NEWOBJ:
-            op_newobj(false);
-            break;
-        case op::NEWOBJ_EX:
-            op_newobj(true);
-            break;
-        case op::OBJ:
-            op_obj();
-            break;
-        case op::BUILD:
-            op_build();
-            break;
-        case op::PUT:
-        case op::BINPUT:
-        case op::LONG_BINPUT:
-        case op::MEMOIZE: {
-            std::uint64_t key;
-            if (op_ == op::PUT) {
-                std::string_view l;
-                if (!need(read_line(l))) return false;
-                const auto k = memo_key_line(l);
-                if (!k) {
-                    anomaly("pickle.bad-operand", "PUT with a bad key");
-                    break;
-                }
-                key = *k;
-            } else if (op_ == op::BINPUT) {
-                auto v = in_.u8();
-                if (!need(v.has_value())) return false;
-                key = *v;
-            } else if (op_ == op::LONG_BINPUT) {
-                auto v = in_.u32le();
-                if (!need(v.has_value())) return false;
-                key = *v;
-            } else {
-                key = memo_count_;  // CPython: len(memo)
-            }
-            if (stack_.size() <= floor()) {
-                anomaly("pickle.stack-underflow",
-                        std::string(opcode_name(op_)) + " on an empty stack");
-                break;
-            }
-            memo_put(key, stack_.back());
-            break;
-        }
-        case op::GET:
-        case op::BINGET:
-        case op::LONG_BINGET: {
-            std::uint64_t key;
-            if (op_ == op::GET) {
-                std::string_view l;
-                if (!need(read_line(l))) return false;
-                const auto k = memo_key_line(l);
-                if (!k) {
-                    anomaly("pickle.bad-operand", "GET with a bad key");
-                    push(unknown());
-                    break;
-                }
-                key = *k;
-            } else if (op_ == op::BINGET) {
-                auto v = in_.u8();
-                if (!need(v.has_value())) return false;
-                key = *v;
-            } else {
-                auto v = in_.u32le();
-                if (!need(v.has_value())) return false;
-                key = *v;
-            }
-            push(memo_get(key));
-            break;
-        }
-        case op::PERSID:
-        case op::BINPERSID: {
-            Value pid;
-            if (op_ == op::PERSID) {
-                std::string_view l;
-                if (!need(read_line(l))) return false;
-                pid = text_value(Kind::Str, l, l.size());
-            } else {
-                pid = pop();
-            }
-            if (options_ && options_->on_persistent_id) {
-                std::vector<std::string> parts;
-                auto part = [](const Value& v) {
-                    if (v.lost) return std::string();
-                    if (v.kind == Kind::Str || v.kind == Kind::Global) return v.text;
-                    if (v.kind == Kind::Int) return std::to_string(v.num);
-                    return std::string();
-                };
-                if (pid.kind == Kind::Tuple && pid.node) {
-                    for (const auto& item : pid.node->items)
-                        parts.push_back(part(item));
-                } else {
-                    parts.push_back(part(pid));
-                }
-                options_->on_persistent_id(parts);
-            }
-            Value ref = scalar(Kind::PersRef);
-            ref.node = new_node();
-            ref.node->origin = render(pid, 120);
-            if (persids_++ == 0) {
-                first_persid_ = ref.node->origin;
-                persid_offset_ = op_offset_;
-            }
-            // Legacy torch.load: persistent_load(('module', obj, file, source)) returns obj
-            // (the class of a module saved whole); whatever the file put there is what a
-            // later call calls.
-            if (options_ && options_->persistent_modules && pid.kind == Kind::Tuple && !pid.lost &&
-                pid.node && pid.node->items.size() >= 2 &&
-                (pid.node->items[0].kind == Kind::Str || pid.node->items[0].kind == Kind::Bytes) &&
-                pid.node->items[0].text == "module") {
-                push(Value(pid.node->items[1]));
-                break;
-            }
-            push(std::move(ref));
-            break;
-        }
-        case op::EXT1:
-        case op::EXT2:
-        case op::EXT4: {
-            std::int64_t code;
-            if (op_ == op::EXT1) {
-                auto v = in_.u8();
-                if (!need(v.has_value())) return false;
-                code = *v;
-            } else if (op_ == op::EXT2) {
-                auto v = in_.u16le();
-                if (!need(v.has_value())) return false;
-                code = *v;
-            } else {
-                auto v = in_.i32le();
-                if (!need(v.has_value())) return false;
-                code = *v;
-            }
-            saw_global_ = true;
-            saw_valid_global_ = true;
-            anomaly("pickle.extension-code",
-                    std::string(opcode_name(op_)) + " fetches extension code " +
-                        std::to_string(code) +
-                        " from copyreg's registry (the global it stands for is not in the file)");
-            push(scalar(Kind::Ext, code));
-            break;
-        }
-        case op::PROTO: {
-            auto v = in_.u8();
-            if (!need(v.has_value())) return false;
-            if (proto_seen_) {
-                anomaly("pickle.protocol-anomaly", "PROTO repeated inside one stream");
-            } else if (stream_opcodes_ != 1) {
-                anomaly("pickle.protocol-anomaly", "PROTO is not the first opcode");
-            }
-            if (*v > 5)
-                anomaly("pickle.protocol-anomaly",
-                        "protocol " + std::to_string(*v) + " is newer than 5");
-            proto_seen_ = true;
-            proto_ = *v;
-            break;
-        }
-        case op::FRAME: {
-            auto v = in_.u64le();
-            if (!need(v.has_value())) return false;
+    const Handler handler = kHandlers[op_];
+    if (!handler) return false;  // not an opcode: run_stream reports it
+    switch ((this->*handler)()) {
+        case Next::Check:
             check_frame(in_.pos());
-            op_frame(*v);
+            return !limit_stop_;
+        case Next::Go:
             return true;
-        }
-        case op::NEXT_BUFFER: {
-            if (buffers_++ == 0) {
-                anomaly("pickle.out-of-band-buffer",
-                        "NEXT_BUFFER: the loader must supply out-of-band buffers");
-            }
-            Value b = scalar(Kind::Buffer);
-            push(std::move(b));
-            break;
-        }
-        case op::READONLY_BUFFER:
-            top();
-            break;
-        default:
+        case Next::End:
             return false;
     }
-    check_frame(in_.pos());
-    return !limit_stop_;
+    return false;
 }
 
 void Machine::flush_stream_reports() {
