@@ -14,7 +14,7 @@
 #
 # Groups (Debian 12 package names in the *_PACKAGES lists below): build (compiler, cmake, the
 # libraries mscan links, CA certificates for hf://), test (Catch2, python3 with jsonschema and
-# yaml, man-db, nodejs + npm), clang (clang 14 and its sanitizer/libFuzzer runtime), deb
+# yaml, man-db, nodejs + npm), clang (clang 14, its sanitizer/libFuzzer runtime, clang-tidy), deb
 # (dpkg-dev, file: scripts/build-deb.sh), deb-test (python3, man-db: scripts/test-deb.sh).
 #
 # As root, missing packages are installed with apt-get (without root, with sudo if it is there;
@@ -36,9 +36,9 @@ BUILD_PACKAGES=(
 TEST_PACKAGES=(
     catch2 python3 python3-jsonschema python3-yaml man-db nodejs npm
 )
-# clang: sanitizer (ASan+UBSan) and libFuzzer builds.
+# clang: sanitizer (ASan+UBSan) and libFuzzer builds; clang-tidy (scripts/tidy.sh).
 CLANG_PACKAGES=(
-    clang libclang-rt-14-dev
+    clang clang-tidy libclang-rt-14-dev
 )
 # deb: CPack's DEB generator runs file(1) and dpkg-shlibdeps (dpkg-dev).
 DEB_PACKAGES=(

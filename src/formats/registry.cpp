@@ -26,6 +26,7 @@
 #include "formats/word2vec/word2vec_format.h"
 #include "formats/zip/zip_format.h"
 #include "formats/zlib/zlib_format.h"
+#include "util/text.h"
 
 namespace mscan {
 namespace {
@@ -127,17 +128,11 @@ std::string lower_extension(std::string_view path) {
     const auto dot = path.find_last_of('.');
     if (dot == std::string_view::npos || (slash != std::string_view::npos && dot < slash))
         return {};
-    auto lower = [](std::string_view s) {
-        std::string out(s);
-        std::transform(out.begin(), out.end(), out.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-        return out;
-    };
-    const std::string ext = lower(path.substr(dot));
+    std::string ext = util::ascii_lower(path.substr(dot));
     if (ext == ".tar") {
         for (std::string_view compound : {".pth.tar", ".pt.tar"}) {
             if (path.size() > compound.size() &&
-                lower(path.substr(path.size() - compound.size())) == compound &&
+                util::ascii_lower(path.substr(path.size() - compound.size())) == compound &&
                 (slash == std::string_view::npos || path.size() - compound.size() > slash + 1))
                 return std::string(compound);
         }

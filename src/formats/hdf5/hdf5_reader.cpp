@@ -1109,7 +1109,8 @@ class Reader {
         const std::uint64_t max_managed = c.u(4, "fractal heap header");
         length(c, "fractal heap header");  // next huge object ID
         h.huge_btree = address(c, "fractal heap header");
-        c.skip(static_cast<std::size_t>(sl_ + so_ + 8 * sl_), "fractal heap header");
+        c.skip(std::size_t{9} * static_cast<std::size_t>(sl_) + static_cast<std::size_t>(so_),
+               "fractal heap header");
         h.width = static_cast<std::uint16_t>(c.u(2, "fractal heap header"));
         h.start = length(c, "fractal heap header");
         h.max_direct = length(c, "fractal heap header");

@@ -1131,6 +1131,7 @@ class TextWalker {
         return savers_[std::min(i, savers_.size() - 1)];
     }
 
+    // NOLINTNEXTLINE(performance-unnecessary-value-param): by value on purpose, see below
     bool open(std::string name, std::uint64_t offset) {  // by value: push() may move frames
         if (!push({name, false}, offset)) return false;  // `name` is our own copy
         const std::size_t d = depth();

@@ -279,9 +279,12 @@ class SaverInfo {
   public:
     void set_tensor(int field, std::string_view tensor) {
         std::string t(tensor.substr(0, limits::kSavedModelMaxKeptString));
-        if (field == 1) filename_ = std::move(t);
-        if (field == 2) save_ = std::move(t);
-        if (field == 3) restore_ = std::move(t);
+        if (field == 1)
+            filename_ = std::move(t);
+        else if (field == 2)
+            save_ = std::move(t);
+        else if (field == 3)
+            restore_ = std::move(t);
     }
     bool present() const { return !filename_.empty() && (!save_.empty() || !restore_.empty()); }
 

@@ -15,13 +15,13 @@
 #include "formats/compress/expansion.h"
 #include "formats/compress/inflate.h"
 #include "formats/member.h"
-#include "util/text_safety.h"
 #include "formats/registry.h"
 #include "formats/torchscript/torchscript_code.h"
 #include "formats/zip/libzip_view.h"
 #include "formats/zip/zip_directory.h"
 #include "mscan/limits.h"
 #include "util/text.h"
+#include "util/text_safety.h"
 
 namespace mscan::zip {
 namespace {
@@ -33,7 +33,7 @@ std::string record_prefix(const Directory& dir) {
     const std::string& first = dir.entries.front().name;
     const auto slash = first.find('/');
     if (slash == std::string::npos || slash == 0) return {};
-    const std::string prefix = first.substr(0, slash + 1);
+    std::string prefix = first.substr(0, slash + 1);
     for (const auto& e : dir.entries)
         if (!e.name.starts_with(prefix)) return {};
     return prefix;
