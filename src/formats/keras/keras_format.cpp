@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <string>
 
+#include "formats/hdf5/hdf5_codes.h"
 #include "formats/hdf5/hdf5_reader.h"
+#include "formats/keras/keras_codes.h"
 #include "formats/keras/keras_config.h"
 #include "formats/python_json.h"
 #include "mscan/limits.h"
@@ -32,7 +34,7 @@ bool detect_hdf5(Source& source, std::string_view /*extension*/) {
 void parse_hdf5(Source& source, const ParseContext& context) {
     const auto superblock = hdf5::find_superblock(source);
     if (!superblock) {
-        context.anomaly("hdf5.unreadable", "no HDF5 superblock signature found");
+        context.anomaly(hdf5::kUnreadable, "no HDF5 superblock signature found");
         return;
     }
     if (*superblock > 0) {
@@ -43,12 +45,12 @@ void parse_hdf5(Source& source, const ParseContext& context) {
     }
     const hdf5::RootAttributes root = hdf5::read_root_attributes(source, *superblock);
     for (std::size_t i = 0; i < root.problems.size() && i < kMaxProblems; ++i) {
-        const auto& p = root.problems[i];
-        std::string evidence = "could not verify the root group's attributes: " + p.what;
+        Anomaly problem = root.problems[i];
+        problem.evidence = "could not verify the root group's attributes: " + problem.evidence;
         if (i + 1 == kMaxProblems && root.problems.size() > kMaxProblems)
-            evidence +=
+            problem.evidence +=
                 " (and " + std::to_string(root.problems.size() - kMaxProblems) + " more problems)";
-        context.anomaly("hdf5.unreadable", std::move(evidence), p.offset);
+        context.report(std::move(problem));
     }
     for (const auto& attribute : root.attributes) {
         if (std::find(std::begin(kConfigAttributes), std::end(kConfigAttributes), attribute.name) ==
@@ -59,7 +61,7 @@ void parse_hdf5(Source& source, const ParseContext& context) {
             Location where = context.base();
             where.stream = label;
             where.offset = static_cast<std::int64_t>(attribute.offset);
-            context.anomaly_at(where, "keras.malformed-config",
+            context.anomaly_at(where, kMalformedConfig,
                                label + " is a " + attribute.type +
                                    ", not one string; Keras could not read it and mscan did not");
             continue;
@@ -100,17 +102,17 @@ bool detect_json(Source& source, std::string_view /*extension*/) {
 
 void parse_json(Source& source, const ParseContext& context) {
     if (source.size() > limits::kKerasMaxConfigBytes) {
-        context.anomaly("keras.malformed-config",
-                        "Keras config of " + std::to_string(source.size()) + " bytes exceeds the " +
-                            std::to_string(limits::kKerasMaxConfigBytes >> 20) +
-                            " MiB cap; not read");
+        context.anomaly(kMalformedConfig, "Keras config of " + std::to_string(source.size()) +
+                                              " bytes exceeds the " +
+                                              std::to_string(limits::kKerasMaxConfigBytes >> 20) +
+                                              " MiB cap; not read");
         return;
     }
     const auto bytes = source.view(0, static_cast<std::size_t>(source.size()));
     if (bytes.size() != source.size()) {
-        context.anomaly("keras.malformed-config", "the Keras config could not be read whole (" +
-                                                      std::to_string(bytes.size()) + " of " +
-                                                      std::to_string(source.size()) + " bytes)");
+        context.anomaly(kMalformedConfig, "the Keras config could not be read whole (" +
+                                              std::to_string(bytes.size()) + " of " +
+                                              std::to_string(source.size()) + " bytes)");
         return;
     }
     walk_config_json(as_text(bytes), "Keras config", context);
