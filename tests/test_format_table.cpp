@@ -1,8 +1,9 @@
 // The format table (src/formats/registry.cpp) against the tree: every format has its folder,
-// a fuzz target with a seed corpus, samples whose golden results were read as that format, and
-// a section in docs/formats.md; every folder under src/formats/ is some format's folder or a
-// reader formats share. Adding a format without one of these fails here, by name, instead of
-// leaving a list in a test to be forgotten.
+// a fuzz target with a seed corpus, a code table whose codes rules classify (tests/test_codes.cpp
+// checks every code is claimed by exactly one rule), samples whose golden results were read as
+// that format, and a section in docs/formats.md; every folder under src/formats/ is some format's
+// folder or a reader formats share. Adding a format without one of these fails here, by name,
+// instead of leaving a list in a test to be forgotten.
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -12,7 +13,9 @@
 #include <sstream>
 #include <string>
 
+#include "formats/code_tables.h"
 #include "formats/registry.h"
+#include "mscan/rules.h"
 
 namespace fs = std::filesystem;
 
@@ -62,6 +65,7 @@ TEST_CASE("format table: each format has its folder, fuzz target, samples and do
     const std::string fuzz_cmake = read_text(kRoot / "fuzz" / "CMakeLists.txt");
     const auto goldens = golden_formats();
     const auto headings = doc_headings();
+    const auto rules = mscan::RuleSet::builtin();
     REQUIRE_FALSE(goldens.empty());
     for (const auto& format : mscan::formats()) {
         const std::string name = format.name;
@@ -76,6 +80,17 @@ TEST_CASE("format table: each format has its folder, fuzz target, samples and do
                fuzz_cmake.find(" " + target + ")") != std::string::npos));
         const fs::path corpus = kRoot / "fuzz" / "corpus" / target;
         CHECK((fs::is_directory(corpus) && !fs::is_empty(corpus)));
+        INFO("src/formats/code_tables.h needs a code table for "
+             << folder << ", its codes each claimed by a rule");
+        const auto table =
+            std::find_if(std::begin(mscan::kCodeTables), std::end(mscan::kCodeTables),
+                         [&](const mscan::CodeTable& t) { return t.folder == folder; });
+        REQUIRE(table != std::end(mscan::kCodeTables));
+        for (const auto& code : table->codes) {
+            INFO("code " << code.text());
+            CHECK(rules.anomaly_rule(std::string(code.text())) != nullptr);
+            CHECK(rules.anomaly_rule(std::string(code.text()))->id != "unclassified-anomaly");
+        }
         INFO("samples/expected/ needs a sample read as " << name);
         CHECK(goldens.count(name) == 1);
         INFO("docs/formats.md needs a '## ' heading naming `" << name << "`");

@@ -107,7 +107,7 @@ std::string differs(const Attribute& a, const json& want) {
 std::string problems_of(const RootAttributes& r) {
     std::string s;
     for (const auto& p : r.problems)
-        s += p.what + " @" + std::to_string(p.offset) + "\n";
+        s += p.evidence + " @" + std::to_string(p.offset) + "\n";
     return s;
 }
 

@@ -3,23 +3,24 @@
 
 #include <algorithm>
 
+#include "formats/common_codes.h"
 #include "formats/member.h"
 #include "mscan/limits.h"
 
 namespace mscan {
 
-void ParseContext::anomaly(std::string code, std::string evidence, std::int64_t offset) const {
+void ParseContext::anomaly(AnomalyCode code, std::string evidence, std::int64_t offset) const {
     Location where = base_;
     where.offset = offset;
-    anomaly_at(where, std::move(code), std::move(evidence));
+    anomaly_at(where, code, std::move(evidence));
 }
 
-void ParseContext::anomaly_at(const Location& where, std::string code, std::string evidence) const {
+void ParseContext::anomaly_at(const Location& where, AnomalyCode code, std::string evidence) const {
     if (budget_.ledger && where.chain.size() > base_.chain.size())
-        budget_.ledger->records.push_back({where.chain, "reported " + code});
+        budget_.ledger->records.push_back({where.chain, "reported " + std::string(code.text())});
     Operation op;
     op.kind = OpKind::Anomaly;
-    op.name = std::move(code);
+    op.name = code.text();
     op.evidence = std::move(evidence);
     op.location = where;
     sink_(std::move(op));
@@ -36,7 +37,7 @@ bool ParseContext::take_member() const {
     if (budget_.members >= limits::kMaxMembers) {
         if (!budget_.members_reported) {
             budget_.members_reported = true;
-            anomaly("container.not-scanned",
+            anomaly(kContainerNotScanned,
                     "more than " + std::to_string(limits::kMaxMembers) +
                         " archive members in one file; the rest were NOT scanned");
         }
@@ -50,7 +51,7 @@ bool ParseContext::take_decompressed(std::uint64_t n) const {
     if (n > limits::kMaxDecompressedTotal - budget_.decompressed) {
         if (!budget_.decompressed_reported) {
             budget_.decompressed_reported = true;
-            anomaly("container.not-scanned",
+            anomaly(kContainerNotScanned,
                     "more than " + std::to_string(limits::kMaxDecompressedTotal >> 20) +
                         " MiB decompressed from one file; the rest was NOT scanned");
         }

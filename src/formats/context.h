@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "formats/anomaly.h"
 #include "mscan/neighbours.h"
 #include "mscan/operation.h"
 #include "mscan/source.h"
@@ -65,9 +66,13 @@ class ParseContext {
 
     void emit(Operation&& op) const { sink_(std::move(op)); }
     /// Reports an anomaly located in this object (at `offset`, -1 for the object as a whole).
-    void anomaly(std::string code, std::string evidence, std::int64_t offset = -1) const;
+    void anomaly(AnomalyCode code, std::string evidence, std::int64_t offset = -1) const;
     /// Reports an anomaly at `where` (usually a member's location).
-    void anomaly_at(const Location& where, std::string code, std::string evidence) const;
+    void anomaly_at(const Location& where, AnomalyCode code, std::string evidence) const;
+    /// Reports an anomaly a sub-reader returned, located in this object at its offset.
+    void report(Anomaly anomaly) const {
+        this->anomaly(anomaly.code, std::move(anomaly.evidence), anomaly.offset);
+    }
 
     /// The location of a member of this object.
     Location member_location(std::string_view name) const;

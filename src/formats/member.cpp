@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "formats/archive/archive_codes.h"
+#include "formats/common_codes.h"
 #include "formats/compress/expansion.h"
 #include "formats/registry.h"
 #include "mscan/limits.h"
@@ -30,7 +32,7 @@ namespace {
 const Format* scan_judged(const ParseContext& context, const Location& where, Source& content,
                           const Member& member, const Judgement& judgement) {
     if (judgement.unsupported) {
-        context.anomaly_at(where, "container.unsupported-member",
+        context.anomaly_at(where, kUnsupportedMember,
                            std::string(judgement.unsupported) +
                                ": not supported by this version of mscan, so it was NOT scanned");
         return nullptr;
@@ -76,7 +78,7 @@ Admission admit_member(const ParseContext& context, Member& member) {
         return out;
     }
     if (context.depth() + 1 > limits::kMaxNestingDepth) {
-        context.anomaly_at(where, "container.not-scanned",
+        context.anomaly_at(where, kContainerNotScanned,
                            "containers nested more than " +
                                std::to_string(limits::kMaxNestingDepth) +
                                " deep; this member was NOT scanned");
@@ -124,7 +126,7 @@ Admission admit_member(const ParseContext& context, Member& member) {
     if (!verdict.format && !undecided) {
         Judgement none = verdict;
         if (!head.error.empty()) {
-            context.anomaly_at(where, "archive.malformed",
+            context.anomaly_at(where, archive::kMalformed,
                                head.error + "; what decompressed was checked");
             // What its name claims cannot be judged on data that did not decode.
             none.claimed = nullptr;

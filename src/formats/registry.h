@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "formats/common_codes.h"  // kFormatMismatch, for the callers of describe_mismatch
 #include "formats/context.h"
 #include "mscan/operation.h"
 #include "mscan/source.h"
@@ -68,9 +69,6 @@ const char* format_named_by(std::string_view path);
 /// (".bin", ".ckpt", ".pb"): not enough to claim a format for one file, but inside a scan that
 /// found models, such a file that matches no format is reported, not skipped.
 bool named_like_model(std::string_view path);
-
-/// The anomaly code of a file whose name claims a model format its content is not.
-inline constexpr const char* kFormatMismatch = "file.format-mismatch";
 
 /// Evidence for kFormatMismatch: what the name claims and what the content is ("named as a
 /// safetensors file (.safetensors), but only 3 bytes long: too short to be one").

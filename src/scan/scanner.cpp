@@ -16,6 +16,7 @@
 
 #include <mutex>
 
+#include "formats/common_codes.h"
 #include "formats/member.h"
 #include "formats/registry.h"
 #include "formats/zip/zip_format.h"
@@ -95,7 +96,7 @@ void tidy(std::vector<Finding>& findings, std::string_view name, const RuleEngin
         // (or its being turned off) applies.
         Operation cap;
         cap.kind = OpKind::Anomaly;
-        cap.name = "limit.exceeded";
+        cap.name = kLimitExceeded;
         cap.evidence = std::to_string(dropped) + " more findings (the lowest in severity) were " +
                        "not listed: a file reports at most " +
                        std::to_string(limits::kMaxFindingsPerFile);

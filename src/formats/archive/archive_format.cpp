@@ -18,8 +18,10 @@
 #include <string>
 #include <vector>
 
+#include "formats/archive/archive_codes.h"
 #include "formats/archive/decoders.h"
 #include "formats/archive/libarchive_io.h"
+#include "formats/common_codes.h"
 #include "formats/compress/inflate.h"
 #include "formats/member.h"
 #include "util/text_safety.h"
@@ -41,13 +43,13 @@ constexpr std::size_t kTarBlock = 512;
 
 /// The anomaly code for a libarchive error message: libarchive has no error codes that tell
 /// these apart, only its wording.
-const char* classify(const std::string& message) {
-    if (message.find("ncrypt") != std::string::npos) return "archive.encrypted";
+AnomalyCode classify(const std::string& message) {
+    if (message.find("ncrypt") != std::string::npos) return kEncrypted;
     if (message.find("codec") != std::string::npos ||
         message.find("nsupported") != std::string::npos ||
         message.find("not supported") != std::string::npos)
-        return "archive.unsupported-method";
-    return "archive.malformed";
+        return kUnsupportedMethod;
+    return kMalformed;
 }
 
 /// Whether decompression that produced `out` bytes from `in` must stop as a bomb: beyond the
@@ -312,7 +314,7 @@ bool read_entry(Walk& w, struct archive_entry* entry, const std::string& name,
             const auto offset = static_cast<std::uint64_t>(at);
             const std::uint64_t avail = source.size() - std::min(offset, source.size());
             if (static_cast<std::uint64_t>(size) > avail) {
-                context.anomaly_at(where, "archive.malformed",
+                context.anomaly_at(where, kMalformed,
                                    "the member declares " + std::to_string(size) +
                                        " bytes but only " + std::to_string(avail) +
                                        " are left in the file; what is there was scanned");
@@ -332,7 +334,7 @@ bool read_entry(Walk& w, struct archive_entry* entry, const std::string& name,
     if (admitted.stop) return false;
     const std::string message = member.failed() ? error_text(w.archive) : std::string();
     if (w.bomb) {
-        context.anomaly_at(where, "archive.compression-bomb",
+        context.anomaly_at(where, kCompressionBomb,
                            "the archive's members expand more than " +
                                std::to_string(limits::kMaxCompressionRatio) +
                                " times the bytes read from it and past " +
@@ -345,7 +347,7 @@ bool read_entry(Walk& w, struct archive_entry* entry, const std::string& name,
     // once, where it was first seen.
     if (w.ratio && !w.ratio_reported && !w.stream) {
         w.ratio_reported = true;
-        context.anomaly_at(where, "archive.compression-ratio",
+        context.anomaly_at(where, kCompressionRatio,
                            "the archive's members expand more than " +
                                std::to_string(limits::kMaxCompressionRatio) +
                                " times the bytes read from it (" + std::to_string(w.produced) +
@@ -396,10 +398,10 @@ WalkEnd walk_headers(Walk& w) {
             const std::string message = error_text(w.archive);
             // Name conversions to the C locale are libarchive's business, not the archive's.
             if (message.find("convert") == std::string::npos)
-                context.anomaly_at(where, "archive.malformed", "libarchive: " + message);
+                context.anomaly_at(where, kMalformed, "libarchive: " + message);
         }
         if (const char* why = unsafe_path(name)) {
-            context.anomaly_at(where, "archive.unsafe-path",
+            context.anomaly_at(where, kUnsafePath,
                                std::string("the member name ") + why +
                                    ": extracting the archive writes outside its folder");
         }
@@ -407,7 +409,7 @@ WalkEnd walk_headers(Walk& w) {
         // scanned in its own right. Only a link that leads out of the archive's root matters.
         if (const char* target = archive_entry_hardlink(entry)) {
             if (const char* why = link_escapes(name, target, /*hard_link=*/true))
-                context.anomaly_at(where, "archive.unsafe-path",
+                context.anomaly_at(where, kUnsafePath,
                                    "the member is a hard link to '" + printable(target) +
                                        "', which " + why +
                                        ": extracting it links to a file outside the archive");
@@ -418,7 +420,7 @@ WalkEnd walk_headers(Walk& w) {
         if (type == AE_IFLNK) {
             const char* target = archive_entry_symlink(entry);
             if (const char* why = link_escapes(name, target ? target : "", /*hard_link=*/false))
-                context.anomaly_at(where, "archive.unsafe-path",
+                context.anomaly_at(where, kUnsafePath,
                                    "the member is a symbolic link to '" +
                                        printable(target ? target : "") + "', which " + why +
                                        ": extracting it can redirect later writes outside the "
@@ -434,7 +436,7 @@ WalkEnd walk_headers(Walk& w) {
         }
         if (archive_entry_is_encrypted(entry)) {
             context.anomaly_at(
-                where, "archive.encrypted",
+                where, kEncrypted,
                 "the member is encrypted, so it cannot be inspected; it was NOT scanned");
             continue;
         }
@@ -449,7 +451,7 @@ WalkEnd walk_entries(Walk& w) {
     if (end == WalkEnd::Stopped && w.context.budget().ledger)
         w.context.budget().ledger->stopped_early = true;
     if (w.damaged > 0) {
-        w.context.anomaly("archive.malformed",
+        w.context.anomaly(kMalformed,
                           "libarchive: " + w.first_damage + " (" + std::to_string(w.damaged) +
                               " damaged header block(s) skipped): GNU tar and bsdtar skip to the "
                               "next valid header, Python's tarfile stops at the first one; the "
@@ -494,7 +496,7 @@ void read_compressed_tar(GuardedStream& stream, std::vector<std::uint8_t> head,
     const auto archive = open_archive(input, Layout::Tar, Compression::None, error);
     if (!archive) {
         if (!stream.failed()) {
-            context.anomaly("archive.malformed",
+            context.anomaly(kMalformed,
                             "the decompressed data starts like a tar archive but libarchive "
                             "cannot read it (" +
                                 error + "), so it was NOT scanned");
@@ -546,7 +548,7 @@ void scan_pickle_reading(Source& source, const ParseContext& context) {
     pickle::parse(source,
                   ParseContext(probe_sink, context.base(), context.budget(), context.depth()));
     if (!code) return;
-    context.anomaly("container.polyglot",
+    context.anomaly(kPolyglot,
                     "the file is a tar archive and also a pickle that imports or calls globals: "
                     "pickle.load and joblib.load run the pickle, tar readers extract the "
                     "archive; both were scanned",
@@ -619,8 +621,8 @@ void parse_tar(Source& source, const ParseContext& context) {
     std::string error;
     const auto archive = open_archive(input, Layout::Tar, Compression::None, error);
     if (!archive) {
-        context.anomaly("archive.malformed", "not a readable tar archive (libarchive: " + error +
-                                                 "), so it was NOT scanned");
+        context.anomaly(kMalformed, "not a readable tar archive (libarchive: " + error +
+                                        "), so it was NOT scanned");
         zip::scan_appended(source, context, "tar");
         return;
     }
@@ -652,9 +654,9 @@ void parse_compressed(Source& source, const ParseContext& context) {
     if (compression == Compression::None) return;
     const std::string what = compression_name(compression);
     if (compression != Compression::Gzip && !libarchive_has_filter(compression)) {
-        context.anomaly("archive.unsupported-method",
-                        "the file is " + what + "-compressed and this build of libarchive has no " +
-                            what + " decoder, so it was NOT scanned");
+        context.anomaly(kUnsupportedMethod, "the file is " + what +
+                                                "-compressed and this build of libarchive has no " +
+                                                what + " decoder, so it was NOT scanned");
         return;
     }
     const auto decoder = open_decoder(source, compression);
@@ -675,7 +677,7 @@ void parse_compressed(Source& source, const ParseContext& context) {
     }
     if (stream.bomb()) {
         context.anomaly(
-            "archive.compression-bomb",
+            kCompressionBomb,
             "the " + what + " stream expands more than " +
                 std::to_string(limits::kMaxCompressionRatio) +
                 " times its compressed size and past " + std::to_string(stream.limit() >> 20) +
@@ -683,7 +685,7 @@ void parse_compressed(Source& source, const ParseContext& context) {
                 " bytes: what was kept was scanned, the rest was NOT");
     } else if (stream.ratio()) {
         context.anomaly(
-            "archive.compression-ratio",
+            kCompressionRatio,
             "the " + what + " stream expands " +
                 std::to_string(stream.produced() /
                                std::max<std::uint64_t>(stream.decoder().consumed(), 1)) +
@@ -692,7 +694,7 @@ void parse_compressed(Source& source, const ParseContext& context) {
                 "; it was decompressed in full, as its loader would, and scanned");
     }
     if (!stream.bomb() && !decoder->error().empty()) {
-        context.anomaly("archive.malformed",
+        context.anomaly(kMalformed,
                         what + ": " + decoder->error() + "; what decompressed before was scanned");
     }
 }

@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "formats/code_config/code_config_codes.h"
+#include "formats/common_codes.h"
 #include "formats/jinja_template/jinja_check.h"
 #include "formats/keras/keras_format.h"
 #include "formats/python_json.h"
@@ -184,27 +186,27 @@ void remote_code(const ParseContext& context, const std::string& where,
     const std::string file = module + ".py";
     std::string evidence = where + " = " + in_quotes(reference) + ": ";
     if (!repo.empty()) {
-        context.anomaly("hf.remote-code-external", evidence + std::string(loader) +
-                                                       " downloads and runs " + printable(file) +
-                                                       " from ANOTHER repo, " + printable(repo) +
-                                                       ", at whatever revision it has then");
+        context.anomaly(kRemoteCodeExternal, evidence + std::string(loader) +
+                                                 " downloads and runs " + printable(file) +
+                                                 " from ANOTHER repo, " + printable(repo) +
+                                                 ", at whatever revision it has then");
         return;
     }
     if (module.empty() || !stays_inside(file)) {
-        context.anomaly("hf.remote-code-external", evidence + std::string(loader) + " runs " +
-                                                       printable(file) +
-                                                       ", which lies outside the model's folder");
+        context.anomaly(kRemoteCodeExternal, evidence + std::string(loader) + " runs " +
+                                                 printable(file) +
+                                                 ", which lies outside the model's folder");
         return;
     }
-    context.anomaly("hf.remote-code", evidence + std::string(loader) + " runs " + printable(file) +
-                                          " (" + presence(context, file) + ")");
+    context.anomaly(kRemoteCode, evidence + std::string(loader) + " runs " + printable(file) +
+                                     " (" + presence(context, file) + ")");
 }
 
 constexpr std::string_view kTrustRemoteCode = "from_pretrained(..., trust_remote_code=True)";
 
 void check_auto_map(const json& map, const ParseContext& context) {
     if (!map.is_object()) {
-        context.anomaly("hf.config-malformed", "auto_map is not an object; transformers fails");
+        context.anomaly(kConfigMalformed, "auto_map is not an object; transformers fails");
         return;
     }
     for (const auto& [auto_class, value] : map.items()) {
@@ -221,7 +223,7 @@ void check_auto_map(const json& map, const ParseContext& context) {
                 ++i;
             }
         } else if (!value.is_null()) {
-            context.anomaly("hf.config-malformed",
+            context.anomaly(kConfigMalformed,
                             where + " is neither a class reference nor a list of them");
         }
     }
@@ -318,21 +320,20 @@ void check_torchserve(const json& kept, const ParseContext& context) {
         if (!builtin) {
             std::string file = module;
             if (file.size() < 3 || file.compare(file.size() - 3, 3, ".py") != 0) file += ".py";
-            context.anomaly("torchserve.code", "model.handler = " + in_quotes(handler) +
-                                                   ": TorchServe imports " + printable(file) +
-                                                   " from the archive and runs it for every "
-                                                   "request");
+            context.anomaly(kTorchserveCode, "model.handler = " + in_quotes(handler) +
+                                                 ": TorchServe imports " + printable(file) +
+                                                 " from the archive and runs it for every "
+                                                 "request");
         }
     }
     if (const std::string file = field("modelFile"); !file.empty()) {
-        context.anomaly("torchserve.code", "model.modelFile = " + in_quotes(file) +
-                                               ": TorchServe imports it to build the model");
+        context.anomaly(kTorchserveCode, "model.modelFile = " + in_quotes(file) +
+                                             ": TorchServe imports it to build the model");
     }
     if (const std::string file = field("requirementsFile"); !file.empty()) {
-        context.anomaly("torchserve.requirements",
-                        "model.requirementsFile = " + in_quotes(file) +
-                            ": TorchServe pip-installs what it lists when "
-                            "install_py_dep_per_model is set");
+        context.anomaly(kTorchserveRequirements, "model.requirementsFile = " + in_quotes(file) +
+                                                     ": TorchServe pip-installs what it lists when "
+                                                     "install_py_dep_per_model is set");
     }
 }
 
@@ -422,7 +423,7 @@ void check_config(std::string_view text, const ParseContext& context) {
     // only, it is low (hf.config-malformed).
     const auto& chain = context.base().chain;
     const bool named = !chain.empty() && claims_name(base_name(chain.back()));
-    const char* unreadable = named ? "hf.config-unreadable" : "hf.config-malformed";
+    const AnomalyCode unreadable = named ? kConfigUnreadable : kConfigMalformed;
     // Read as json.loads(bytes) reads it: the encodings it detects, NaN and Infinity,
     // escaped keys, the last of duplicate keys.
     std::string error;
@@ -453,9 +454,9 @@ void check_config(std::string_view text, const ParseContext& context) {
             "not valid JSON at byte " + std::to_string(parsed.offset) + ": " + parsed.error;
     }
     if (keeper.too_many) {
-        context.anomaly("hf.config-malformed", "a config value holds more than " +
-                                                   std::to_string(limits::kHfConfigMaxValues) +
-                                                   " JSON values; the rest was not read");
+        context.anomaly(kConfigMalformed, "a config value holds more than " +
+                                              std::to_string(limits::kHfConfigMaxValues) +
+                                              " JSON values; the rest was not read");
     } else if (!keeper.error.empty()) {
         context.anomaly(unreadable, keeper.error + "; what came before was checked");
     }
@@ -472,7 +473,7 @@ void check_config(std::string_view text, const ParseContext& context) {
 
 void parse(Source& source, const ParseContext& context) {
     if (source.size() > limits::kHfConfigMaxBytes) {
-        context.anomaly("limit.exceeded",
+        context.anomaly(kLimitExceeded,
                         "a JSON config of " + std::to_string(source.size()) +
                             " bytes names auto_map, custom_pipelines, chat_template or a "
                             "TorchServe manifest but is over the " +
@@ -483,9 +484,9 @@ void parse(Source& source, const ParseContext& context) {
     }
     const auto bytes = source.view(0, static_cast<std::size_t>(source.size()));
     if (bytes.size() != source.size()) {
-        context.anomaly("hf.config-malformed", "the config could not be read whole (" +
-                                                   std::to_string(bytes.size()) + " of " +
-                                                   std::to_string(source.size()) + " bytes)");
+        context.anomaly(kConfigMalformed, "the config could not be read whole (" +
+                                              std::to_string(bytes.size()) + " of " +
+                                              std::to_string(source.size()) + " bytes)");
         return;
     }
     check_config(util::as_text(bytes), context);

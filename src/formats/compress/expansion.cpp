@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <string>
 
+#include "formats/archive/archive_codes.h"
+#include "formats/common_codes.h"
 #include "mscan/limits.h"
 
 namespace mscan::compress {
@@ -32,19 +34,19 @@ void report_expansion(const ParseContext& context, const Location& where, const 
         context.take_decompressed(1);
     } else if (first.capped && first.ratio_exceeded) {
         context.anomaly_at(
-            where, "archive.compression-bomb",
+            where, archive::kCompressionBomb,
             "the " + thing + " expands more than " + std::to_string(limits::kMaxCompressionRatio) +
                 " times its compressed size and past " + mib(limits::kMaxDecompressedMember) +
                 " (" + std::to_string(first.consumed) +
                 " compressed bytes gave that much); decompression stopped there, "
                 "the part before was scanned, the rest was NOT");
     } else if (first.capped) {
-        context.anomaly_at(where, "container.not-scanned",
+        context.anomaly_at(where, kContainerNotScanned,
                            "the " + thing + " is larger than " +
                                mib(limits::kMaxDecompressedMember) +
                                " decompressed; only its start was scanned, the rest was NOT");
     } else if (first.ratio_exceeded) {
-        context.anomaly_at(where, "archive.compression-ratio",
+        context.anomaly_at(where, archive::kCompressionRatio,
                            "the " + thing + " expands " + times(first.size, first.consumed) +
                                " its compressed size (" + std::to_string(first.size) +
                                " bytes from " + std::to_string(first.consumed) +
@@ -53,7 +55,7 @@ void report_expansion(const ParseContext& context, const Location& where, const 
                                "; it was decompressed in full, as its loader would, and scanned");
     }
     if (!first.error.empty())
-        context.anomaly_at(where, "archive.malformed",
+        context.anomaly_at(where, archive::kMalformed,
                            first.error + "; what decompressed was scanned");
 }
 
@@ -65,12 +67,12 @@ void report_declared_expansion(const ParseContext& context, const Location& wher
                               std::to_string(compressed) + " compressed (" +
                               times(declared, compressed) + " its size";
     if (declared > limits::kMaxDecompressedMember) {
-        context.anomaly_at(where, "archive.compression-bomb",
+        context.anomaly_at(where, archive::kCompressionBomb,
                            sizes + ", and more than " + mib(limits::kMaxDecompressedMember) +
                                "): whatever reads it allocates and inflates that much; " +
                                std::string(why));
     } else {
-        context.anomaly_at(where, "archive.compression-ratio",
+        context.anomaly_at(where, archive::kCompressionRatio,
                            sizes + ", more than the limit of " +
                                std::to_string(limits::kMaxCompressionRatio) + "); " +
                                std::string(why));

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <vector>
 
+#include "formats/executable/executable_codes.h"
 #include "formats/zip/zip_format.h"
 
 namespace mscan::executable {
@@ -179,7 +180,7 @@ bool detect(Source& source, std::string_view /*extension*/) {
 
 void parse(Source& source, const ParseContext& context) {
     const std::string what = describe_source(source);
-    context.anomaly("native.executable",
+    context.anomaly(kExecutable,
                     what + "; running it, or loading it as a library, runs native code", 0);
     // A llamafile (or a self-extracting archive) carries its payload as a zip at its end:
     // that is part of the program, not a polyglot, and is scanned as such.

@@ -21,18 +21,15 @@
 #include <type_traits>
 #include <unordered_set>
 
-#include "util/text_safety.h"
+#include "formats/common_codes.h"
+#include "formats/gguf/gguf_codes.h"
 #include "formats/jinja_template/jinja_check.h"
+#include "util/text_safety.h"
 #include "mscan/limits.h"
 #include "mscan/reader.h"
 
 namespace mscan::gguf {
 namespace {
-
-constexpr const char* kOversized = "gguf.oversized";
-constexpr const char* kMalformed = "gguf.malformed";
-constexpr const char* kNonstandard = "gguf.nonstandard";
-constexpr const char* kSummary = "gguf.summary";
 
 /// ggml's GGML_MAX_DIMS and GGML_MAX_NAME.
 constexpr std::uint32_t kMaxDims = 4;
@@ -154,13 +151,14 @@ std::string num(std::uint64_t v) {
 class Reporter {
   public:
     explicit Reporter(const ParseContext& context) : context_(context) {}
-    void operator()(const char* code, std::string evidence, std::uint64_t offset) {
-        auto& count = counts_[code];
+    void operator()(AnomalyCode code, std::string evidence, std::uint64_t offset) {
+        auto& count = counts_.try_emplace(code.text(), code, 0).first->second.second;
         if (++count <= limits::kGgufMaxAnomaliesPerCode)
             context_.anomaly(code, std::move(evidence), static_cast<std::int64_t>(offset));
     }
     void finish() {
-        for (const auto& [code, count] : counts_) {
+        for (const auto& entry : counts_) {
+            const auto& [code, count] = entry.second;
             if (count <= limits::kGgufMaxAnomaliesPerCode) continue;
             context_.anomaly(code,
                              "and " + num(count - limits::kGgufMaxAnomaliesPerCode) +
@@ -172,7 +170,8 @@ class Reporter {
 
   private:
     const ParseContext& context_;
-    std::map<std::string, std::uint64_t> counts_;
+    /// Code text (so the summary follows the codes' sorted order) -> the code and its count.
+    std::map<std::string_view, std::pair<AnomalyCode, std::uint64_t>> counts_;
 };
 
 /// Walks the file once. Each read method returns false when the walk cannot go on (the
@@ -317,7 +316,7 @@ class Walker {
         for (std::uint64_t i = 0; i < h_.kv_count; ++i) {
             if (i >= limits::kGgufMaxKeys) {
                 report_.context().anomaly(
-                    "limit.exceeded",
+                    kLimitExceeded,
                     "more than " + num(limits::kGgufMaxKeys) +
                         " GGUF metadata keys; the rest of the file was not read",
                     static_cast<std::int64_t>(in_.pos()));
@@ -344,7 +343,7 @@ class Walker {
                 h_.keys.push_back(*key);
             } else if (unkept_keys_++ == 0) {
                 report_.context().anomaly(
-                    "limit.exceeded",
+                    kLimitExceeded,
                     "more than " + num(limits::kGgufMaxKeptBytes) +
                         " bytes of GGUF metadata keys; later keys are not checked for duplicates",
                     static_cast<std::int64_t>(at));
@@ -381,7 +380,7 @@ class Walker {
         if (type == kString) return top ? top_string(key) : skip_string(key);
         // An array: element type, count, elements.
         if (depth >= limits::kGgufMaxArrayDepth) {
-            report_.context().anomaly("limit.exceeded",
+            report_.context().anomaly(kLimitExceeded,
                                       "GGUF arrays nested more than " +
                                           num(limits::kGgufMaxArrayDepth) + " deep under key " +
                                           shown(key) + "; the rest of the file was not read",
@@ -508,7 +507,7 @@ class Walker {
         if (key == "general.name") h_.name = text.substr(0, 200);
         if (key.find("chat_template") != std::string::npos || jinja::looks_like_template(text)) {
             if (template_bytes_ + text.size() > limits::kGgufMaxTemplateBytes) {
-                report_.context().anomaly("limit.exceeded",
+                report_.context().anomaly(kLimitExceeded,
                                           "more than " + num(limits::kGgufMaxTemplateBytes) +
                                               " bytes of templates in one file; metadata key " +
                                               shown(key) + " was not checked",
@@ -545,7 +544,7 @@ class Walker {
         for (std::uint64_t i = 0; i < h_.tensor_count; ++i) {
             if (i >= limits::kGgufMaxTensors) {
                 report_.context().anomaly(
-                    "limit.exceeded",
+                    kLimitExceeded,
                     "more than " + num(limits::kGgufMaxTensors) +
                         " GGUF tensor infos; the rest of the file was not read",
                     static_cast<std::int64_t>(in_.pos()));

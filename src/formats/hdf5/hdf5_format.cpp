@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <string>
 
+#include "formats/hdf5/hdf5_codes.h"
 #include "formats/hdf5/hdf5_reader.h"
+#include "formats/keras/keras_codes.h"
 #include "formats/keras/keras_config.h"
 
 namespace mscan::hdf5 {
@@ -26,7 +28,7 @@ bool detect(Source& source, std::string_view /*extension*/) {
 void parse(Source& source, const ParseContext& context) {
     const auto superblock = find_superblock(source);
     if (!superblock) {
-        context.anomaly("hdf5.unreadable", "no HDF5 superblock signature found");
+        context.anomaly(kUnreadable, "no HDF5 superblock signature found");
         return;
     }
     if (*superblock > 0) {
@@ -37,12 +39,12 @@ void parse(Source& source, const ParseContext& context) {
     }
     const RootAttributes root = read_root_attributes(source, *superblock);
     for (std::size_t i = 0; i < root.problems.size() && i < kMaxProblems; ++i) {
-        const auto& p = root.problems[i];
-        std::string evidence = "could not verify the root group's attributes: " + p.what;
+        Anomaly problem = root.problems[i];
+        problem.evidence = "could not verify the root group's attributes: " + problem.evidence;
         if (i + 1 == kMaxProblems && root.problems.size() > kMaxProblems)
-            evidence +=
+            problem.evidence +=
                 " (and " + std::to_string(root.problems.size() - kMaxProblems) + " more problems)";
-        context.anomaly("hdf5.unreadable", std::move(evidence), p.offset);
+        context.report(std::move(problem));
     }
     for (const auto& attribute : root.attributes) {
         if (std::find(std::begin(kConfigAttributes), std::end(kConfigAttributes), attribute.name) ==
@@ -53,7 +55,7 @@ void parse(Source& source, const ParseContext& context) {
             Location where = context.base();
             where.stream = label;
             where.offset = static_cast<std::int64_t>(attribute.offset);
-            context.anomaly_at(where, "keras.malformed-config",
+            context.anomaly_at(where, keras::kMalformedConfig,
                                label + " is a " + attribute.type +
                                    ", not one string; Keras could not read it and mscan did not");
             continue;

@@ -24,6 +24,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "formats/hdf5/hdf5_codes.h"
 #include "mscan/limits.h"
 #include "util/text.h"
 
@@ -36,7 +37,8 @@ using Bytes = std::vector<std::uint8_t>;
 constexpr std::uint64_t kUndefined = ~std::uint64_t{0};
 
 /// Thrown inside the reader when a structure cannot be read; caught by the level that can
-/// carry on (one attribute, one header chunk, the dense storage). Never leaves the reader.
+/// carry on (one attribute, one header chunk, the dense storage), which records it as an
+/// hdf5.unreadable Anomaly. Never leaves the reader.
 struct Bad {
     std::string what;
     std::int64_t offset = -1;
@@ -503,10 +505,11 @@ class Reader {
         if (out_.problems.size() > lim::kHdf5MaxProblems) return;
         if (!reported_.emplace(what, offset).second) return;  // once per place
         if (out_.problems.size() == lim::kHdf5MaxProblems) {
-            out_.problems.push_back(Problem{"more problems not listed (limit)", offset});
+            out_.problems.push_back(
+                Anomaly{kUnreadable, "more problems not listed (limit)", offset});
             return;
         }
-        out_.problems.push_back(Problem{std::move(what), offset});
+        out_.problems.push_back(Anomaly{kUnreadable, std::move(what), offset});
     }
 
     // Catches what one attribute (or one unit of work) cannot read; caps go on up.

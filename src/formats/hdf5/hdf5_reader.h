@@ -4,8 +4,10 @@
 // attributes, compact or dense (fractal heap + v2 B-tree on names), with the datatypes
 // Keras and h5py write for them. It reads nothing else: datasets are never touched.
 //
-// Whatever it cannot read is a Problem with the offset where reading stopped; the caller
-// reports it as "could not verify", never as a pass.
+// Whatever it cannot read is an Anomaly (hdf5.unreadable) with the offset where reading
+// stopped; the caller reports it as "could not verify", never as a pass. Inside, a structure
+// that cannot be read throws, and the level that can carry on catches it and records the
+// Anomaly: no exception leaves the reader.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "formats/anomaly.h"
 #include "mscan/source.h"
 
 namespace mscan::hdf5 {
@@ -42,22 +45,17 @@ struct Attribute {
     std::uint64_t offset = 0;
 };
 
-struct Problem {
-    /// One line, e.g. "object header continuation beyond end of file".
-    std::string what;
-    /// File offset where reading stopped, or -1.
-    std::int64_t offset = -1;
-};
-
 struct RootAttributes {
     /// Superblock version 0..3 (-1 when the superblock could not be read).
     int superblock_version = -1;
     /// Offset of the superblock (the user block size).
     std::uint64_t superblock_offset = 0;
     std::vector<Attribute> attributes;
-    /// Everything the reader could not read. Non-empty means the attribute list may be
+    /// Everything the reader could not read, each an hdf5.unreadable anomaly whose evidence
+    /// is one line ("object header continuation beyond end of file") and whose offset is the
+    /// file offset where reading stopped (or -1). Non-empty means the attribute list may be
     /// incomplete.
-    std::vector<Problem> problems;
+    std::vector<Anomaly> problems;
 };
 
 /// Reads the root group's attributes. Bounded: every offset and length is checked against

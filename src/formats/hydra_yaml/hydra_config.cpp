@@ -10,7 +10,10 @@
 #include <utility>
 #include <vector>
 
+#include "formats/common_codes.h"
+#include "formats/hydra_yaml/hydra_yaml_codes.h"
 #include "formats/hydra_yaml/yaml_doc.h"
+#include "util/text_safety.h"
 #include "mscan/limits.h"
 #include "util/text.h"
 #include "util/text_safety.h"
@@ -588,14 +591,14 @@ void check_yaml(std::string_view text, const ParseContext& context) {
     const WalkEnd end = walk(tree, [&](const Hit& hit) {
         if (reported == limits::kHydraMaxTargets) {
             capped = true;
-            context.anomaly("limit.exceeded", "more than " +
-                                                  std::to_string(limits::kHydraMaxTargets) +
-                                                  " target keys; the rest were not reported");
+            context.anomaly(kLimitExceeded, "more than " +
+                                                std::to_string(limits::kHydraMaxTargets) +
+                                                " target keys; the rest were not reported");
             return false;
         }
         ++reported;
         if (hit.kind == Hit::Kind::Unresolved) {
-            context.anomaly_at(at(*hit.node), "hydra.target-unresolved",
+            context.anomaly_at(at(*hit.node), kTargetUnresolved,
                                line_of(*hit.key) + ": " + printable(hit.key->text) + ": " +
                                    printable(hit.node->text) + ": " + hit.name +
                                    "; the loader instantiates a name mscan does not know");
@@ -632,24 +635,24 @@ void check_yaml(std::string_view text, const ParseContext& context) {
         return true;
     });
     if (end.visits_capped && !capped)
-        context.anomaly("limit.exceeded", "aliases reach more than " +
-                                              std::to_string(limits::kYamlMaxVisits) +
-                                              " nodes; the rest was not checked");
+        context.anomaly(kLimitExceeded, "aliases reach more than " +
+                                            std::to_string(limits::kYamlMaxVisits) +
+                                            " nodes; the rest was not checked");
     if (tree.capped)
-        context.anomaly("limit.exceeded", "more than " + std::to_string(limits::kYamlMaxNodes) +
-                                              " YAML nodes; the rest was not checked");
+        context.anomaly(kLimitExceeded, "more than " + std::to_string(limits::kYamlMaxNodes) +
+                                            " YAML nodes; the rest was not checked");
     if (tree.malformed) {
         const std::size_t from = line_start(text, tree.problem_line);
         const std::string mentions = unread_mentions(text.substr(from));
         const std::string where =
             "line " + std::to_string(tree.problem_line) + ": " + printable(tree.problem) + "; ";
         if (!mentions.empty())
-            context.anomaly("yaml.not-checked",
+            context.anomaly(kYamlNotChecked,
                             where + "the part mscan could not read spells " + mentions +
                                 " (a parser that reads it differently would instantiate it)",
                             static_cast<std::int64_t>(from));
         else
-            context.anomaly("yaml.malformed",
+            context.anomaly(kYamlMalformed,
                             where +
                                 "PyYAML (OmegaConf, Hydra) refuses such a file too; the "
                                 "part before it was checked",
@@ -659,9 +662,9 @@ void check_yaml(std::string_view text, const ParseContext& context) {
 
 void parse(Source& source, const ParseContext& context) {
     if (source.size() > limits::kHydraMaxBytes) {
-        context.anomaly("limit.exceeded", "a YAML file larger than " +
-                                              std::to_string(limits::kHydraMaxBytes >> 20) +
-                                              " MiB is not read; its target keys were not checked");
+        context.anomaly(kLimitExceeded, "a YAML file larger than " +
+                                            std::to_string(limits::kHydraMaxBytes >> 20) +
+                                            " MiB is not read; its target keys were not checked");
         return;
     }
     const auto bytes = source.view(0, static_cast<std::size_t>(source.size()));

@@ -23,6 +23,7 @@
 #include <variant>
 
 #include "formats/context.h"
+#include "formats/jinja_template/jinja_template_codes.h"
 #include "util/text_safety.h"
 #include "mscan/limits.h"
 
@@ -2013,22 +2014,22 @@ bool looks_like_template(std::string_view text) {
     return stmt != std::string_view::npos && text.find("%}", stmt + 2) != std::string_view::npos;
 }
 
-const char* anomaly_code(IssueKind kind) {
+AnomalyCode anomaly_code(IssueKind kind) {
     switch (kind) {
         case IssueKind::PythonInternals:
-            return "template.python-internals";
+            return kPythonInternals;
         case IssueKind::DangerousName:
-            return "template.dangerous-name";
+            return kDangerousName;
         case IssueKind::Unusual:
-            return "template.unusual";
+            return kUnusual;
         case IssueKind::ResourceExhaustion:
-            return "template.resource-exhaustion";
+            return kResourceExhaustion;
         case IssueKind::Malformed:
-            return "template.malformed";
+            return kMalformed;
         case IssueKind::Limit:
-            return "template.not-checked";
+            return kNotChecked;
     }
-    return "template.unusual";
+    return kUnusual;
 }
 
 std::size_t report_template(const ParseContext& context, std::string_view key,

@@ -41,6 +41,7 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include "formats/jinja_template/jinja_template_codes.h"
 
 namespace mscan {
 class ParseContext;
@@ -92,8 +93,8 @@ std::vector<TemplateIssue> check_template(std::string_view text);
 /// Whether a metadata string looks like a Jinja template ("{{ ... }}" or "{% ... %}").
 bool looks_like_template(std::string_view text);
 
-/// The anomaly code an issue is reported with ("template.python-internals", ...).
-const char* anomaly_code(IssueKind kind);
+/// The anomaly code an issue is reported with (kPythonInternals, ...).
+AnomalyCode anomaly_code(IssueKind kind);
 
 /// Reports every issue of `text`, the template stored under `key` (e.g.
 /// "tokenizer.chat_template"), as an anomaly of `context` with the key and the expression as

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "formats/archive/archive_codes.h"
 #include "formats/compress/coded_member.h"
 #include "formats/member.h"
 #include "formats/pickle/pickle_machine.h"
@@ -91,7 +92,7 @@ void parse(Source& source, const ParseContext& context) {
     compress::Inflated first;
     const auto member = decode_member(context, context.base(), stream, first);
     if (first.complete && first.size != h->length) {
-        context.anomaly("archive.malformed",
+        context.anomaly(archive::kMalformed,
                         "the ZF header declares " + std::to_string(h->length) +
                             " bytes but the stream holds " + std::to_string(first.size) +
                             " (joblib asserts they match unless Python runs with -O); scanned");

@@ -23,6 +23,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "formats/common_codes.h"
+#include "formats/keras/keras_codes.h"
 #include "formats/keras/marshal_reader.h"
 #include "util/text_safety.h"
 #include "formats/python_json.h"
@@ -269,7 +271,7 @@ class Walker {
 
     void finish() const {
         if (ops_ >= kMaxOps) {
-            context_.anomaly_at(where(""), "limit.exceeded",
+            context_.anomaly_at(where(""), kLimitExceeded,
                                 std::string(label_) + ": more than " + std::to_string(kMaxOps) +
                                     " findings in one Keras config; the rest were not reported");
         }
@@ -296,7 +298,7 @@ class Walker {
         context_.emit(std::move(op));
     }
 
-    void anomaly(const std::string& code, const std::string& evidence, const std::string& path) {
+    void anomaly(AnomalyCode code, const std::string& evidence, const std::string& path) {
         if (ops_ >= kMaxOps) return;
         ++ops_;
         context_.anomaly_at(where(path), code, evidence);
@@ -388,7 +390,7 @@ class Walker {
         const std::string_view bare = class_name;
         if (!contains(kKerasClasses, bare)) {
             if (reported_custom_.insert(class_name).second) {
-                anomaly("keras.custom-object",
+                anomaly(kCustomObject,
                         "class_name '" + cut(class_name) + "'" +
                             (layer_name(object).empty()
                                  ? std::string()
@@ -409,16 +411,14 @@ class Walker {
         const std::string what =
             class_name + " layer" + (name.empty() ? "" : " '" + cut(name) + "'");
         if (config == object.end() || !config->is_object()) {
-            if (class_name == "Lambda")
-                anomaly("keras.lambda", what + " without a readable config", path);
+            if (class_name == "Lambda") anomaly(kLambda, what + " without a readable config", path);
             return;
         }
         if (class_name != "Lambda") {
             // TFOpLambda and relatives call a TensorFlow API symbol by name.
             std::string fn = string_field(*config, "function");
             if (fn.empty()) fn = string_field(*config, "op_name");
-            anomaly("keras.tf-op-layer",
-                    what + " calls TensorFlow symbol '" + cut(fn) + "' by name", path);
+            anomaly(kTfOpLayer, what + " calls TensorFlow symbol '" + cut(fn) + "' by name", path);
             return;
         }
         bool reported = false;
@@ -453,7 +453,7 @@ class Walker {
             }
         }
         if (!reported)
-            anomaly("keras.lambda", what + ": its function could not be found in the config", path);
+            anomaly(kLambda, what + ": its function could not be found in the config", path);
     }
 
     /// Reports one marshaled function: the layer as keras.lambda with the decoded names and
@@ -464,13 +464,12 @@ class Walker {
             pending_lambda_name_.clear();
         }
         if (!code || !code->is_string()) {
-            anomaly("keras.lambda", what + " carries no marshaled code to read", path);
+            anomaly(kLambda, what + " carries no marshaled code to read", path);
             return;
         }
         std::vector<std::uint8_t> bytes;
         if (!marshal::decode_base64(code->get_ref<const std::string&>(), bytes)) {
-            anomaly("keras.lambda", what + " carries code that is not valid base64; not decoded",
-                    path);
+            anomaly(kLambda, what + " carries code that is not valid base64; not decoded", path);
             return;
         }
         const marshal::CodeSummary summary = marshal::summarize(bytes);
@@ -483,7 +482,7 @@ class Walker {
         if (!summary.string_constants.empty())
             evidence += "; constants [" + join_quoted(summary.string_constants, true, 6) + "]";
         if (!summary.error.empty()) evidence += "; could not read it all: " + summary.error;
-        anomaly("keras.lambda", evidence, path);
+        anomaly(kLambda, evidence, path);
 
         // What the code reaches, as qualified names for the rules.
         const auto& names = summary.names;
@@ -521,7 +520,7 @@ void walk_config_json(std::string_view text, std::string_view label, const Parse
     Location loc = context.base();
     loc.stream = std::string(label);
     if (text.size() > limits::kKerasMaxConfigBytes) {
-        context.anomaly_at(loc, "keras.malformed-config",
+        context.anomaly_at(loc, kMalformedConfig,
                            std::string(label) + ": config of " + std::to_string(text.size()) +
                                " bytes exceeds the " +
                                std::to_string(limits::kKerasMaxConfigBytes >> 20) +
@@ -533,7 +532,7 @@ void walk_config_json(std::string_view text, std::string_view label, const Parse
     const auto decoded =
         pyjson::decode({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}, error);
     if (!decoded) {
-        context.anomaly_at(loc, "keras.malformed-config",
+        context.anomaly_at(loc, kMalformedConfig,
                            std::string(label) + ": not text json.loads can decode (" + error +
                                "); the config could not be read");
         return;
@@ -542,7 +541,7 @@ void walk_config_json(std::string_view text, std::string_view label, const Parse
     auto document = pyjson::parse_value(*decoded, parsed, limits::kPythonJsonMaxDepth);
     if (!document) {
         context.anomaly_at(
-            loc, "keras.malformed-config",
+            loc, kMalformedConfig,
             std::string(label) +
                 (parsed.too_deep
                      ? ": JSON nested deeper than " + std::to_string(limits::kPythonJsonMaxDepth) +
@@ -553,7 +552,7 @@ void walk_config_json(std::string_view text, std::string_view label, const Parse
     }
     const json& config = *document;
     if (!config.is_object()) {
-        context.anomaly_at(loc, "keras.malformed-config",
+        context.anomaly_at(loc, kMalformedConfig,
                            std::string(label) + ": JSON is not an object; not a Keras config");
         return;
     }

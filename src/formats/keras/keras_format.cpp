@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <string>
 
+#include "formats/keras/keras_codes.h"
 #include "formats/keras/keras_config.h"
 #include "formats/python_json.h"
 #include "mscan/limits.h"
@@ -42,17 +43,17 @@ bool detect_json(Source& source, std::string_view /*extension*/) {
 
 void parse_json(Source& source, const ParseContext& context) {
     if (source.size() > limits::kKerasMaxConfigBytes) {
-        context.anomaly("keras.malformed-config",
-                        "Keras config of " + std::to_string(source.size()) + " bytes exceeds the " +
-                            std::to_string(limits::kKerasMaxConfigBytes >> 20) +
-                            " MiB cap; not read");
+        context.anomaly(kMalformedConfig, "Keras config of " + std::to_string(source.size()) +
+                                              " bytes exceeds the " +
+                                              std::to_string(limits::kKerasMaxConfigBytes >> 20) +
+                                              " MiB cap; not read");
         return;
     }
     const auto bytes = source.view(0, static_cast<std::size_t>(source.size()));
     if (bytes.size() != source.size()) {
-        context.anomaly("keras.malformed-config", "the Keras config could not be read whole (" +
-                                                      std::to_string(bytes.size()) + " of " +
-                                                      std::to_string(source.size()) + " bytes)");
+        context.anomaly(kMalformedConfig, "the Keras config could not be read whole (" +
+                                              std::to_string(bytes.size()) + " of " +
+                                              std::to_string(source.size()) + " bytes)");
         return;
     }
     walk_config_json(util::as_text(bytes), "Keras config", context);

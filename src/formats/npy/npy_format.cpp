@@ -9,6 +9,7 @@
 #include <optional>
 #include <utility>
 
+#include "formats/npy/npy_codes.h"
 #include "formats/npy/py_literal.h"
 #include "formats/pickle/pickle_detect.h"
 #include "formats/pickle/pickle_machine.h"
@@ -538,13 +539,13 @@ void parse(Source& source, const ParseContext& context) {
     std::string error;
     const auto h = parse_header(source, error);
     if (!h) {
-        context.anomaly("numpy.malformed", "numpy.load refuses this file: " + error, 0);
+        context.anomaly(kMalformed, "numpy.load refuses this file: " + error, 0);
         return;
     }
     const auto data_at = static_cast<std::int64_t>(h->data_offset);
     if (h->duplicate_keys) {
         context.anomaly(
-            "numpy.duplicate-key",
+            kDuplicateKey,
             "the header gives a key more than once; numpy keeps the last (dtype " + h->descr + ")",
             0);
     }
@@ -554,7 +555,7 @@ void parse(Source& source, const ParseContext& context) {
         SliceSource data(source, h->data_offset,
                          source.size() - std::min(h->data_offset, source.size()));
         const bool pickle_like = pickle::plausible_pickle(data).pickle;
-        context.anomaly("numpy.malformed",
+        context.anomaly(kMalformed,
                         "mscan does not know " + h->dtype_doubt +
                             (pickle_like ? "; the data after the header reads as a pickle and "
                                            "was scanned as one"
@@ -564,14 +565,13 @@ void parse(Source& source, const ParseContext& context) {
         return;
     }
     if (h->has_object) {
-        context.anomaly("numpy.object-array",
+        context.anomaly(kObjectArray,
                         "dtype " + h->descr +
                             " holds Python objects: numpy.load(allow_pickle=True) unpickles the "
                             "data that follows the header",
                         data_at);
         if (h->data_offset >= source.size()) {
-            context.anomaly("numpy.malformed", "an object array with no pickle after the header",
-                            data_at);
+            context.anomaly(kMalformed, "an object array with no pickle after the header", data_at);
             return;
         }
         scan_object_data(source, *h, context);
@@ -581,7 +581,7 @@ void parse(Source& source, const ParseContext& context) {
     bool overflow = false;
     for (const auto d : h->shape) {
         if (d < 0) {
-            context.anomaly("numpy.malformed",
+            context.anomaly(kMalformed,
                             "numpy.load refuses this file: the shape has a negative dimension",
                             data_at);
             return;
@@ -593,7 +593,7 @@ void parse(Source& source, const ParseContext& context) {
     const std::uint64_t available = source.size() - std::min(h->data_offset, source.size());
     if (overflow || (*h->itemsize && count > UINT64_MAX / *h->itemsize) ||
         count * *h->itemsize > available) {
-        context.anomaly("numpy.malformed",
+        context.anomaly(kMalformed,
                         "the header declares " +
                             (overflow ? std::string("more than 2^64") : std::to_string(count)) +
                             " elements of " + std::to_string(*h->itemsize) + " bytes, but only " +

@@ -45,6 +45,8 @@
 #include <utility>
 #include <vector>
 
+#include "formats/common_codes.h"
+#include "formats/onnx/onnx_codes.h"
 #include "util/text_safety.h"
 #include "formats/protobuf/wire.h"
 #include "mscan/limits.h"
@@ -67,16 +69,6 @@ constexpr std::size_t kKeptLocations = 8;
 constexpr std::size_t kKeptDims = 8;
 /// Longest stream name (graph path) built; deeper subgraphs keep the prefix.
 constexpr std::size_t kMaxStreamChars = 600;
-
-constexpr std::string_view kMalformed = "onnx.malformed";
-constexpr std::string_view kUnsafePath = "onnx.external_data_path";
-constexpr std::string_view kMissing = "onnx.external_data_missing";
-constexpr std::string_view kInvalidExternal = "onnx.external_data_invalid";
-constexpr std::string_view kUnchecked = "onnx.external_data_unchecked";
-constexpr std::string_view kCustomDomain = "onnx.custom_domain";
-constexpr std::string_view kContribDomain = "onnx.contrib_domain";
-constexpr std::string_view kPythonOp = "onnx.python_op";
-constexpr std::string_view kTensorSize = "onnx.tensor_size";
 
 /// A Python callable named by a node attribute, as an operation name: identifier characters
 /// and dots kept, anything else '?', so that the name cannot pose as something else.
@@ -334,21 +326,21 @@ class Walker {
 
     bool stopped() const { return nodes_reported_; }
 
-    void report(std::string_view code, std::string evidence, const std::string& stream,
+    void report(AnomalyCode code, std::string evidence, const std::string& stream,
                 std::int64_t offset) {
-        int& n = reported_[std::string(code)];
+        int& n = reported_[std::string(code.text())];
         if (n >= limits::kOnnxMaxAnomaliesPerCode) return;
         if (++n == limits::kOnnxMaxAnomaliesPerCode)
             evidence += " (further problems of this kind in this model are not listed)";
         Location where = context_.base();
         where.stream = stream;
         where.offset = offset;
-        context_.anomaly_at(where, std::string(code), std::move(evidence));
+        context_.anomaly_at(where, code, std::move(evidence));
     }
 
     void limit(const std::string& what) {
         Location where = context_.base();
-        context_.anomaly_at(where, "limit.exceeded", what);
+        context_.anomaly_at(where, kLimitExceeded, what);
     }
 
     /// Reports a known field with the wrong wire type (protobuf refuses such a message).
@@ -363,26 +355,14 @@ class Walker {
     }
 
     void check(const Message& m, std::string_view what, const std::string& stream) {
-        if (m.error() == protobuf::Error::None) return;
-        const bool cut_short = (m.error() == protobuf::Error::LengthPastEnd ||
-                                m.error() == protobuf::Error::Truncated) &&
-                               m.base_offset() + m.size() == file_.size();
-        if (cut_short) {  // every enclosing message sees it too: report the innermost once
+        auto problem = protobuf::error_anomaly(m, kMalformed, what, file_.size());
+        if (!problem) return;
+        if (protobuf::cut_short(m, file_.size())) {
+            // Every enclosing message sees it too: report the innermost once.
             if (truncation_reported_) return;
             truncation_reported_ = true;
-            report(kMalformed,
-                   "the file ends inside " + std::string(what) + " (" +
-                       std::string(protobuf::describe(m.error())) + " at byte " +
-                       std::to_string(m.error_offset()) +
-                       "): it is cut short, and the rest was NOT checked",
-                   stream, static_cast<std::int64_t>(m.error_offset()));
-            return;
         }
-        report(kMalformed,
-               std::string(what) +
-                   " is not valid protobuf: " + std::string(protobuf::describe(m.error())) +
-                   " at byte " + std::to_string(m.error_offset()),
-               stream, static_cast<std::int64_t>(m.error_offset()));
+        report(problem->code, std::move(problem->evidence), stream, problem->offset);
     }
 
     bool take_node() {
@@ -1342,7 +1322,7 @@ void parse(Source& source, const ParseContext& context) {
     const auto bytes = size > SIZE_MAX ? std::span<const std::uint8_t>()
                                        : source.view(0, static_cast<std::size_t>(size));
     if (size > SIZE_MAX || bytes.size() < size) {
-        context.anomaly("limit.exceeded",
+        context.anomaly(kLimitExceeded,
                         "the ONNX model of " + std::to_string(size) +
                             " bytes could not be read in one piece (inside a compressed container "
                             "or too large to fetch); its graph was NOT checked");

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "formats/pickle/pickle_codes.h"
 #include "formats/pickle/pickle_detect.h"
 #include "formats/pickle/pickle_machine.h"
 #include "formats/pickle/torch_legacy.h"
@@ -39,7 +40,7 @@ bool scan_blob(Source& blob, const std::string& name, const ParseContext& contex
     bool clean = true;
     const OperationSink& outer = context.sink();
     const OperationSink watch = [&clean, &outer](Operation&& op) {
-        if (op.kind == OpKind::Anomaly && op.name != "pickle.persistent-id") clean = false;
+        if (op.kind == OpKind::Anomaly && op.name != kPersistentId) clean = false;
         outer(std::move(op));
     };
     const ParseContext here(watch, context.base(), context.budget(), context.depth());

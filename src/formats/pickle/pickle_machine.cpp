@@ -17,8 +17,11 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "formats/common_codes.h"
+#include "formats/joblib/joblib_codes.h"
 #include "formats/pickle/data_skim.h"
 #include "formats/pickle/opcodes.h"
+#include "formats/pickle/pickle_codes.h"
 #include "formats/pickle/pickle_detect.h"
 #include "formats/pickle/values.h"
 #include "mscan/limits.h"
@@ -322,9 +325,9 @@ class Machine {
         loc.stream = stream_label_;
         return loc;
     }
-    void anomaly(const char* code, std::string evidence) {
+    void anomaly(AnomalyCode code, std::string evidence) {
         if (!sink_ || degraded_) return;
-        int& n = anomaly_counts_[code];
+        int& n = anomaly_counts_[std::string(code.text())];
         if (++n > kMaxAnomaliesPerCode) return;
         Operation op;
         op.kind = OpKind::Anomaly;
@@ -339,7 +342,7 @@ class Machine {
                 ++emitted_;
                 Operation lim;
                 lim.kind = OpKind::Anomaly;
-                lim.name = "limit.exceeded";
+                lim.name = kLimitExceeded;
                 lim.evidence = "more than " + std::to_string(limits::kPickleMaxOperations) +
                                " operations in one pickle stream; later ones are not listed";
                 lim.location = here(op_offset_);
@@ -606,7 +609,7 @@ class Machine {
     std::size_t floor() const { return marks_.empty() ? 0 : marks_.back(); }
     Value pop() {
         if (stack_.size() <= floor()) {
-            anomaly("pickle.stack-underflow", std::string(opcode_name(op_)) + " on an empty stack");
+            anomaly(kStackUnderflow, std::string(opcode_name(op_)) + " on an empty stack");
             return unknown();
         }
         Value v = std::move(stack_.back());
@@ -615,7 +618,7 @@ class Machine {
     }
     Value* top() {
         if (stack_.size() <= floor()) {
-            anomaly("pickle.stack-underflow", std::string(opcode_name(op_)) + " on an empty stack");
+            anomaly(kStackUnderflow, std::string(opcode_name(op_)) + " on an empty stack");
             return nullptr;
         }
         return &stack_.back();
@@ -624,7 +627,7 @@ class Machine {
     /// in place and then drop with stack_.resize(m). Returns false if there is no mark.
     bool take_mark(std::size_t& m) {
         if (marks_.empty()) {
-            anomaly("pickle.no-mark", std::string(opcode_name(op_)) + " without a MARK");
+            anomaly(kNoMark, std::string(opcode_name(op_)) + " without a MARK");
             return false;
         }
         m = marks_.back();
@@ -633,8 +636,8 @@ class Machine {
     }
     Value* stack_at(std::size_t i) { return stack_.data() + i; }
     void limit_hit(const char* what, std::uint64_t cap) {
-        anomaly("limit.exceeded", std::string(what) + " exceeds " + std::to_string(cap) +
-                                      "; the rest of the stream is read in a degraded pass");
+        anomaly(kLimitExceeded, std::string(what) + " exceeds " + std::to_string(cap) +
+                                    "; the rest of the stream is read in a degraded pass");
         limit_stop_ = true;
         resume(std::string(what) + " over " + std::to_string(cap));
     }
@@ -823,7 +826,7 @@ Value Machine::make_global(std::string_view module_in, std::string_view name_in)
     const bool valid = is_dotted_name(module_in) && is_dotted_name(name_in);
     saw_valid_global_ = saw_valid_global_ || valid;
     if (!valid) {
-        anomaly("pickle.unresolved-global",
+        anomaly(kUnresolvedGlobal,
                 "global operand is not a valid name: module " +
                     render(text_value(Kind::Str, module_in, module_in.size()), 80) + ", name " +
                     render(text_value(Kind::Str, name_in, name_in.size()), 80));
@@ -862,7 +865,7 @@ Value Machine::make_global(std::string_view module_in, std::string_view name_in)
         // builtins.__import__ is a plain global (and code execution); any later component is
         // an attribute walk.
         if (is_dangerous_dunder(part) && !(i == 0 && part == "__import__")) {
-            anomaly("pickle.dunder-attribute",
+            anomaly(kDunderAttribute,
                     "global " + v.text + " walks through attribute " + std::string(part));
             break;
         }
@@ -1076,12 +1079,12 @@ Value Machine::call(const Value& callee, const std::vector<const Value*>& args, 
     if (is_global(&callee)) return call_global(callee, args, how, unseen, evidence, result);
     if (auto folded = call_gadget_result(callee, args, how)) return std::move(*folded);
     if (callee.lost) {
-        anomaly("limit.exceeded", std::string(how) +
-                                      " calls a memoised value that was not kept "
-                                      "(memo budget); the call was not verified: " +
-                                      evidence);
+        anomaly(kLimitExceeded, std::string(how) +
+                                    " calls a memoised value that was not kept "
+                                    "(memo budget); the call was not verified: " +
+                                    evidence);
     } else {
-        anomaly("pickle.unresolved-callable",
+        anomaly(kUnresolvedCallable,
                 std::string(how) + " calls " + describe_callee(callee.kind) + ": " + evidence);
     }
     return result;
@@ -1233,13 +1236,13 @@ void Machine::method_call(const Value& target, const char* method, const Value* 
     }
     if (target.kind == Kind::Object || target.kind == Kind::Global) {
         if (target.lost) {
-            anomaly("limit.exceeded", std::string(opcode_name(op_)) +
-                                          " on a memoised global that was not kept (memo budget)");
+            anomaly(kLimitExceeded, std::string(opcode_name(op_)) +
+                                        " on a memoised global that was not kept (memo budget)");
             return;
         }
         if (target.text.empty()) {
-            anomaly("pickle.unresolved-callable", std::string(opcode_name(op_)) + " calls ." +
-                                                      method + " on " + render(target, 80));
+            anomaly(kUnresolvedCallable, std::string(opcode_name(op_)) + " calls ." + method +
+                                             " on " + render(target, 80));
             return;
         }
         if (target.kind == Kind::Object && std::string_view(method) == "__setitem__" &&
@@ -1269,7 +1272,7 @@ void Machine::method_call(const Value& target, const char* method, const Value* 
         std::string evidence = target.text + "." + method + "(" + args + ")";
         if (evidence.size() > kEvidence) evidence = evidence.substr(0, kEvidence) + "...";
         if (target.kind == Kind::Global) {
-            anomaly("pickle.attribute-write",
+            anomaly(kAttributeWrite,
                     std::string(opcode_name(op_)) + " on the global " + target.text +
                         " itself (sets or calls attributes of a module or class): " + evidence);
         }
@@ -1277,7 +1280,7 @@ void Machine::method_call(const Value& target, const char* method, const Value* 
         return;
     }
     // Ext, PersRef, Unknown: what the method belongs to cannot be known.
-    anomaly("pickle.unresolved-callable",
+    anomaly(kUnresolvedCallable,
             std::string(opcode_name(op_)) + " calls ." + method + " on " + render(target, 80));
 }
 
@@ -1333,7 +1336,7 @@ void Machine::memo_put(std::uint64_t key, const Value& v) {
             memo_sparse_kind_.erase(it);
             if (!memo_limit_reported_) {
                 memo_limit_reported_ = true;
-                anomaly("limit.exceeded", "too many sparse memo keys; later ones are not tracked");
+                anomaly(kLimitExceeded, "too many sparse memo keys; later ones are not tracked");
             }
             return;
         }
@@ -1385,7 +1388,7 @@ Value Machine::memo_get(std::uint64_t key) {
         kind = it->second;
     }
     if (kind == 0) {
-        anomaly("pickle.memo-missing", "memo key " + std::to_string(key) + " was never stored");
+        anomaly(kMemoMissing, "memo key " + std::to_string(key) + " was never stored");
         return unknown();
     }
     if (const std::uint32_t slot = kept_slot(key)) return kept_[slot - 1];
@@ -1429,7 +1432,7 @@ bool Machine::read_payload(std::uint64_t n, Kind kind, Value& out) {
 
 bool Machine::check_frame_edge(std::uint64_t op_end) {
     if (op_end > frame_end_ && op_offset_ < frame_end_) {
-        anomaly("pickle.frame-straddle",
+        anomaly(kFrameStraddle,
                 std::string(opcode_name(op_)) + " at offset " + std::to_string(op_offset_) +
                     " runs past the end of its FRAME at offset " + std::to_string(frame_end_));
         if (straddles_.size() < 4) straddles_.push_back(frame_end_);
@@ -1442,18 +1445,15 @@ bool Machine::check_frame_edge(std::uint64_t op_end) {
 
 void Machine::op_frame(std::uint64_t len) {
     if (proto_ >= 0 && proto_ < 4) {
-        anomaly("pickle.protocol-anomaly",
-                "FRAME in a protocol " + std::to_string(proto_) + " stream");
+        anomaly(kProtocolAnomaly, "FRAME in a protocol " + std::to_string(proto_) + " stream");
     }
     if (in_frame_ && in_.pos() < frame_end_) {
-        anomaly("pickle.frame-mismatch", "FRAME starts at offset " + std::to_string(op_offset_) +
-                                             " inside a frame that ends at " +
-                                             std::to_string(frame_end_));
+        anomaly(kFrameMismatch, "FRAME starts at offset " + std::to_string(op_offset_) +
+                                    " inside a frame that ends at " + std::to_string(frame_end_));
     }
     if (len > in_.remaining()) {
-        anomaly("pickle.frame-mismatch", "FRAME declares " + std::to_string(len) +
-                                             " bytes but only " + std::to_string(in_.remaining()) +
-                                             " follow");
+        anomaly(kFrameMismatch, "FRAME declares " + std::to_string(len) + " bytes but only " +
+                                    std::to_string(in_.remaining()) + " follow");
         in_frame_ = false;
         return;
     }
@@ -1594,12 +1594,11 @@ void Machine::op_stack_global() {
     if (!ok) {
         saw_global_ = true;
         if (module.lost || name.lost) {
-            anomaly("limit.exceeded",
+            anomaly(kLimitExceeded,
                     "STACK_GLOBAL operand came from a memo entry that was not kept (memo budget)");
         } else {
-            anomaly("pickle.unresolved-global",
-                    "STACK_GLOBAL operands are not constant strings: module " + render(module, 80) +
-                        ", name " + render(name, 80));
+            anomaly(kUnresolvedGlobal, "STACK_GLOBAL operands are not constant strings: module " +
+                                           render(module, 80) + ", name " + render(name, 80));
         }
         Value v = scalar(Kind::Global);
         v.lost = module.lost || name.lost;
@@ -1613,7 +1612,7 @@ void Machine::op_reduce() {
     Value args = pop();
     Value callee = pop();
     if (args.kind != Kind::Tuple && args.kind != Kind::Unknown && !args.lost) {
-        anomaly("pickle.bad-type", "REDUCE arguments are a " + render(args, 40) + ", not a tuple");
+        anomaly(kBadType, "REDUCE arguments are a " + render(args, 40) + ", not a tuple");
     }
     push(call(callee, tuple_items(args), "REDUCE", unseen_bits(args)));
 }
@@ -1635,7 +1634,7 @@ void Machine::op_obj() {
         return;
     }
     if (stack_.size() == m) {
-        anomaly("pickle.stack-underflow", "OBJ with nothing after its MARK");
+        anomaly(kStackUnderflow, "OBJ with nothing after its MARK");
         push(unknown());
         return;
     }
@@ -1685,7 +1684,7 @@ void Machine::op_build() {
         }
         if (is_joblib_wrapper(*target)) joblib_array(state);
     } else if (!target->lost) {
-        anomaly("pickle.bad-type", "BUILD on a " + render(*target, 40));
+        anomaly(kBadType, "BUILD on a " + render(*target, 40));
     }
 }
 
@@ -1820,8 +1819,8 @@ void Machine::check_sympify(const Value* const* args, std::size_t n, std::uint8_
         if (!what.empty()) what += " and ";
         what += "an object that is not a sympy expression";
     }
-    anomaly("pickle.sympify-text", "sympy converts the arguments with sympify(), which parses " +
-                                       what + " with eval: " + evidence);
+    anomaly(kSympifiedText, "sympy converts the arguments with sympify(), which parses " + what +
+                                " with eval: " + evidence);
 }
 
 void Machine::check_scipy_template(const Value& value) {
@@ -1846,7 +1845,7 @@ void Machine::check_scipy_template(const Value& value) {
         }
         why = "is not the text scipy generates: " + render(value, 160);
     }
-    anomaly("pickle.scipy-template",
+    anomaly(kScipyTemplate,
             "a scipy.stats distribution's _parse_arg_template, which its __setstate__ passes to "
             "exec(), " +
                 why);
@@ -1912,7 +1911,7 @@ void Machine::build_script_object(const Value& state) {
 // same bytes, so the stream stays in sync and whatever follows the array is still read.
 void Machine::joblib_array(const Value& state) {
     auto fail = [this](const std::string& why) {
-        anomaly("joblib.malformed",
+        anomaly(joblib::kMalformed,
                 why +
                     "; joblib.load's reading of the rest of the file could not be followed, so "
                     "it is read in a degraded pass");
@@ -1949,7 +1948,7 @@ void Machine::joblib_array(const Value& state) {
         return;
     }
     if (duplicate) {
-        anomaly("joblib.duplicate-key",
+        anomaly(joblib::kDuplicateKey,
                 "the NumpyArrayWrapper state sets a key twice; joblib uses the last value");
     }
     const DtypeInfo info = dtype_info(*dtype);
@@ -2013,7 +2012,7 @@ void Machine::joblib_array(const Value& state) {
         }
     }
     if (count > UINT64_MAX / itemsize || count * itemsize > in_.remaining()) {
-        anomaly("joblib.malformed", "the array declares " + std::to_string(count) +
+        anomaly(joblib::kMalformed, "the array declares " + std::to_string(count) +
                                         " elements of " + std::to_string(itemsize) +
                                         " bytes, but only " + std::to_string(in_.remaining()) +
                                         " bytes remain");
@@ -2033,14 +2032,14 @@ void Machine::op_fill(Kind container_kind, const char* method, bool pairs, bool 
     } else {
         const std::size_t need = pairs ? 2 : 1;
         if (stack_.size() < floor() + need) {
-            anomaly("pickle.stack-underflow", std::string(opcode_name(op_)) + " on an empty stack");
+            anomaly(kStackUnderflow, std::string(opcode_name(op_)) + " on an empty stack");
             stack_.resize(floor());
             return;
         }
         m = stack_.size() - need;
     }
     if (m <= floor()) {
-        anomaly("pickle.stack-underflow",
+        anomaly(kStackUnderflow,
                 std::string(opcode_name(op_)) + " with no container below its items");
         stack_.resize(m);
         return;
@@ -2049,8 +2048,7 @@ void Machine::op_fill(Kind container_kind, const char* method, bool pairs, bool 
     Value* first = stack_at(m);
     Value* last = stack_at(stack_.size());
     if (pairs && (last - first) % 2) {
-        anomaly("pickle.bad-operand",
-                std::string(opcode_name(op_)) + " with an odd number of items");
+        anomaly(kBadOperand, std::string(opcode_name(op_)) + " with an odd number of items");
     }
     if (pairs) check_pairs(first, last);
     if (target.kind == container_kind) {
@@ -2062,7 +2060,7 @@ void Machine::op_fill(Kind container_kind, const char* method, bool pairs, bool 
     } else if (receives_method_calls(target.kind)) {
         method_call(target, method, first, last, pairs);
     } else if (!target.lost) {
-        anomaly("pickle.bad-type", std::string(opcode_name(op_)) + " on a " + render(target, 40));
+        anomaly(kBadType, std::string(opcode_name(op_)) + " on a " + render(target, 40));
     }
     stack_.resize(m);
 }
@@ -2117,7 +2115,7 @@ Machine::Next Machine::load_float() {
     char* end = nullptr;
     v.num = std::bit_cast<std::int64_t>(std::strtod(s.c_str(), &end));
     if (s.empty() || end != s.c_str() + s.size())
-        anomaly("pickle.bad-operand", "FLOAT " + render(text_value(Kind::Str, l, l.size()), 60));
+        anomaly(kBadOperand, "FLOAT " + render(text_value(Kind::Str, l, l.size()), 60));
     push(std::move(v));
     return Next::Check;
 }
@@ -2139,8 +2137,8 @@ Machine::Next Machine::load_decimal() {
             valid = false;
     }
     if (!valid)
-        anomaly("pickle.bad-operand", std::string(opcode_name(op_)) + " " +
-                                          render(text_value(Kind::Str, l, l.size()), 60));
+        anomaly(kBadOperand, std::string(opcode_name(op_)) + " " +
+                                 render(text_value(Kind::Str, l, l.size()), 60));
     if (digits.size() < 18 && valid) {
         push(scalar(Kind::Int, std::strtoll(std::string(digits).c_str(), nullptr, 10)));
     } else {
@@ -2168,7 +2166,7 @@ Machine::Next Machine::load_long_binary() {
         const auto v = in_.i32le();
         if (!need(v.has_value())) return Next::End;
         if (*v < 0) {
-            anomaly("pickle.bad-operand", "LONG4 with negative length");
+            anomaly(kBadOperand, "LONG4 with negative length");
             return Next::End;
         }
         n = static_cast<std::uint64_t>(*v);
@@ -2215,8 +2213,8 @@ Machine::Next Machine::load_string() {
     if (!need(read_line(l))) return Next::End;
     std::string decoded;
     if (!decode_escaped_string(l, decoded)) {
-        anomaly("pickle.bad-string-escape", "STRING operand is not a quoted literal: " +
-                                                render(text_value(Kind::Str, l, l.size()), 80));
+        anomaly(kBadStringEscape, "STRING operand is not a quoted literal: " +
+                                      render(text_value(Kind::Str, l, l.size()), 80));
         decoded.assign(l);
     }
     push(text_value(Kind::Str, decoded, decoded.size()));
@@ -2228,7 +2226,7 @@ Machine::Next Machine::load_unicode() {
     if (!need(read_line(l))) return Next::End;
     std::string decoded;
     if (!decode_raw_unicode_escape(l, decoded)) {
-        anomaly("pickle.bad-string-escape", "UNICODE operand has a bad escape");
+        anomaly(kBadStringEscape, "UNICODE operand has a bad escape");
         decoded.assign(l);
     }
     push(text_value(Kind::Str, decoded, decoded.size()));
@@ -2247,7 +2245,7 @@ bool Machine::read_counted_length(std::uint64_t& n) {
         const auto v = in_.u32le();
         if (!need(v.has_value())) return false;
         if (op_ == op::BINSTRING && (*v & 0x80000000u)) {
-            anomaly("pickle.bad-operand", "BINSTRING with negative length");
+            anomaly(kBadOperand, "BINSTRING with negative length");
             return false;
         }
         n = *v;
@@ -2278,9 +2276,9 @@ Machine::Next Machine::load_counted() {
     }
     if (is_unicode && !v.truncated && !valid_utf8(v.text, /*allow_surrogates=*/true)) {
         // Decoded with "surrogatepass": anything else fails the load here.
-        anomaly("pickle.bad-operand", std::string(opcode_name(op_)) +
-                                          " operand is not UTF-8: the unpickler fails "
-                                          "decoding it; loading stops here");
+        anomaly(kBadOperand, std::string(opcode_name(op_)) +
+                                 " operand is not UTF-8: the unpickler fails "
+                                 "decoding it; loading stops here");
         return Next::End;
     }
     push(std::move(v));
@@ -2294,7 +2292,7 @@ Machine::Next Machine::load_marked_container() {
     std::size_t m = 0;
     if (take_mark(m)) {
         if (K == Kind::Dict && (stack_.size() - m) % 2) {
-            anomaly("pickle.bad-operand", "DICT with an odd number of items");
+            anomaly(kBadOperand, "DICT with an odd number of items");
         }
         if (K == Kind::Dict) check_pairs(stack_at(m), stack_at(stack_.size()));
         add_items(c, stack_at(m), stack_at(stack_.size()), K == Kind::Dict);
@@ -2349,9 +2347,9 @@ Machine::Next Machine::load_named_global() {
     if (!valid_utf8(mod) || !valid_utf8(name)) {
         // _pickle.c decodes both lines as strict UTF-8 before find_class: the load fails
         // here, before importing anything.
-        anomaly("pickle.bad-operand", std::string(opcode_name(op_)) +
-                                          " operand is not UTF-8: the unpickler fails decoding "
-                                          "it before importing anything; loading stops here");
+        anomaly(kBadOperand, std::string(opcode_name(op_)) +
+                                 " operand is not UTF-8: the unpickler fails decoding "
+                                 "it before importing anything; loading stops here");
         return Next::End;
     }
     if (op_ == op::GLOBAL) {
@@ -2391,7 +2389,7 @@ Machine::Next Machine::load_build() {
 // PUT, BINPUT, LONG_BINPUT, MEMOIZE store the top of the stack under a key.
 void Machine::memo_store(std::uint64_t key) {
     if (stack_.size() <= floor()) {
-        anomaly("pickle.stack-underflow", std::string(opcode_name(op_)) + " on an empty stack");
+        anomaly(kStackUnderflow, std::string(opcode_name(op_)) + " on an empty stack");
         return;
     }
     memo_put(key, stack_.back());
@@ -2402,7 +2400,7 @@ Machine::Next Machine::load_put() {
     if (!need(read_line(l))) return Next::End;
     const auto k = memo_key_line(l);
     if (!k) {
-        anomaly("pickle.bad-operand", "PUT with a bad key");
+        anomaly(kBadOperand, "PUT with a bad key");
         return Next::Check;
     }
     memo_store(*k);
@@ -2427,7 +2425,7 @@ Machine::Next Machine::load_get() {
     if (!need(read_line(l))) return Next::End;
     const auto k = memo_key_line(l);
     if (!k) {
-        anomaly("pickle.bad-operand", "GET with a bad key");
+        anomaly(kBadOperand, "GET with a bad key");
         push(unknown());
         return Next::Check;
     }
@@ -2505,7 +2503,7 @@ Machine::Next Machine::load_ext() {
     const std::int64_t code = *v;
     saw_global_ = true;
     saw_valid_global_ = true;
-    anomaly("pickle.extension-code",
+    anomaly(kExtensionCode,
             std::string(opcode_name(op_)) + " fetches extension code " + std::to_string(code) +
                 " from copyreg's registry (the global it stands for is not in the file)");
     push(scalar(Kind::Ext, code));
@@ -2516,12 +2514,11 @@ Machine::Next Machine::load_proto() {
     const auto v = in_.u8();
     if (!need(v.has_value())) return Next::End;
     if (proto_seen_) {
-        anomaly("pickle.protocol-anomaly", "PROTO repeated inside one stream");
+        anomaly(kProtocolAnomaly, "PROTO repeated inside one stream");
     } else if (stream_opcodes_ != 1) {
-        anomaly("pickle.protocol-anomaly", "PROTO is not the first opcode");
+        anomaly(kProtocolAnomaly, "PROTO is not the first opcode");
     }
-    if (*v > 5)
-        anomaly("pickle.protocol-anomaly", "protocol " + std::to_string(*v) + " is newer than 5");
+    if (*v > 5) anomaly(kProtocolAnomaly, "protocol " + std::to_string(*v) + " is newer than 5");
     proto_seen_ = true;
     proto_ = *v;
     return Next::Check;
@@ -2537,8 +2534,7 @@ Machine::Next Machine::load_frame() {
 
 Machine::Next Machine::load_next_buffer() {
     if (buffers_++ == 0) {
-        anomaly("pickle.out-of-band-buffer",
-                "NEXT_BUFFER: the loader must supply out-of-band buffers");
+        anomaly(kOutOfBandBuffer, "NEXT_BUFFER: the loader must supply out-of-band buffers");
     }
     push(scalar(Kind::Buffer));
     return Next::Check;
@@ -2662,7 +2658,7 @@ void Machine::flush_stream_reports() {
     if (persids_) {
         Operation op;
         op.kind = OpKind::Anomaly;
-        op.name = "pickle.persistent-id";
+        op.name = kPersistentId;
         op.evidence = std::to_string(persids_) + " persistent id" + (persids_ == 1 ? "" : "s") +
                       " resolved by the loader's persistent_load; first: " + first_persid_;
         op.location = base_;
@@ -2717,7 +2713,7 @@ StreamEnd Machine::run_stream(const std::string& stream_label) {
     } else if (truncated_ || in_.at_end()) {
         end = StreamEnd::Truncated;
         anomaly(
-            "pickle.truncated",
+            kTruncated,
             truncated_detail_.empty()
                 ? "the stream ends at offset " + std::to_string(in_.pos()) +
                       " before STOP; a loader has already run everything before this point"
@@ -2726,10 +2722,10 @@ StreamEnd Machine::run_stream(const std::string& stream_label) {
         end = StreamEnd::InvalidOpcode;
         char buf[8];
         std::snprintf(buf, sizeof buf, "0x%02x", op_);
-        anomaly("pickle.invalid-opcode", std::string("byte ") + buf + " at offset " +
-                                             std::to_string(op_offset_) +
-                                             " is not a pickle opcode; the loader stops here with "
-                                             "an error after running everything before it");
+        anomaly(kInvalidOpcode, std::string("byte ") + buf + " at offset " +
+                                    std::to_string(op_offset_) +
+                                    " is not a pickle opcode; the loader stops here with "
+                                    "an error after running everything before it");
     }
     flush_stream_reports();
     return end;
@@ -2783,7 +2779,7 @@ void resume_at_frame_end(const ByteReader& reader, std::uint64_t frame_end, cons
     thread_local int depth = 0;
     Operation op;
     op.kind = OpKind::Anomaly;
-    op.name = "pickle.stop-inside-frame";
+    op.name = kStopInsideFrame;
     op.evidence = "STOP at offset " + std::to_string(reader.pos() - 1) + " ends the stream " +
                   std::to_string(frame_end - reader.pos()) +
                   " bytes before the end of its FRAME (offset " + std::to_string(frame_end) +
@@ -2820,7 +2816,7 @@ RunSummary scan_pickle(ByteReader& reader, const Location& base, const Operation
                 if (options.report_trailing) {
                     Operation op;
                     op.kind = OpKind::Anomaly;
-                    op.name = "pickle.trailing-bytes";
+                    op.name = kTrailingBytes;
                     op.evidence = std::to_string(reader.remaining()) +
                                   " bytes after the last STOP are not a pickle";
                     op.location = base;
@@ -2833,7 +2829,7 @@ RunSummary scan_pickle(ByteReader& reader, const Location& base, const Operation
             if (summary.streams == 1) {
                 Operation op;
                 op.kind = OpKind::Anomaly;
-                op.name = "pickle.multiple-streams";
+                op.name = kMultipleStreams;
                 op.evidence = "a second pickle starts at offset " + std::to_string(start) +
                               " after the first STOP; loaders that read several (e.g. legacy "
                               "torch.load) run it too";
@@ -2844,7 +2840,7 @@ RunSummary scan_pickle(ByteReader& reader, const Location& base, const Operation
             if (summary.streams >= limits::kPickleMaxStreams) {
                 Operation op;
                 op.kind = OpKind::Anomaly;
-                op.name = "limit.exceeded";
+                op.name = kLimitExceeded;
                 op.evidence = "more than " + std::to_string(limits::kPickleMaxStreams) +
                               " pickle streams in one file; the rest were not verified";
                 op.location = base;

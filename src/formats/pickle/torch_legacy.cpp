@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "formats/pickle/opcodes.h"
+#include "formats/pickle/pickle_codes.h"
 #include "formats/pickle/pickle_format.h"
 #include "formats/pickle/pickle_machine.h"
 #include "mscan/reader.h"
@@ -140,7 +141,7 @@ void scan_torch_legacy(Source& source, const ParseContext& context) {
     std::uint64_t keys_start = 0;
     for (std::size_t i = 0; i < kLabels.size(); ++i) {
         if (reader.at_end()) {
-            context.anomaly("torch.legacy-malformed",
+            context.anomaly(kTorchLegacyMalformed,
                             "the file ends after " + std::to_string(i) +
                                 " of the 5 pickles a legacy torch.save file holds",
                             static_cast<std::int64_t>(reader.pos()));
@@ -165,7 +166,7 @@ void scan_torch_legacy(Source& source, const ParseContext& context) {
     const std::uint64_t keys_end = reader.pos();
     const auto keys = string_list(source, keys_start, keys_end);
     if (!keys) {
-        context.anomaly("torch.legacy-malformed",
+        context.anomaly(kTorchLegacyMalformed,
                         "the storage-keys pickle is not a plain list of strings, so the storage "
                         "area after it was not verified",
                         static_cast<std::int64_t>(keys_start));
@@ -175,7 +176,7 @@ void scan_torch_legacy(Source& source, const ParseContext& context) {
     for (const auto& key : *keys) {
         const auto type = storage_types.find(key);
         if (type == storage_types.end()) {
-            context.anomaly("torch.legacy-malformed",
+            context.anomaly(kTorchLegacyMalformed,
                             "storage key '" + key.substr(0, 80) +
                                 "' is not a storage the model pickle refers to (torch.load fails "
                                 "here); the rest of the storage area was not verified",
@@ -184,7 +185,7 @@ void scan_torch_legacy(Source& source, const ParseContext& context) {
         }
         const auto size = element_size(type->second);
         if (!size) {
-            context.anomaly("torch.legacy-malformed",
+            context.anomaly(kTorchLegacyMalformed,
                             "storage '" + key.substr(0, 80) + "' has an unknown type " +
                                 type->second.substr(0, 80) +
                                 "; the rest of the storage area was not verified",
@@ -196,7 +197,7 @@ void scan_torch_legacy(Source& source, const ParseContext& context) {
         const std::uint64_t room = r.remaining();
         if (!count || *count > room / *size) {
             context.anomaly(
-                "torch.legacy-malformed",
+                kTorchLegacyMalformed,
                 "storage '" + key.substr(0, 80) + "' declares " +
                     (count ? std::to_string(*count) : std::string("an unreadable number of")) +
                     " elements of " + std::to_string(*size) + " bytes, but only " +
@@ -207,7 +208,7 @@ void scan_torch_legacy(Source& source, const ParseContext& context) {
         at = r.pos() + *count * *size;
     }
     if (at < source.size()) {
-        context.anomaly("torch.legacy-malformed",
+        context.anomaly(kTorchLegacyMalformed,
                         std::to_string(source.size() - at) +
                             " bytes follow the last storage; torch.load never reads them",
                         static_cast<std::int64_t>(at));

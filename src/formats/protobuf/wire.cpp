@@ -3,6 +3,7 @@
 #include "formats/protobuf/wire.h"
 
 #include <array>
+#include <string>
 
 #include "mscan/limits.h"
 
@@ -222,6 +223,23 @@ Message Message::sub(const Field& field) const {
     Message m(field.bytes, field.bytes_offset, depth_ + 1);
     m.keep_truncated_ = keep_truncated_;
     return m;
+}
+
+bool cut_short(const Message& m, std::uint64_t file_end) {
+    return (m.error() == Error::LengthPastEnd || m.error() == Error::Truncated) &&
+           m.base_offset() + m.size() == file_end;
+}
+
+std::optional<Anomaly> error_anomaly(const Message& m, AnomalyCode code, std::string_view what,
+                                     std::uint64_t file_end) {
+    if (m.error() == Error::None) return std::nullopt;
+    const std::string where =
+        std::string(describe(m.error())) + " at byte " + std::to_string(m.error_offset());
+    std::string evidence = cut_short(m, file_end)
+                               ? "the file ends inside " + std::string(what) + " (" + where +
+                                     "): it is cut short, and the rest was NOT checked"
+                               : std::string(what) + " is not valid protobuf: " + where;
+    return Anomaly{code, std::move(evidence), static_cast<std::int64_t>(m.error_offset())};
 }
 
 }  // namespace mscan::protobuf

@@ -13,8 +13,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
+
+#include "formats/anomaly.h"
 
 namespace mscan::protobuf {
 
@@ -135,5 +138,17 @@ inline std::int64_t as_int64(const Field& f) {
 inline std::int64_t as_sint64(const Field& f) {
     return static_cast<std::int64_t>(f.value >> 1) ^ -static_cast<std::int64_t>(f.value & 1);
 }
+
+/// Whether `m` stopped because its bytes ran out where the file ends (`file_end`, absolute):
+/// the file is cut short, and every message enclosing `m` stops with the same error.
+bool cut_short(const Message& m, std::uint64_t file_end);
+
+/// Why `m` could not be read to its end, as an anomaly of `code` (the reading format's
+/// "malformed" code) at the error's offset, its evidence naming the message as `what`
+/// ("the SavedModel message"); nullopt when `m` was read without error. The boundary where a
+/// format turns the cursor's Error into a report: a message cut short by the end of the file
+/// says so, and that the rest was not checked.
+std::optional<Anomaly> error_anomaly(const Message& m, AnomalyCode code, std::string_view what,
+                                     std::uint64_t file_end);
 
 }  // namespace mscan::protobuf

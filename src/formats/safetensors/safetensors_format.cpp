@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "formats/safetensors/safetensors_codes.h"
 #include "util/text_safety.h"
 #include "mscan/limits.h"
 
@@ -24,9 +25,6 @@ namespace mscan::safetensors {
 namespace {
 
 constexpr std::uint64_t kLengthBytes = 8;
-constexpr const char* kMalformed = "safetensors.malformed";
-constexpr const char* kNonstandard = "safetensors.nonstandard";
-constexpr const char* kSummary = "safetensors.summary";
 // Names are kept as 32-bit offsets into one arena: the header bounds their total size.
 static_assert(limits::kSafetensorsMaxHeader < (std::uint64_t{1} << 32));
 
@@ -117,13 +115,14 @@ std::size_t invalid_utf8(std::span<const std::uint8_t> bytes) {
 class Reporter {
   public:
     explicit Reporter(const ParseContext& context) : context_(context) {}
-    void operator()(const char* code, std::string evidence, std::int64_t offset) {
-        auto& count = counts_[code];
+    void operator()(AnomalyCode code, std::string evidence, std::int64_t offset) {
+        auto& count = counts_.try_emplace(code.text(), code, 0).first->second.second;
         if (++count <= limits::kSafetensorsMaxAnomaliesPerCode)
             context_.anomaly(code, std::move(evidence), offset);
     }
     void finish() {
-        for (const auto& [code, count] : counts_) {
+        for (const auto& entry : counts_) {
+            const auto& [code, count] = entry.second;
             if (count <= limits::kSafetensorsMaxAnomaliesPerCode) continue;
             context_.anomaly(code,
                              "and " +
@@ -135,7 +134,8 @@ class Reporter {
 
   private:
     const ParseContext& context_;
-    std::map<std::string, std::uint64_t> counts_;
+    /// Code text (so the summary follows the codes' sorted order) -> the code and its count.
+    std::map<std::string_view, std::pair<AnomalyCode, std::uint64_t>> counts_;
 };
 
 /// A name held in the arena.

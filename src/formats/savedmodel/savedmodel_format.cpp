@@ -38,8 +38,10 @@
 #include <utility>
 #include <vector>
 
+#include "formats/common_codes.h"
 #include "formats/keras/keras_config.h"
 #include "formats/protobuf/wire.h"
+#include "formats/savedmodel/savedmodel_codes.h"
 #include "formats/savedmodel/saver_graph.h"
 #include "mscan/limits.h"
 
@@ -56,8 +58,6 @@ constexpr std::size_t kDetectBytes = 64 * 1024;
 constexpr std::size_t kKeptInputs = 4;
 constexpr std::size_t kKeptAttrs = 6;
 constexpr std::size_t kKeptFuncs = 16;
-
-constexpr std::string_view kMalformed = "savedmodel.malformed";
 
 /// Text safe for evidence: printable ASCII kept, other bytes as \xNN, cut at `max` characters.
 std::string printable(std::string_view s, std::size_t max = limits::kSavedModelMaxKeptString) {
@@ -164,7 +164,7 @@ class Emitter {
         if (nodes_ >= limits::kSavedModelMaxNodes) {
             if (!nodes_reported_) {
                 nodes_reported_ = true;
-                context_.anomaly("limit.exceeded",
+                context_.anomaly(kLimitExceeded,
                                  "more than " + std::to_string(limits::kSavedModelMaxNodes) +
                                      " graph nodes in one SavedModel; the rest were not checked");
             }
@@ -178,11 +178,11 @@ class Emitter {
     void malformed(const std::string& evidence, std::int64_t offset) {
         if (anomalies_ >= limits::kSavedModelMaxAnomalies) return;
         if (++anomalies_ == limits::kSavedModelMaxAnomalies) {
-            context_.anomaly(std::string(kMalformed),
+            context_.anomaly(kMalformed,
                              evidence + " (further problems in this file are not listed)", offset);
             return;
         }
-        context_.anomaly(std::string(kMalformed), evidence, offset);
+        context_.anomaly(kMalformed, evidence, offset);
     }
 
     void node(Scope& scope, const SaverInfo& saver, const NodeRecord& node) {
@@ -316,24 +316,14 @@ class BinaryWalker {
         return false;
     }
     void check(const Message& m, std::string_view what) {
-        if (m.error() == protobuf::Error::None) return;
-        const bool cut_short = (m.error() == protobuf::Error::LengthPastEnd ||
-                                m.error() == protobuf::Error::Truncated) &&
-                               m.base_offset() + m.size() == file_end_;
-        if (cut_short) {  // every enclosing message sees it too: report the innermost once
+        auto problem = protobuf::error_anomaly(m, kMalformed, what, file_end_);
+        if (!problem) return;
+        if (protobuf::cut_short(m, file_end_)) {
+            // Every enclosing message sees it too: report the innermost once.
             if (truncation_reported_) return;
             truncation_reported_ = true;
-            out_.malformed("the file ends inside " + std::string(what) + " (" +
-                               std::string(protobuf::describe(m.error())) + " at byte " +
-                               std::to_string(m.error_offset()) +
-                               "): it is cut short, and the rest was NOT checked",
-                           static_cast<std::int64_t>(m.error_offset()));
-            return;
         }
-        out_.malformed(std::string(what) +
-                           " is not valid protobuf: " + std::string(protobuf::describe(m.error())) +
-                           " at byte " + std::to_string(m.error_offset()),
-                       static_cast<std::int64_t>(m.error_offset()));
+        out_.malformed(problem->evidence, problem->offset);
     }
 
     void meta_graph(Message m, int index) {
@@ -599,12 +589,12 @@ std::optional<std::span<const std::uint8_t>> whole(Source& source, const ParseCo
                                                    std::string_view what) {
     const std::uint64_t size = source.size();
     if (size > SIZE_MAX) {
-        context.anomaly(std::string(kMalformed), std::string(what) + " is too large to read");
+        context.anomaly(kMalformed, std::string(what) + " is too large to read");
         return std::nullopt;
     }
     const auto bytes = source.view(0, static_cast<std::size_t>(size));
     if (bytes.size() < size) {
-        context.anomaly(std::string(kMalformed),
+        context.anomaly(kMalformed,
                         std::string(what) + " of " + std::to_string(size) +
                             " bytes is too large to read from inside a compressed container; "
                             "its ops were NOT checked (scan the extracted file)");
@@ -804,7 +794,7 @@ void parse_keras_metadata(Source& source, const ParseContext& context) {
             continue;
         }
         if (++count > limits::kSavedModelMaxNodes) {
-            context.anomaly("limit.exceeded",
+            context.anomaly(kLimitExceeded,
                             "more than " + std::to_string(limits::kSavedModelMaxNodes) +
                                 " nodes in keras_metadata.pb; the rest were not checked");
             break;

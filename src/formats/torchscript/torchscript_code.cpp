@@ -16,6 +16,7 @@
 #include "formats/context.h"
 #include "util/text_safety.h"
 #include "formats/torchscript/lexer.h"
+#include "formats/torchscript/torchscript_codes.h"
 #include "mscan/limits.h"
 
 namespace mscan::torchscript {
@@ -545,24 +546,24 @@ std::vector<CodeIssue> review_code(std::string_view text) {
     return issues;
 }
 
-const char* anomaly_code(IssueKind kind) {
+AnomalyCode anomaly_code(IssueKind kind) {
     switch (kind) {
         case IssueKind::FileAccess:
-            return "torchscript.file-access";
+            return kFileAccess;
         case IssueKind::NativeLibrary:
-            return "torchscript.native-library";
+            return kNativeLibrary;
         case IssueKind::Process:
-            return "torchscript.process";
+            return kProcess;
         case IssueKind::Network:
-            return "torchscript.network";
+            return kNetwork;
         case IssueKind::CustomOp:
-            return "torchscript.custom-op";
+            return kCustomOp;
         case IssueKind::SetState:
-            return "torchscript.setstate";
+            return kSetState;
         case IssueKind::NotChecked:
             break;
     }
-    return "torchscript.not-checked";
+    return kNotChecked;
 }
 
 std::size_t report_code(const ParseContext& context, const Location& where, std::string_view text,

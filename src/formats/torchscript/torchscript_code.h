@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "formats/torchscript/torchscript_codes.h"
 #include "mscan/operation.h"
 
 namespace mscan {
@@ -71,11 +72,10 @@ struct CodeIssue {
 /// limits::kTorchScriptMaxIssuesPerKind issues of each kind, in text order within a kind.
 std::vector<CodeIssue> review_code(std::string_view text);
 
-/// The anomaly code an issue is reported with ("torchscript.file-access", ...).
-const char* anomaly_code(IssueKind kind);
-/// The code a SetState issue is reported with when it is the only kind of issue in its file
-/// (the file was read to the end and nothing else in it reaches what the review reports).
-inline constexpr const char* kSetStateReviewed = "torchscript.setstate-reviewed";
+/// The anomaly code an issue is reported with (kFileAccess, ...). A SetState issue that is the
+/// only kind of issue in its file (read to the end, nothing else in it reaches what the review
+/// reports) is reported as kSetStateReviewed instead.
+AnomalyCode anomaly_code(IssueKind kind);
 
 /// Reports every issue of `text`, the code member at `where`, as an anomaly. `declared_size`
 /// is the member's real size when `text` holds only its start (the rest is then reported as

@@ -8,11 +8,14 @@
 #include <cctype>
 #include <map>
 
+#include "formats/archive/archive_codes.h"
+#include "formats/common_codes.h"
+#include "formats/zip/zip_codes.h"
 #include "io/record_view.h"
-#include "util/text_safety.h"
 #include "mscan/limits.h"
 #include "mscan/reader.h"
 #include "util/text.h"
+#include "util/text_safety.h"
 
 namespace mscan::zip {
 namespace {
@@ -201,7 +204,7 @@ std::optional<EndView> read_end_record(Source& source, Directory& dir, std::stri
     }
     const u64 record_end = at + EndRecord::kSize + end->get<EndRecord::kCommentLength>();
     if (record_end < source.size()) {
-        dir.issues.push_back({"zip.trailing-data",
+        dir.issues.push_back({kTrailingData,
                               std::to_string(source.size() - record_end) +
                                   " bytes follow the end of central directory record",
                               static_cast<std::int64_t>(record_end)});
@@ -210,7 +213,7 @@ std::optional<EndView> read_end_record(Source& source, Directory& dir, std::stri
     const u16 cd_disk = end->get<EndRecord::kDiskWithCentralDirectory>();
     if (disk != 0 || cd_disk != 0 ||
         end->get<EndRecord::kEntriesOnThisDisk>() != end->get<EndRecord::kTotalEntries>()) {
-        dir.issues.push_back({"archive.malformed",
+        dir.issues.push_back({archive::kMalformed,
                               "multi-disk (spanned) archive fields are set: disk " +
                                   std::to_string(disk) + ", central directory disk " +
                                   std::to_string(cd_disk),
@@ -245,7 +248,7 @@ void take_zip64_end(const Zip64EndView& end64, u64 at, const EndView& end, Direc
     dir.zip64 = true;
     if ((total != kSaturated16 && total != total64) || (size != kSaturated32 && size != size64) ||
         (offset != kSaturated32 && offset != offset64)) {
-        dir.issues.push_back({"zip.zip64-mismatch",
+        dir.issues.push_back({kZip64Mismatch,
                               "the zip64 end record and the end record disagree: entries " +
                                   std::to_string(total64) + " vs " + std::to_string(total) +
                                   ", directory at " + util::hex(offset64) + " vs " +
@@ -267,7 +270,7 @@ void read_zip64_end(Source& source, const EndView& end, Directory& dir, Location
     const auto locator = LocatorView::at(source, locator_at);
     if (!locator || locator->get<Zip64Locator::kSignature>() != kLocator64Sig) {
         if (saturated(end)) {
-            dir.issues.push_back({"zip.zip64-mismatch",
+            dir.issues.push_back({kZip64Mismatch,
                                   "end record fields are saturated (zip64 markers) but there is "
                                   "no zip64 locator",
                                   static_cast<std::int64_t>(dir.end_record)});
@@ -283,7 +286,7 @@ void read_zip64_end(Source& source, const EndView& end, Directory& dir, Location
         found = true;
     }
     if (!found) {
-        dir.issues.push_back({"zip.zip64-mismatch",
+        dir.issues.push_back({kZip64Mismatch,
                               "a zip64 locator points at " + util::hex(end64_at) +
                                   ", where there is no zip64 end record",
                               static_cast<std::int64_t>(locator_at)});
@@ -314,7 +317,7 @@ std::optional<u64> find_shift(Source& source, const Location& where, Directory& 
         return std::nullopt;
     }
     const u64 shift = actual - where.offset;
-    dir.issues.push_back({"zip.leading-data",
+    dir.issues.push_back({kLeadingData,
                           std::to_string(shift) +
                               " bytes precede the archive (every offset is shifted by "
                               "them); zip readers disagree on whether to accept this",
@@ -327,14 +330,14 @@ std::optional<u64> find_shift(Source& source, const Location& where, Directory& 
 void report_misplaced_records(const std::optional<MovedZip64End>& moved, const Location& where,
                               u64 shift, Directory& dir) {
     if (moved && moved->actual - moved->declared != shift) {
-        dir.issues.push_back({"zip.zip64-mismatch",
+        dir.issues.push_back({kZip64Mismatch,
                               "the zip64 locator points at " + util::hex(moved->declared) +
                                   ", but the zip64 end record is at " + util::hex(moved->actual),
                               static_cast<std::int64_t>(dir.end_record - Zip64Locator::kSize)});
     }
     if (where.offset + shift + where.size != where.archive_end) {
         dir.issues.push_back(
-            {"archive.malformed",
+            {archive::kMalformed,
              "the central directory ends at " + util::hex(where.offset + shift + where.size) +
                  ", not where the end record starts (" + util::hex(where.archive_end) + ")",
              static_cast<std::int64_t>(where.offset + shift)});
@@ -344,7 +347,7 @@ void report_misplaced_records(const std::optional<MovedZip64End>& moved, const L
 /// Caps the entries read at limits::kMaxZipEntries, reporting the ones left unread.
 void cap_entries(Location& where, Directory& dir) {
     if (where.count <= limits::kMaxZipEntries) return;
-    dir.issues.push_back({"container.not-scanned",
+    dir.issues.push_back({kContainerNotScanned,
                           "the archive declares " + std::to_string(where.count) +
                               " entries; only the first " + std::to_string(limits::kMaxZipEntries) +
                               " were read (Python's zipfile reads them all): the rest were "
@@ -381,7 +384,7 @@ Sizes entry_sizes(const CentralView& head, ByteReader extra, const Entry& e, u64
                want_o = offset == kSaturated32;
     if ((want_u || want_c || want_o) && !apply_zip64(extra, sizes, want_u, want_c, want_o)) {
         dir.issues.push_back(
-            {"zip.zip64-mismatch",
+            {kZip64Mismatch,
              "entry " + printable(e.name) + " has saturated sizes but no usable zip64 extra field",
              static_cast<std::int64_t>(at)});
     }
@@ -391,7 +394,7 @@ Sizes entry_sizes(const CentralView& head, ByteReader extra, const Entry& e, u64
 /// Reports a central directory entry (at `at`) that is missing, damaged or cut short.
 void report_bad_entry(const std::string& what, u64 at, Directory& dir) {
     dir.issues.push_back(
-        {"archive.malformed", "central directory entry " + what, static_cast<std::int64_t>(at)});
+        {archive::kMalformed, "central directory entry " + what, static_cast<std::int64_t>(at)});
 }
 
 /// The central directory entry at the cursor of `cd` (the `i`th of `count`, at `at` in the
@@ -476,7 +479,7 @@ void report_header_differences(const std::vector<std::string>& diffs, const Entr
     for (const auto& d : diffs)
         what += (what.empty() ? "" : ", ") + d;
     dir.issues.push_back(
-        {"zip.header-mismatch",
+        {kHeaderMismatch,
          "local and central headers of " + printable(e.name) + " disagree on: " + what,
          static_cast<std::int64_t>(e.local_offset)});
 }
@@ -498,12 +501,12 @@ void read_local_header(Source& source, Entry& e, Directory& dir) {
         }
     }
     if (!e.local_ok) {
-        dir.issues.push_back({"archive.malformed",
+        dir.issues.push_back({archive::kMalformed,
                               "no readable local header for " + printable(e.name) + " at " +
                                   util::hex(e.local_offset),
                               static_cast<std::int64_t>(e.local_offset)});
     } else if (e.local_name != e.name) {
-        dir.issues.push_back({"zip.name-mismatch",
+        dir.issues.push_back({kNameMismatch,
                               "central directory names " + printable(e.name) +
                                   " but its local header names " + printable(e.local_name),
                               static_cast<std::int64_t>(e.local_offset)});
@@ -535,7 +538,7 @@ void report_duplicate_names(Directory& dir) {
         std::string names;
         for (const Entry* e : list)
             names += (names.empty() ? "" : ", ") + printable(e->name);
-        dir.issues.push_back({"zip.duplicate-name",
+        dir.issues.push_back({kDuplicateName,
                               std::to_string(list.size()) + " entries share the name " +
                                   printable(list.front()->name) + " (" + names +
                                   "); readers pick different ones",
@@ -558,7 +561,7 @@ void report_member_layout(Source& source, u64 shift, Directory& dir) {
             prev->data_offset + std::min(prev->compressed, source.size() - prev->data_offset);
         if (ordered[i]->local_offset < prev_end) {
             ++overlaps;
-            dir.issues.push_back({"zip.overlapping-members",
+            dir.issues.push_back({kOverlappingMembers,
                                   "the data of " + printable(prev->name) + " (up to " +
                                       util::hex(prev_end) + ") overlaps " +
                                       printable(ordered[i]->name) + " at " +
@@ -567,7 +570,7 @@ void report_member_layout(Source& source, u64 shift, Directory& dir) {
         }
     }
     if (!ordered.empty() && ordered.front()->local_offset > shift) {
-        dir.issues.push_back({"zip.leading-data",
+        dir.issues.push_back({kLeadingData,
                               std::to_string(ordered.front()->local_offset - shift) +
                                   " bytes precede the first member",
                               0});
@@ -627,7 +630,7 @@ void add_alternates(Directory& dir, std::vector<Directory>& others,
         });
         if (other.entries.empty()) continue;
         dir.issues.push_back(
-            {"zip.end-record-disagreement",
+            {kEndRecordDisagreement,
              "a second end record at " + util::hex(other_at[k]) +
                  " gives another directory, with " + std::to_string(other.entries.size()) +
                  " member(s) the last end record's directory does not list (first: " +
@@ -664,7 +667,7 @@ std::optional<Directory> read_directory(Source& source, std::string& error) {
             if (!d) continue;
             if (at != candidates.front()) {
                 d->issues.push_back(
-                    {"zip.end-record-disagreement",
+                    {kEndRecordDisagreement,
                      "the last end record (at " + util::hex(candidates.front()) +
                          "), which torch.load's miniz and Python's zipfile read, gives no "
                          "directory (" +
@@ -684,7 +687,7 @@ std::optional<Directory> read_directory(Source& source, std::string& error) {
         return std::nullopt;
     }
     if (tried > limits::kMaxZipEndRecords) {
-        dir->issues.push_back({"limit.exceeded",
+        dir->issues.push_back({kLimitExceeded,
                                "the last 64 KiB hold more than " +
                                    std::to_string(limits::kMaxZipEndRecords) +
                                    " end record signatures; the earlier ones were NOT tried",

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "formats/anomaly.h"
 #include "mscan/source.h"
 
 namespace mscan::zip {
@@ -37,15 +38,10 @@ struct Entry {
 };
 
 /// Something about the archive's structure worth reporting: an anomaly code and evidence.
-struct Issue {
-    std::string code;
-    std::string evidence;
-    std::int64_t offset = -1;
-};
-
 struct Directory {
     std::vector<Entry> entries;
-    std::vector<Issue> issues;
+    /// What breaks the format, in the order found.
+    std::vector<Anomaly> issues;
     std::uint64_t end_record = 0;  ///< offset of the end of central directory record
     bool zip64 = false;
     /// Bytes before the archive proper (the first local header or, for an archive whose

@@ -11,13 +11,17 @@
 #include <memory>
 #include <optional>
 
+#include "formats/archive/archive_codes.h"
+#include "formats/common_codes.h"
 #include "formats/compress/coded_member.h"
 #include "formats/compress/expansion.h"
 #include "formats/compress/inflate.h"
 #include "formats/member.h"
 #include "formats/registry.h"
 #include "formats/torchscript/torchscript_code.h"
+#include "formats/torchscript/torchscript_codes.h"
 #include "formats/zip/libzip_view.h"
+#include "formats/zip/zip_codes.h"
 #include "formats/zip/zip_directory.h"
 #include "mscan/limits.h"
 #include "util/text.h"
@@ -88,11 +92,11 @@ std::uint32_t crc_of(Source& member) {
 /// the member's header. False when the member cap stops the listing.
 bool scan_member(Source& source, const Entry& e, const ParseContext& context) {
     const Location where = context.member_location(e.name);
-    auto report = [&](const char* code, std::string evidence) {
+    auto report = [&](AnomalyCode code, std::string evidence) {
         context.anomaly_at(where, code, std::move(evidence));
     };
     auto bad_crc = [&] {
-        report("zip.bad-crc",
+        report(kBadCrc,
                "the member's CRC-32 does not match its data: readers that verify it (Python's "
                "zipfile) refuse the member, readers that do not (torch.load) load it");
     };
@@ -103,7 +107,7 @@ bool scan_member(Source& source, const Entry& e, const ParseContext& context) {
         // ciphertext no loader reads as it is. Otherwise the flag may be a lie meant to make
         // scanners look away, so stored bytes that are in fact plain are still scanned.
         const bool traditional = (e.flags & 0x40) == 0 && e.compressed == e.uncompressed + 12;
-        report("archive.encrypted",
+        report(archive::kEncrypted,
                traditional ? "the member is encrypted (traditional PKWARE cipher: a 12-byte "
                              "encryption header before its data); it cannot be inspected"
                            : "the member is flagged as encrypted; it cannot be inspected if "
@@ -112,12 +116,12 @@ bool scan_member(Source& source, const Entry& e, const ParseContext& context) {
     }
     if (e.method == 0) {
         if (e.compressed != e.uncompressed) {
-            report("archive.malformed",
+            report(archive::kMalformed,
                    "stored member whose compressed size (" + std::to_string(e.compressed) +
                        ") differs from its size (" + std::to_string(e.uncompressed) + ")");
         }
         if (e.compressed > source.size() - std::min(e.data_offset, source.size())) {
-            report("archive.malformed", "the member's data runs past the end of the file");
+            report(archive::kMalformed, "the member's data runs past the end of the file");
         }
         SliceSource data(source, e.data_offset, e.compressed);
         StoredMember member(data, e.name);
@@ -128,7 +132,7 @@ bool scan_member(Source& source, const Entry& e, const ParseContext& context) {
     }
     const auto codec = codec_of(e);
     if (!codec) {
-        report("archive.unsupported-method",
+        report(archive::kUnsupportedMethod,
                "compression method " + std::to_string(e.method) +
                    " is not one mscan can read (stored, deflate, bzip2 and LZMA are), so it was "
                    "NOT scanned");
@@ -138,9 +142,9 @@ bool scan_member(Source& source, const Entry& e, const ParseContext& context) {
     const Admission admitted = admit_member(context, member);
     const compress::Inflated& full = admitted.first;
     if (admitted.decoded && full.complete && full.size != e.uncompressed) {
-        report("zip.header-mismatch", "the member decompresses to " + std::to_string(full.size) +
-                                          " bytes, not the " + std::to_string(e.uncompressed) +
-                                          " its header declares");
+        report(kHeaderMismatch, "the member decompresses to " + std::to_string(full.size) +
+                                    " bytes, not the " + std::to_string(e.uncompressed) +
+                                    " its header declares");
     }
     if (admitted.decoded && full.complete && full.crc32 != e.crc) bad_crc();
     return !admitted.stop;
@@ -198,7 +202,7 @@ void review_code_files(Source& source, const ParseContext& context,
         const Location where = context.member_location(e->name);
         const CodeText code = read_code(source, *e, context);
         if (!code.problem.empty()) {
-            context.anomaly_at(where, "torchscript.not-checked",
+            context.anomaly_at(where, torchscript::kNotChecked,
                                "the code file cannot be read (" + code.problem +
                                    "); what it holds was NOT checked");
             if (code.text.empty()) continue;
@@ -228,7 +232,7 @@ void review_torchscript(Source& source, const ParseContext& context, const Direc
     for (std::size_t i = 0; i < code_files.size() && i < 8; ++i)
         list += (i ? ", " : "") + code_files[i]->name;
     if (code_files.size() > 8) list += ", ...";
-    context.anomaly("torch.torchscript",
+    context.anomaly(kTorchScript,
                     "TorchScript archive: torch.jit.load compiles and runs the code in " +
                         std::to_string(code_files.size()) + " file(s): " + list);
     review_code_files(source, context, code_files);
@@ -238,7 +242,7 @@ void review_torchscript(Source& source, const ParseContext& context, const Direc
 void compare_with_libzip(Source& source, const ParseContext& context, const Directory& dir) {
     const LibzipView other = libzip_view(source);
     if (!other.opened) {
-        context.anomaly("zip.libzip-refuses",
+        context.anomaly(kLibzipRefuses,
                         "libzip (the zip library behind many tools) refuses the archive (" +
                             other.error + "), while the reader that follows torch.load reads it");
         return;
@@ -250,7 +254,7 @@ void compare_with_libzip(Source& source, const ParseContext& context, const Dire
     std::sort(ours.begin(), ours.end());
     std::sort(theirs.begin(), theirs.end());
     if (ours != theirs) {
-        context.anomaly("zip.libzip-differs",
+        context.anomaly(kLibzipDiffers,
                         "libzip lists " + std::to_string(theirs.size()) +
                             " members where the reader that follows torch.load lists " +
                             std::to_string(ours.size()) +
@@ -264,7 +268,7 @@ void compare_with_libzip(Source& source, const ParseContext& context, const Dire
 void parse_directory(Source& source, const ParseContext& context, const Directory& dir,
                      bool alternate = false) {
     for (const auto& issue : dir.issues)
-        context.anomaly(issue.code, issue.evidence, issue.offset);
+        context.report(issue);
     if (!alternate) compare_with_libzip(source, context, dir);
 
     const std::string prefix = record_prefix(dir);
@@ -288,18 +292,18 @@ void parse_directory(Source& source, const ParseContext& context, const Director
             continue;
         }
         const Location where = context.member_location(e.name);
-        auto report = [&](const char* code, std::string evidence) {
+        auto report = [&](AnomalyCode code, std::string evidence) {
             context.anomaly_at(where, code, std::move(evidence));
         };
         if (const char* why = unsafe_path(e.name)) {
-            report("archive.unsafe-path", std::string("the member name ") + why +
-                                              ": extracting the archive writes "
-                                              "outside its folder");
+            report(archive::kUnsafePath, std::string("the member name ") + why +
+                                             ": extracting the archive writes "
+                                             "outside its folder");
         }
         if (e.is_symlink()) {
             // Extracting it makes a link; a loader reading the archive reads its data (the
             // link text) as the member: both matter, so it is reported and scanned.
-            report("archive.unsafe-path",
+            report(archive::kUnsafePath,
                    "the member is a symbolic link: extracting it can redirect later writes");
         }
         if (!e.local_ok) {  // reported with the directory
@@ -344,7 +348,7 @@ void parse(Source& source, const ParseContext& context) {
     std::string error;
     const auto dir = read_directory(source, error);
     if (!dir) {
-        context.anomaly("archive.malformed",
+        context.anomaly(archive::kMalformed,
                         "not a readable zip archive (" + error + "), so it was NOT scanned");
         return;
     }
@@ -356,7 +360,7 @@ bool scan_payload(Source& source, const ParseContext& context) {
     std::string error;
     auto dir = read_directory(source, error);
     if (!dir || dir->entries.empty()) return false;
-    std::erase_if(dir->issues, [](const Issue& issue) { return issue.code == "zip.leading-data"; });
+    std::erase_if(dir->issues, [](const Anomaly& issue) { return issue.code == kLeadingData; });
     parse_directory(source, context, *dir);
     return true;
 }
@@ -370,7 +374,7 @@ void scan_appended(Source& source, const ParseContext& context, std::string_view
         // A zip carried as a value inside the file's own format, already scanned there.
         if (dir->end_record >= begin && dir->end_record < end) return;
     }
-    context.anomaly("container.polyglot",
+    context.anomaly(kPolyglot,
                     "the file is a " + std::string(format) +
                         " and also a zip archive (its end record is at offset " +
                         std::to_string(dir->end_record) + "): torch.load reads the " +
