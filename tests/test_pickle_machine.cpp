@@ -558,7 +558,7 @@ TEST_CASE("FRAME: correct frames are clean, a straddling opcode is found and rep
     }
 }
 
-TEST_CASE("back-to-back pickles are all scanned; junk after STOP is trailing data") {
+TEST_CASE("back-to-back pickles are all scanned, junk after STOP is trailing data") {
     SECTION("two streams") {
         PickleBuilder b;
         b.proto(2).op(op::EMPTY_DICT).stop().proto(2).system_call().stop();
