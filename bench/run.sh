@@ -2,14 +2,16 @@
 # Throughput benchmark for mscan's scanners: builds mscan (Release), makes the inputs
 # (bench/make_inputs.py, cached in bench/out/), scans each one RUNS times under /usr/bin/time -v
 # and prints best wall time, throughput and peak RSS against the targets. Warm page cache: one
-# untimed run precedes the timed ones.
+# untimed run precedes the timed ones. The `startup` input times start-up instead: a C++ hello
+# world (compiled here with g++ -O2), `mscan --version` and a header-only scan of
+# model.safetensors, STARTUP_RUNS times each (default 200).
 #
 #   bench/run.sh                 # build, make inputs, run, print the table
 #   RUNS=10 bench/run.sh         # more timed runs per input (default 5)
 #   bench/run.sh --no-build      # reuse build-bench/mscan as it is
 #   MSCAN=build/mscan bench/run.sh --no-build   # benchmark another binary
 #   bench/run.sh dense           # only some inputs: dense, objects, payload, small, torchzip,
-#                                # joblibz, safetensors, kerash5, gguf, yaml, template
+#                                # joblibz, safetensors, kerash5, gguf, yaml, template, startup
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -23,17 +25,26 @@ inputs=()
 for arg in "$@"; do
     case $arg in
         --no-build) build=0 ;;
-        dense|objects|payload|small|torchzip|joblibz|safetensors|kerash5|gguf|yaml|template) inputs+=("$arg") ;;
-        -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        dense|objects|payload|small|torchzip|joblibz|safetensors|kerash5|gguf|yaml|template|startup) inputs+=("$arg") ;;
+        -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) echo "run.sh: unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
-[[ ${#inputs[@]} -gt 0 ]] || inputs=(dense objects payload small torchzip joblibz safetensors kerash5 gguf yaml template)
+[[ ${#inputs[@]} -gt 0 ]] || inputs=(dense objects payload small torchzip joblibz safetensors kerash5 gguf yaml template startup)
+STARTUP_RUNS=${STARTUP_RUNS:-200}
+# `startup` is timed on its own (startup_bench below); it scans model.safetensors.
+startup=0
+files=()
+for name in "${inputs[@]}"; do
+    if [[ $name == startup ]]; then startup=1; else files+=("$name"); fi
+done
+make=("${files[@]}")
+[[ $startup == 0 || " ${files[*]} " == *" safetensors "* ]] || make+=(safetensors)
 
 # Debian's interpreter: its packages (python3-h5py) are the ones apt installs.
 PYTHON=python3
 [[ -x /usr/bin/python3 ]] && PYTHON=/usr/bin/python3
-if [[ " ${inputs[*]} " == *" kerash5 "* ]] && ! "$PYTHON" -c 'import h5py' 2>/dev/null; then
+if [[ " ${files[*]} " == *" kerash5 "* ]] && ! "$PYTHON" -c 'import h5py' 2>/dev/null; then
     echo "== installing h5py to write model.h5 (Debian package 'python3-h5py')" >&2
     apt-get install -y python3-h5py >/dev/null ||
         { apt-get update >/dev/null && apt-get install -y python3-h5py >/dev/null; }
@@ -56,7 +67,7 @@ fi
 [[ -x $MSCAN ]] || { echo "run.sh: no mscan binary at $MSCAN" >&2; exit 2; }
 
 echo "== making inputs in $OUT" >&2
-only=$(IFS=,; echo "${inputs[*]}")
+only=$(IFS=,; echo "${make[*]}")
 "$PYTHON" bench/make_inputs.py --out "$OUT" --only "$only" >&2
 
 tmp=$(mktemp -d)
@@ -81,9 +92,86 @@ run_one() {
     echo "$t0 $t1 ${rss:-0} $rc $cpu" | awk '{printf "%.4f %d %d %.2f\n", $2 - $1, $3, $4, $5}'
 }
 
+# ms_stats FILE -> "best median mean" of the milliseconds in FILE, one a line
+ms_stats() {
+    sort -n "$1" | awk '{w[NR] = $1; s += $1}
+        END {m = (NR % 2) ? w[(NR + 1) / 2] : (w[NR / 2] + w[NR / 2 + 1]) / 2;
+             printf "%.2f %.2f %.2f\n", w[1], m, s / NR}'
+}
+
+# startup_bench: the wall time of a C++ hello world, `mscan --version` and a header-only scan
+# (model.safetensors: mscan reads its header, never its 2 GiB of tensors), so that what mscan
+# pays before reading anything is measured against the least a C++ program pays. With hyperfine
+# (HYPERFINE, or on PATH) it times them; without, bash's EPOCHREALTIME around each run (no
+# extra process per sample), the three run in turn each round so that machine load hits them
+# alike. Prints best, median and mean in ms and checks `--version` against 2x hello world.
+startup_bench() {
+    local hello=$OUT/hello safetensors=$OUT/model.safetensors k r t0 t1
+    printf '#include <iostream>\n\nint main() { std::cout << "hello, world\\n"; }\n' \
+        >"$OUT/hello.cpp"
+    g++ -O2 -o "$hello" "$OUT/hello.cpp"
+    local -A cmd=(
+        [hello]="$hello"
+        [version]="$MSCAN --version"
+        [header]="$MSCAN --format json -o /dev/null --fail-on never $safetensors"
+    )
+    local order=(hello version header)
+    for k in "${order[@]}"; do  # each must work before it is timed
+        ${cmd[$k]} >/dev/null || { echo "run.sh: startup: '${cmd[$k]}' failed" >&2; exit 2; }
+    done
+    local hyperfine=${HYPERFINE:-$(command -v hyperfine || true)} how
+    if [[ -n $hyperfine ]]; then
+        how="hyperfine -N, 10 warm-up runs"
+        local args=()
+        for k in "${order[@]}"; do args+=(-n "$k" "${cmd[$k]}"); done
+        "$hyperfine" -N --style none --warmup 10 --runs "$STARTUP_RUNS" \
+            --export-json "$tmp/hyperfine.json" "${args[@]}" >/dev/null
+        "$PYTHON" -c 'import json, sys
+for r in json.load(open(sys.argv[1]))["results"]:
+    with open(sys.argv[2] + "/startup." + r["command"], "w") as f:
+        f.writelines("%.4f\n" % (t * 1000) for t in r["times"])' "$tmp/hyperfine.json" "$tmp"
+    else
+        how="hyperfine not installed: bash EPOCHREALTIME around each run, the three in turn, 10 untimed rounds first"
+        for k in "${order[@]}"; do : >"$tmp/startup.$k.raw"; done
+        for ((r = -10; r < STARTUP_RUNS; r++)); do
+            for k in "${order[@]}"; do
+                t0=$EPOCHREALTIME
+                ${cmd[$k]} >/dev/null 2>&1 || true
+                t1=$EPOCHREALTIME
+                if ((r >= 0)); then echo "$t0 $t1" >>"$tmp/startup.$k.raw"; fi
+            done
+        done
+        for k in "${order[@]}"; do
+            awk '{printf "%.4f\n", ($2 - $1) * 1000}' "$tmp/startup.$k.raw" >"$tmp/startup.$k"
+        done
+    fi
+    local -A label=(
+        [hello]="C++ hello world (g++ -O2)"
+        [version]="mscan --version"
+        [header]="mscan model.safetensors (header only)"
+    )
+    local base best median mean
+    read -r _ base _ < <(ms_stats "$tmp/startup.hello")
+    printf '\n%-40s %8s %9s %8s %9s %5s\n' "start-up (ms, $STARTUP_RUNS runs)" best median mean \
+        "x hello" libs
+    for k in "${order[@]}"; do
+        read -r best median mean < <(ms_stats "$tmp/startup.$k")
+        local program=${cmd[$k]%% *}
+        printf '%-40s %8s %9s %8s %8.1fx %5d\n' "${label[$k]}" "$best" "$median" "$mean" \
+            "$(awk -v a="$median" -v b="$base" 'BEGIN {print a / b}')" \
+            "$(ldd "$program" | grep -c '=>\|ld-linux')"
+    done
+    read -r _ median _ < <(ms_stats "$tmp/startup.version")
+    awk -v a="$median" -v b="$base" 'BEGIN {
+        printf "target: mscan --version within 2x hello world (median): %s (%.1fx)\n",
+               (a <= 2 * b) ? "PASS" : "MISS", a / b }'
+    echo "timing: $how; libs = shared objects ldd lists (the loader maps them at start)"
+}
+
+if [[ ${#files[@]} -gt 0 ]]; then
 printf '\n%-9s %10s %5s %8s %9s %6s %14s %10s  %s\n' input "size MB" exit "best s" \
     "median s" "cpu s" throughput "peak RSS" "targets (warm cache, best of $RUNS)"
-for name in "${inputs[@]}"; do
+for name in "${files[@]}"; do
     case $name in
         dense) path=$OUT/dense.pkl ;;
         objects) path=$OUT/objects.pkl ;;
@@ -159,6 +247,8 @@ for name in "${inputs[@]}"; do
                    name, mb, rc, best, median, cpu, tp, rss, t
         }'
 done | tee "$tmp/table"
+fi
+[[ $startup == 0 ]] || startup_bench | tee -a "$tmp/table"
 cp "$tmp/table" "$OUT/last-results.txt"
 echo
 echo "load average during the runs: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores" \

@@ -83,11 +83,42 @@ as severity-ranked findings in text, JSON or SARIF, with exit codes made for
 CI gates. It reads pickle, PyTorch, joblib, NumPy, Keras/HDF5, safetensors,
 TensorFlow SavedModel and zip/tar/7z archives, and Hugging Face repositories
 (hf://org/name) before they are downloaded.")
-# Shared libraries the binary links are found by dpkg-shlibdeps (dpkg-dev). libcurl is not
-# among them: it is dlopen'ed for hf:// targets only (src/net/curl_api.cpp), and the API it
-# needs (curl_url_*, CURLOPT_PROTOCOLS_STR) is curl 7.85's, so it is named here. CPack appends
-# the computed dependencies to this list.
+# mscan_deb_package(<variable> <soname> <version floor>): "<package> (>= <floor>)" for the
+# Debian package that ships the shared library <soname>: the installed one that holds it
+# (dpkg-query), else the name Debian's policy (8.1) gives it (libarchive.so.13 -> libarchive13).
+function(mscan_deb_package variable soname floor)
+  execute_process(COMMAND dpkg-query -S "*/${soname}" OUTPUT_VARIABLE owners
+                  RESULT_VARIABLE status ERROR_QUIET)
+  if(status EQUAL 0 AND owners MATCHES "^([^:, ]+)")
+    set(package "${CMAKE_MATCH_1}")
+  elseif(soname MATCHES "^(.*)\\.so\\.([0-9]+)")
+    set(name "${CMAKE_MATCH_1}")
+    set(major "${CMAKE_MATCH_2}")
+    set(package "${name}${major}")
+    if(name MATCHES "[0-9]$")
+      set(package "${name}-${major}")
+    endif()
+    string(TOLOWER "${package}" package)
+  else()
+    message(FATAL_ERROR "no Debian package name for ${soname}")
+  endif()
+  set(${variable} "${package} (>= ${floor})" PARENT_SCOPE)
+endfunction()
+
+# Shared libraries the binary links are found by dpkg-shlibdeps (dpkg-dev); CPack appends the
+# dependencies it computes to CPACK_DEBIAN_PACKAGE_DEPENDS. The libraries mscan dlopens are not
+# among them, so they are named here:
+# - libcurl, for hf:// targets only (src/net/curl_api.cpp); the API it needs (curl_url_*,
+#   CURLOPT_PROTOCOLS_STR) is curl 7.85's.
+# - libarchive and libzip, on the first tar/7z/compressed file or zip (src/formats/archive/
+#   libarchive_api.cpp, src/formats/zip/libzip_api.cpp), by the SONAMEs found at configure
+#   time. The floors are what dpkg-shlibdeps computed from Debian's symbols files for the
+#   functions mscan calls, when it still linked them: 3.3.3 for libarchive (the zstd filter),
+#   1.0 for libzip.
+mscan_deb_package(MSCAN_DEB_LIBARCHIVE "${MSCAN_LIBARCHIVE_SONAME}" 3.3.3)
+mscan_deb_package(MSCAN_DEB_LIBZIP "${MSCAN_LIBZIP_SONAME}" 1.0)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "libcurl4 (>= 7.85.0)")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS
+    "libcurl4 (>= 7.85.0), ${MSCAN_DEB_LIBARCHIVE}, ${MSCAN_DEB_LIBZIP}")
 
 include(CPack)

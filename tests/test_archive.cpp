@@ -19,14 +19,15 @@
 
 #include "formats/archive/archive_format.h"
 #include "formats/archive/decoders.h"
+#include "formats/archive/libarchive_api.h"
 #include "formats/compress/expansion.h"
 #include "formats/context.h"
-#include "util/text_safety.h"
 #include "formats/registry.h"
 #include "formats/zip/zip_format.h"
 #include "mscan/limits.h"
 #include "mscan/rules.h"
 #include "mscan/scan.h"
+#include "util/text_safety.h"
 
 namespace {
 
@@ -561,4 +562,35 @@ TEST_CASE("a tar member that owns a trailing zip (a llamafile) keeps its zip end
         CHECK(f.rule_id != "zip-polyglot");
         CHECK(f.rule_id != "zip-reader-disagreement");
     }
+}
+
+// libarchive is dlopen'ed on first use (libarchive_api.h). What a scan says when it cannot be
+// loaded is checked through the loader itself, with a SONAME that does not exist and with a
+// library that lacks libarchive's functions: the table stays empty and the error, which the
+// archive.unsupported-method anomaly carries, names the library and why.
+TEST_CASE("libarchive is loaded on first use") {
+    const auto& api = mscan::archive::libarchive();
+    INFO(api.error);
+    CHECK(api.loaded);
+    CHECK(api.error.empty());
+    CHECK(api.read_new != nullptr);
+    CHECK(api.entry_is_encrypted != nullptr);
+}
+
+TEST_CASE("a libarchive that cannot be loaded leaves the table empty and says why") {
+    const auto missing = mscan::archive::load_libarchive("libmscan-test-missing.so.13");
+    CHECK_FALSE(missing.loaded);
+    CHECK(missing.read_new == nullptr);
+    INFO(missing.error);
+    CHECK(missing.error.rfind("libarchive could not be loaded (libmscan-test-missing.so.13: ", 0) ==
+          0);
+
+    // zlib opens, but has none of libarchive's functions.
+    const auto wrong = mscan::archive::load_libarchive("libz.so.1");
+    CHECK_FALSE(wrong.loaded);
+    CHECK(wrong.read_free == nullptr);
+    INFO(wrong.error);
+    CHECK(wrong.error.rfind("libarchive could not be loaded (libz.so.1 lacks archive_read_new, "
+                            "archive_read_free, ",
+                            0) == 0);
 }

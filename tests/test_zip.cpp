@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "formats/zip/libzip_api.h"
 #include "mscan/rules.h"
 #include "mscan/scan.h"
 
@@ -348,4 +349,28 @@ TEST_CASE("a member gets one verdict whatever container holds it and however it 
         CHECK(member_rules(gzip(tar_of(name, c.data)), "m.tar.gz", name) == c.expected);
         CHECK(member_rules(gzip(c.data), name + ".gz", name) == c.expected);
     }
+}
+
+// libzip is dlopen'ed on first use (libzip_api.h); when it cannot be, compare_with_libzip
+// reports archive.unsupported-method with the loader's error, checked here through the loader.
+TEST_CASE("libzip is loaded on first use") {
+    const auto& api = mscan::zip::libzip();
+    INFO(api.error);
+    CHECK(api.loaded);
+    CHECK(api.error.empty());
+    CHECK(api.open_from_source != nullptr);
+}
+
+TEST_CASE("a libzip that cannot be loaded leaves the table empty and says why") {
+    const auto missing = mscan::zip::load_libzip("libmscan-test-missing.so.4");
+    CHECK_FALSE(missing.loaded);
+    CHECK(missing.open_from_source == nullptr);
+    INFO(missing.error);
+    CHECK(missing.error.rfind("libzip could not be loaded (libmscan-test-missing.so.4: ", 0) == 0);
+
+    const auto wrong = mscan::zip::load_libzip("libz.so.1");
+    CHECK_FALSE(wrong.loaded);
+    INFO(wrong.error);
+    CHECK(wrong.error.rfind("libzip could not be loaded (libz.so.1 lacks zip_error_init, ", 0) ==
+          0);
 }

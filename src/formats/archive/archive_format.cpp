@@ -4,10 +4,9 @@
 // kept whole only when they are a format mscan reads (a large single compressed stream is read
 // a second time as a stream instead), and drained otherwise, so that the ratio check sees every
 // byte the stream produces. libarchive's own errors are reported as it words them; whatever
-// was read before an error is scanned.
+// was read before an error is scanned. libarchive is loaded on first use; when it cannot be,
+// what needed it is reported as NOT scanned.
 #include "formats/archive/archive_format.h"
-
-#include <archive_entry.h>
 
 #include <algorithm>
 #include <cctype>
@@ -20,16 +19,17 @@
 
 #include "formats/archive/archive_codes.h"
 #include "formats/archive/decoders.h"
+#include "formats/archive/libarchive_api.h"
 #include "formats/archive/libarchive_io.h"
 #include "formats/common_codes.h"
 #include "formats/compress/inflate.h"
 #include "formats/member.h"
-#include "util/text_safety.h"
 #include "formats/pickle/pickle_format.h"
 #include "formats/registry.h"
 #include "formats/zip/zip_directory.h"
 #include "formats/zip/zip_format.h"
 #include "mscan/limits.h"
+#include "util/text_safety.h"
 
 namespace mscan::archive {
 namespace {
@@ -50,6 +50,16 @@ AnomalyCode classify(const std::string& message) {
         message.find("not supported") != std::string::npos)
         return kUnsupportedMethod;
     return kMalformed;
+}
+
+/// Whether libarchive is loaded; when it is not, reports that `what` was NOT scanned. The code
+/// is the one a compression that this build's libarchive cannot decode gets (parse_compressed):
+/// the file may well be sound, this installation cannot read it, and that must not pass a gate.
+bool libarchive_loaded(const ParseContext& context, const std::string& what) {
+    const LibarchiveApi& la = libarchive();
+    if (la.loaded) return true;
+    context.anomaly(kUnsupportedMethod, la.error + ", so " + what + " was NOT scanned");
+    return false;
 }
 
 /// Whether decompression that produced `out` bytes from `in` must stop as a bomb: beyond the
@@ -239,8 +249,9 @@ struct Walk {
 enum class WalkEnd { Complete, Stopped };
 
 std::string entry_name(struct archive_entry* entry) {
-    const char* name = archive_entry_pathname_utf8(entry);
-    if (!name) name = archive_entry_pathname(entry);
+    const LibarchiveApi& la = libarchive();
+    const char* name = la.entry_pathname_utf8(entry);
+    if (!name) name = la.entry_pathname(entry);
     return name && *name ? name : "<unnamed>";
 }
 
@@ -259,7 +270,7 @@ class EntryData {
             const void* block = nullptr;
             std::size_t size = 0;
             la_int64_t offset = 0;
-            const int rc = archive_read_data_block(walk_.archive, &block, &size, &offset);
+            const int rc = libarchive().read_data_block(walk_.archive, &block, &size, &offset);
             if (rc == ARCHIVE_EOF) return 0;
             if (rc < ARCHIVE_WARN) {
                 error_ = rc;
@@ -305,10 +316,11 @@ class EntryData {
 bool read_entry(Walk& w, struct archive_entry* entry, const std::string& name,
                 const Location& where) {
     const ParseContext& context = w.context;
+    const LibarchiveApi& la = libarchive();
     // An uncompressed tar member is a window of the file: the data follows the header(s).
-    if (w.in_place && archive_entry_sparse_count(entry) == 0 && archive_entry_size_is_set(entry)) {
-        const la_int64_t at = archive_filter_bytes(w.archive, 0);
-        const la_int64_t size = archive_entry_size(entry);
+    if (w.in_place && la.entry_sparse_count(entry) == 0 && la.entry_size_is_set(entry)) {
+        const la_int64_t at = la.filter_bytes(w.archive, 0);
+        const la_int64_t size = la.entry_size(entry);
         if (at >= 0 && size >= 0) {
             Source& source = *w.in_place;
             const auto offset = static_cast<std::uint64_t>(at);
@@ -370,13 +382,14 @@ bool read_entry(Walk& w, struct archive_entry* entry, const std::string& name,
 
 WalkEnd walk_headers(Walk& w) {
     const ParseContext& context = w.context;
+    const LibarchiveApi& la = libarchive();
     for (;;) {
         struct archive_entry* entry = nullptr;
-        const int rc = archive_read_next_header(w.archive, &entry);
+        const int rc = la.read_next_header(w.archive, &entry);
         if (rc == ARCHIVE_EOF) return WalkEnd::Complete;
         if (rc == ARCHIVE_RETRY) {
             // A damaged header, skipped: libarchive looks for the next valid one.
-            const la_int64_t at = archive_filter_bytes(w.archive, 0);
+            const la_int64_t at = la.filter_bytes(w.archive, 0);
             if (w.damaged++ == 0) w.first_damage = error_text(w.archive);
             if (at > w.damage_position) {
                 w.damage_position = at;
@@ -407,7 +420,7 @@ WalkEnd walk_headers(Walk& w) {
         }
         // Links carry no data of their own: what they point at inside the archive is a member
         // scanned in its own right. Only a link that leads out of the archive's root matters.
-        if (const char* target = archive_entry_hardlink(entry)) {
+        if (const char* target = la.entry_hardlink(entry)) {
             if (const char* why = link_escapes(name, target, /*hard_link=*/true))
                 context.anomaly_at(where, kUnsafePath,
                                    "the member is a hard link to '" + printable(target) +
@@ -416,9 +429,9 @@ WalkEnd walk_headers(Walk& w) {
             context.note_member(name, "link");
             continue;
         }
-        const auto type = archive_entry_filetype(entry);
+        const auto type = la.entry_filetype(entry);
         if (type == AE_IFLNK) {
-            const char* target = archive_entry_symlink(entry);
+            const char* target = la.entry_symlink(entry);
             if (const char* why = link_escapes(name, target ? target : "", /*hard_link=*/false))
                 context.anomaly_at(where, kUnsafePath,
                                    "the member is a symbolic link to '" +
@@ -434,7 +447,7 @@ WalkEnd walk_headers(Walk& w) {
             context.note_member(name, "no content (folder, device or FIFO)");
             continue;
         }
-        if (archive_entry_is_encrypted(entry)) {
+        if (la.entry_is_encrypted(entry)) {
             context.anomaly_at(
                 where, kEncrypted,
                 "the member is encrypted, so it cannot be inspected; it was NOT scanned");
@@ -491,6 +504,7 @@ std::string decompressed_name(const ParseContext& context) {
 /// A tar decompressed from `stream` (whose first bytes are `head`).
 void read_compressed_tar(GuardedStream& stream, std::vector<std::uint8_t> head,
                          const ParseContext& context) {
+    if (!libarchive_loaded(context, "the tar archive it decompresses to")) return;
     StreamInput input(stream, std::move(head));
     std::string error;
     const auto archive = open_archive(input, Layout::Tar, Compression::None, error);
@@ -527,6 +541,19 @@ void read_compressed_member(Source& source, Compression compression, GuardedStre
         return std::make_unique<StreamSource>(source, compression, size);
     });
     admit_member(context, member);
+}
+
+/// Whether this installation decodes `compression` (reported when not): zlib does gzip (a tar
+/// inside it still needs libarchive, which read_compressed_tar checks), libarchive's in-process
+/// filters do the rest.
+bool can_decode(Compression compression, const std::string& what, const ParseContext& context) {
+    if (compression == Compression::Gzip) return true;
+    if (!libarchive_loaded(context, "the " + what + "-compressed file")) return false;
+    if (libarchive_has_filter(compression)) return true;
+    context.anomaly(kUnsupportedMethod,
+                    "the file is " + what + "-compressed and this build of libarchive has no " +
+                        what + " decoder, so it was NOT scanned");
+    return false;
 }
 
 bool starts_with(Source& source, std::string_view magic) {
@@ -617,6 +644,10 @@ bool detect_lz4(Source& source, std::string_view) {
 
 void parse_tar(Source& source, const ParseContext& context) {
     scan_pickle_reading(source, context);
+    if (!libarchive_loaded(context, "the tar archive")) {
+        zip::scan_appended(source, context, "tar");
+        return;
+    }
     SourceInput input(source);
     std::string error;
     const auto archive = open_archive(input, Layout::Tar, Compression::None, error);
@@ -637,6 +668,7 @@ void parse_tar(Source& source, const ParseContext& context) {
 }
 
 void parse_7z(Source& source, const ParseContext& context) {
+    if (!libarchive_loaded(context, "the 7z archive")) return;
     SourceInput input(source);
     std::string error;
     const auto archive = open_archive(input, Layout::SevenZip, Compression::None, error);
@@ -653,12 +685,7 @@ void parse_compressed(Source& source, const ParseContext& context) {
     const Compression compression = sniff_compression(source);
     if (compression == Compression::None) return;
     const std::string what = compression_name(compression);
-    if (compression != Compression::Gzip && !libarchive_has_filter(compression)) {
-        context.anomaly(kUnsupportedMethod, "the file is " + what +
-                                                "-compressed and this build of libarchive has no " +
-                                                what + " decoder, so it was NOT scanned");
-        return;
-    }
+    if (!can_decode(compression, what, context)) return;
     const auto decoder = open_decoder(source, compression);
     GuardedStream stream(*decoder);
     std::vector<std::uint8_t> head(kTarBlock);

@@ -171,7 +171,7 @@ int filter_code(Compression c) {
 }
 
 /// libarchive's "raw" format over one in-process filter: the whole decompressed stream as the
-/// data of a single entry.
+/// data of a single entry. libarchive is loaded whenever archive_ is set (open_archive).
 class LibarchiveDecoder final : public Decoder {
   public:
     LibarchiveDecoder(Source& source, Compression compression) : input_(source) {
@@ -182,14 +182,14 @@ class LibarchiveDecoder final : public Decoder {
             return;
         }
         struct archive_entry* entry = nullptr;
-        if (archive_read_next_header(archive_.get(), &entry) < ARCHIVE_WARN) {
+        if (libarchive().read_next_header(archive_.get(), &entry) < ARCHIVE_WARN) {
             error_ = error_text(archive_.get());
             archive_.reset();
             return;
         }
         // With the filter declining, raw would hand over the compressed bytes themselves.
-        if (archive_filter_count(archive_.get()) < 2 ||
-            archive_filter_code(archive_.get(), 0) != filter_code(compression)) {
+        if (libarchive().filter_count(archive_.get()) < 2 ||
+            libarchive().filter_code(archive_.get(), 0) != filter_code(compression)) {
             error_ = std::string("the data starts like a ") + compression_name(compression) +
                      " stream but libarchive does not recognise it as one";
             archive_.reset();
@@ -198,7 +198,7 @@ class LibarchiveDecoder final : public Decoder {
 
     std::size_t read(std::uint8_t* out, std::size_t n) override {
         if (!archive_ || n == 0) return 0;
-        const la_ssize_t got = archive_read_data(archive_.get(), out, n);
+        const la_ssize_t got = libarchive().read_data(archive_.get(), out, n);
         if (got > 0) return static_cast<std::size_t>(got);
         if (got < 0) error_ = error_text(archive_.get());
         consumed_ = consumed();
@@ -208,7 +208,7 @@ class LibarchiveDecoder final : public Decoder {
 
     std::uint64_t consumed() const override {
         if (!archive_) return consumed_;
-        const la_int64_t n = archive_filter_bytes(archive_.get(), -1);
+        const la_int64_t n = libarchive().filter_bytes(archive_.get(), -1);
         return n > 0 ? static_cast<std::uint64_t>(n) : 0;
     }
 

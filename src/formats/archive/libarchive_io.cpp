@@ -18,7 +18,7 @@ la_ssize_t read_callback(struct archive* a, void* data, const void** block) {
     try {
         return static_cast<Input*>(data)->read(block);
     } catch (...) {
-        archive_set_error(a, ENOMEM, "out of memory while reading the input");
+        libarchive().set_error(a, ENOMEM, "out of memory while reading the input");
         return ARCHIVE_FATAL;
     }
 }
@@ -34,19 +34,20 @@ la_int64_t seek_callback(struct archive*, void* data, la_int64_t offset, int whe
 /// Registers the libarchive filter for `c`; its return code says whether libarchive decodes it
 /// itself (ARCHIVE_OK) or would run an external program (ARCHIVE_WARN).
 int support_filter(struct archive* a, Compression c) {
+    const LibarchiveApi& la = libarchive();
     switch (c) {
         case Compression::Gzip:
-            return archive_read_support_filter_gzip(a);
+            return la.read_support_filter_gzip(a);
         case Compression::Bzip2:
-            return archive_read_support_filter_bzip2(a);
+            return la.read_support_filter_bzip2(a);
         case Compression::Xz:
-            return archive_read_support_filter_xz(a);
+            return la.read_support_filter_xz(a);
         case Compression::Lzma:
-            return archive_read_support_filter_lzma(a);
+            return la.read_support_filter_lzma(a);
         case Compression::Zstd:
-            return archive_read_support_filter_zstd(a);
+            return la.read_support_filter_zstd(a);
         case Compression::Lz4:
-            return archive_read_support_filter_lz4(a);
+            return la.read_support_filter_lz4(a);
         case Compression::None:
             return ARCHIVE_OK;
     }
@@ -57,11 +58,13 @@ constexpr std::size_t kCompressions = 7;
 
 std::array<bool, kCompressions> probe_filters() {
     std::array<bool, kCompressions> native{};
+    const LibarchiveApi& la = libarchive();
+    if (!la.loaded) return native;
     for (std::size_t i = 0; i < kCompressions; ++i) {
-        struct archive* a = archive_read_new();
+        struct archive* a = la.read_new();
         if (!a) continue;
         native[i] = support_filter(a, static_cast<Compression>(i)) == ARCHIVE_OK;
-        archive_read_free(a);
+        la.read_free(a);
     }
     return native;
 }
@@ -138,12 +141,18 @@ la_int64_t SourceInput::seek(la_int64_t offset, int whence) {
 }
 
 std::string error_text(struct archive* a) {
-    const char* text = a ? archive_error_string(a) : nullptr;
+    // An archive exists only when libarchive is loaded.
+    const char* text = a ? libarchive().error_string(a) : nullptr;
     return text && *text ? text : "libarchive gave no reason";
 }
 
 ArchivePtr open_archive(Input& input, Layout layout, Compression compression, std::string& error) {
-    ArchivePtr a(archive_read_new());
+    const LibarchiveApi& la = libarchive();
+    if (!la.loaded) {
+        error = la.error;
+        return nullptr;
+    }
+    ArchivePtr a(la.read_new());
     if (!a) {
         error = "libarchive could not be initialised";
         return nullptr;
@@ -151,13 +160,13 @@ ArchivePtr open_archive(Input& input, Layout layout, Compression compression, st
     int rc = ARCHIVE_OK;
     switch (layout) {
         case Layout::Tar:
-            rc = archive_read_support_format_tar(a.get());
+            rc = la.read_support_format_tar(a.get());
             break;
         case Layout::SevenZip:
-            rc = archive_read_support_format_7zip(a.get());
+            rc = la.read_support_format_7zip(a.get());
             break;
         case Layout::Raw:
-            rc = archive_read_support_format_raw(a.get());
+            rc = la.read_support_format_raw(a.get());
             // Only filters libarchive runs in-process are ever registered (an ARCHIVE_WARN
             // here would mean an external program).
             if (rc == ARCHIVE_OK && !libarchive_has_filter(compression)) {
@@ -172,13 +181,13 @@ ArchivePtr open_archive(Input& input, Layout layout, Compression compression, st
         error = error_text(a.get());
         return nullptr;
     }
-    archive_read_set_callback_data(a.get(), &input);
-    archive_read_set_read_callback(a.get(), read_callback);
+    la.read_set_callback_data(a.get(), &input);
+    la.read_set_read_callback(a.get(), read_callback);
     if (input.seekable()) {
-        archive_read_set_skip_callback(a.get(), skip_callback);
-        archive_read_set_seek_callback(a.get(), seek_callback);
+        la.read_set_skip_callback(a.get(), skip_callback);
+        la.read_set_seek_callback(a.get(), seek_callback);
     }
-    if (archive_read_open1(a.get()) < ARCHIVE_WARN) {
+    if (la.read_open1(a.get()) < ARCHIVE_WARN) {
         error = error_text(a.get());
         return nullptr;
     }

@@ -1,16 +1,16 @@
 // libarchive reads through mscan's own inputs, never by opening a path: a Source (seekable, so
 // 7z works, and in-memory members such as a tar inside a zip read the same way as files) or a
 // stream of decompressed bytes. Only the formats and filters named here are enabled: nothing
-// that would make libarchive start an external program.
+// that would make libarchive start an external program. libarchive itself is loaded on first
+// use (libarchive_api.h): open_archive() fails with its loader's error when it cannot be.
 #pragma once
-
-#include <archive.h>
 
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "formats/archive/libarchive_api.h"
 #include "mscan/source.h"
 
 namespace mscan::archive {
@@ -62,7 +62,8 @@ class SourceInput final : public Input {
 };
 
 struct ArchiveFree {
-    void operator()(struct archive* a) const { archive_read_free(a); }
+    /// Only archives libarchive().read_new made are held, so libarchive is loaded here.
+    void operator()(struct archive* a) const { libarchive().read_free(a); }
 };
 using ArchivePtr = std::unique_ptr<struct archive, ArchiveFree>;
 
@@ -74,7 +75,7 @@ enum class Layout {
 };
 
 /// Opens `input` with libarchive. On failure returns nullptr and sets `error` to what
-/// libarchive said. `input` must outlive the archive.
+/// libarchive said (or why it could not be loaded). `input` must outlive the archive.
 ArchivePtr open_archive(Input& input, Layout layout, Compression compression, std::string& error);
 
 /// libarchive's last error message for `a`, or a placeholder when it gave none.

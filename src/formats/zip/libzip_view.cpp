@@ -2,15 +2,16 @@
 // source protocol (open, read, seek, tell, stat, close, error, free, supports).
 #include "formats/zip/libzip_view.h"
 
-#include <zip.h>
-
 #include <algorithm>
 #include <cstring>
+
+#include "formats/zip/libzip_api.h"
 
 namespace mscan::zip {
 namespace {
 
 struct State {
+    const LibzipApi* api;  ///< loaded
     Source* source;
     zip_uint64_t pos = 0;
     zip_error_t error;
@@ -18,6 +19,7 @@ struct State {
 
 zip_int64_t callback(void* user, void* data, zip_uint64_t len, zip_source_cmd_t cmd) {
     auto* s = static_cast<State*>(user);
+    const LibzipApi& api = *s->api;
     const zip_uint64_t size = s->source->size();
     switch (cmd) {
         case ZIP_SOURCE_OPEN:
@@ -42,20 +44,20 @@ zip_int64_t callback(void* user, void* data, zip_uint64_t len, zip_source_cmd_t 
             return 0;
         case ZIP_SOURCE_STAT: {
             if (len < sizeof(zip_stat_t)) {
-                zip_error_set(&s->error, ZIP_ER_INVAL, 0);
+                api.error_set(&s->error, ZIP_ER_INVAL, 0);
                 return -1;
             }
             auto* st = static_cast<zip_stat_t*>(data);
-            zip_stat_init(st);
+            api.stat_init(st);
             st->size = size;
             st->valid |= ZIP_STAT_SIZE;
             return sizeof(zip_stat_t);
         }
         case ZIP_SOURCE_ERROR:
-            return zip_error_to_data(&s->error, data, len);
+            return api.error_to_data(&s->error, data, len);
         case ZIP_SOURCE_SEEK: {
             const zip_int64_t to =
-                zip_source_seek_compute_offset(s->pos, size, data, len, &s->error);
+                api.source_seek_compute_offset(s->pos, size, data, len, &s->error);
             if (to < 0) return -1;
             s->pos = static_cast<zip_uint64_t>(to);
             return 0;
@@ -63,12 +65,12 @@ zip_int64_t callback(void* user, void* data, zip_uint64_t len, zip_source_cmd_t 
         case ZIP_SOURCE_TELL:
             return static_cast<zip_int64_t>(s->pos);
         case ZIP_SOURCE_SUPPORTS:
-            return zip_source_make_command_bitmap(
+            return api.source_make_command_bitmap(
                 ZIP_SOURCE_OPEN, ZIP_SOURCE_READ, ZIP_SOURCE_CLOSE, ZIP_SOURCE_STAT,
                 ZIP_SOURCE_ERROR, ZIP_SOURCE_FREE, ZIP_SOURCE_SEEK, ZIP_SOURCE_TELL,
                 ZIP_SOURCE_SUPPORTS, -1);
         default:
-            zip_error_set(&s->error, ZIP_ER_OPNOTSUPP, 0);
+            api.error_set(&s->error, ZIP_ER_OPNOTSUPP, 0);
             return -1;
     }
 }
@@ -77,32 +79,38 @@ zip_int64_t callback(void* user, void* data, zip_uint64_t len, zip_source_cmd_t 
 
 LibzipView libzip_view(Source& source) {
     LibzipView view;
-    State state{&source, 0, {}};
-    zip_error_init(&state.error);
-    zip_error_t error;
-    zip_error_init(&error);
-    zip_source_t* zs = zip_source_function_create(callback, &state, &error);
-    if (!zs) {
-        view.error = zip_error_strerror(&error);
-        zip_error_fini(&error);
-        zip_error_fini(&state.error);
+    const LibzipApi& api = libzip();
+    if (!api.loaded) {
+        view.error = api.error;
         return view;
     }
-    zip_t* archive = zip_open_from_source(zs, ZIP_RDONLY, &error);
+    view.available = true;
+    State state{&api, &source, 0, {}};
+    api.error_init(&state.error);
+    zip_error_t error;
+    api.error_init(&error);
+    zip_source_t* zs = api.source_function_create(callback, &state, &error);
+    if (!zs) {
+        view.error = api.error_strerror(&error);
+        api.error_fini(&error);
+        api.error_fini(&state.error);
+        return view;
+    }
+    zip_t* archive = api.open_from_source(zs, ZIP_RDONLY, &error);
     if (!archive) {
-        view.error = zip_error_strerror(&error);
-        zip_source_free(zs);
+        view.error = api.error_strerror(&error);
+        api.source_free(zs);
     } else {
         view.opened = true;
-        const zip_int64_t n = zip_get_num_entries(archive, 0);
+        const zip_int64_t n = api.get_num_entries(archive, 0);
         for (zip_int64_t i = 0; i < n && i < (1 << 20); ++i) {
-            const char* name = zip_get_name(archive, static_cast<zip_uint64_t>(i), ZIP_FL_ENC_RAW);
+            const char* name = api.get_name(archive, static_cast<zip_uint64_t>(i), ZIP_FL_ENC_RAW);
             view.names.emplace_back(name ? name : "");
         }
-        zip_discard(archive);  // also frees the source
+        api.discard(archive);  // also frees the source
     }
-    zip_error_fini(&error);
-    zip_error_fini(&state.error);
+    api.error_fini(&error);
+    api.error_fini(&state.error);
     return view;
 }
 
