@@ -12,8 +12,9 @@
 #include <sstream>
 #include <tuple>
 
-#include "util/json_depth.h"
 #include "mscan/limits.h"
+#include "util/json_depth.h"
+#include "util/text.h"
 
 namespace mscan {
 namespace {
@@ -125,16 +126,12 @@ Config load_config(const std::string& path) {
         const std::string key(key_node.str());
         const std::string full = prefix + key;
         if (key == "fail-on") {
-            std::string v = r.string(node, key);
-            for (auto& c : v)
-                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            const std::string v = util::ascii_lower(r.string(node, key));
             if (!kLevels.count(v))
                 fail(path, node, full, "must be critical, high, medium, low, info or never");
             out.fail_on = v;
         } else if (key == "format") {
-            std::string v = r.string(node, key);
-            for (auto& c : v)
-                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            const std::string v = util::ascii_lower(r.string(node, key));
             if (!kFormats.count(v)) fail(path, node, full, "must be text, json or sarif");
             out.format = v;
         } else if (key == "jobs") {

@@ -26,18 +26,13 @@
 #include "net/remote_source.h"
 #include "targets/targets.h"
 #include "targets/work.h"
+#include "util/text.h"
 #include "util/text_safety.h"
 
 namespace mscan {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string hex64(std::uint64_t v) {
-    char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-    return buf;
-}
 
 /// FNV-1a over the parts, separated so that ("ab","c") and ("a","bc") differ.
 std::string fingerprint(const Finding& f, std::string_view name) {
@@ -56,7 +51,7 @@ std::string fingerprint(const Finding& f, std::string_view name) {
     mix(f.location.stream);
     mix(f.subject);
     mix(f.evidence);
-    return hex64(h);
+    return util::hex64(h);
 }
 
 bool finding_order(const Finding& a, const Finding& b) {

@@ -25,6 +25,20 @@ inline std::string_view as_text(std::span<const std::uint8_t> bytes) {
     return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }
 
+/// "0x0a": one byte as written in evidence (always two digits).
+inline std::string hex_byte(std::uint8_t b) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "0x%02x", static_cast<unsigned>(b));
+    return buf;
+}
+
+/// "00000000deadbeef": a 64-bit value as 16 hex digits, no prefix (fingerprints).
+inline std::string hex64(std::uint64_t v) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+    return buf;
+}
+
 /// "0x1f": a number as written in evidence (offsets, sizes, field values).
 inline std::string hex(std::uint64_t v) {
     char buf[24];

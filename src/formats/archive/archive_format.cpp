@@ -29,6 +29,7 @@
 #include "formats/zip/zip_directory.h"
 #include "formats/zip/zip_format.h"
 #include "mscan/limits.h"
+#include "util/text.h"
 #include "util/text_safety.h"
 
 namespace mscan::archive {
@@ -480,9 +481,7 @@ std::string decompressed_name(const ParseContext& context) {
     std::string_view name = chain.empty() ? std::string_view() : std::string_view(chain.back());
     const auto slash = name.find_last_of("/\\");
     if (slash != std::string_view::npos) name.remove_prefix(slash + 1);
-    std::string lower(name);
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const std::string lower = util::ascii_lower(name);
     struct Suffix {
         std::string_view suffix, replacement;
     };
@@ -550,9 +549,9 @@ bool can_decode(Compression compression, const std::string& what, const ParseCon
     if (compression == Compression::Gzip) return true;
     if (!libarchive_loaded(context, "the " + what + "-compressed file")) return false;
     if (libarchive_has_filter(compression)) return true;
-    context.anomaly(kUnsupportedMethod,
-                    "the file is " + what + "-compressed and this build of libarchive has no " +
-                        what + " decoder, so it was NOT scanned");
+    context.anomaly(kUnsupportedMethod, "the file is " + what +
+                                            "-compressed and this build of libarchive has no " +
+                                            what + " decoder, so it was NOT scanned");
     return false;
 }
 

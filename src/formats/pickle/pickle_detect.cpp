@@ -17,6 +17,7 @@
 #include "formats/pickle/opcodes.h"
 #include "mscan/limits.h"
 #include "mscan/reader.h"
+#include "util/text.h"
 
 namespace mscan::pickle {
 namespace {
@@ -70,9 +71,7 @@ bool int_line(std::string_view s, bool long_suffix) {
 bool float_line(std::string_view s) {
     s = trim(s);
     if (!s.empty() && (s.front() == '+' || s.front() == '-')) s.remove_prefix(1);
-    std::string lower;
-    for (const char c : s)
-        lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    const std::string lower = util::ascii_lower(s);
     if (lower == "inf" || lower == "infinity" || lower == "nan") return true;
     std::size_t digits = 0;
     for (const char c : s) {

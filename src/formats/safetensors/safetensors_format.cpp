@@ -18,8 +18,9 @@
 #include <vector>
 
 #include "formats/safetensors/safetensors_codes.h"
-#include "util/text_safety.h"
 #include "mscan/limits.h"
+#include "util/text.h"
+#include "util/text_safety.h"
 
 namespace mscan::safetensors {
 namespace {
@@ -58,11 +59,6 @@ std::uint64_t read_length(std::span<const std::uint8_t> head) {
     for (int i = 7; i >= 0; --i)
         n = (n << 8) | head[static_cast<std::size_t>(i)];
     return n;
-}
-
-std::string hex_byte(std::uint8_t b) {
-    constexpr char kDigits[] = "0123456789abcdef";
-    return std::string("0x") + kDigits[b >> 4] + kDigits[b & 15];
 }
 
 /// A tensor or key name for evidence: quoted, escaped, cut.
@@ -728,7 +724,7 @@ void parse(Source& source, const ParseContext& context) {
     }
     if (const auto bad = invalid_utf8(header); bad != std::string_view::npos) {
         context.anomaly(kMalformed,
-                        "the header is not valid UTF-8 (byte " + hex_byte(header[bad]) +
+                        "the header is not valid UTF-8 (byte " + util::hex_byte(header[bad]) +
                             " at header offset " + std::to_string(bad) + ")",
                         static_cast<std::int64_t>(kLengthBytes + bad));
         return;

@@ -1,5 +1,6 @@
 // TorchScript tokens (see lexer.h for whose rules these are and what is trusted).
 #include "formats/torchscript/lexer.h"
+#include "util/text.h"
 
 #include <cstdint>
 
@@ -30,11 +31,6 @@ bool is_op_char(char c) {
     for (const char* p = "+-*/%@()[]:,={}><.?!&^|~"; *p; ++p)
         if (*p == c) return true;
     return false;
-}
-
-std::string hex_byte(unsigned char c) {
-    static const char* digits = "0123456789abcdef";
-    return std::string("0x") + digits[c >> 4] + digits[c & 15];
 }
 
 class Lexer {
@@ -93,7 +89,7 @@ class Lexer {
         } else if (is_op_char(c)) {
             op();
         } else {
-            fail("byte " + hex_byte(static_cast<unsigned char>(c)) +
+            fail("byte " + util::hex_byte(static_cast<unsigned char>(c)) +
                  " outside a string or comment, which torch's lexer refuses");
         }
     }
