@@ -195,7 +195,7 @@ class HeaderReader {
     const std::vector<NameRef>& metadata_keys() const { return metadata_keys_; }
     std::vector<Range>& ranges() { return ranges_; }
     /// Each tensor entry's dtype (index in kDtypes, -1 if none), in entry order.
-    const std::vector<std::int8_t>& entry_dtypes() const { return entry_dtypes_; }
+    const std::vector<std::int16_t>& entry_dtypes() const { return entry_dtypes_; }
     bool has_metadata() const { return metadata_seen_ > 0; }
     /// Tensor entries (or scalars where an entry belongs) that give no usable byte range.
     std::uint64_t without_range() const { return without_range_; }
@@ -488,7 +488,7 @@ class HeaderReader {
         if (!entry_.has_offsets)
             missing += std::string(missing.empty() ? "" : ", ") + "data_offsets";
         if (!missing.empty()) malformed(tensor() + ": no " + missing + " field");
-        if (!entry_dtypes_.empty()) entry_dtypes_.back() = static_cast<std::int8_t>(entry_.dtype);
+        if (!entry_dtypes_.empty()) entry_dtypes_.back() = static_cast<std::int16_t>(entry_.dtype);
         if (!entry_.offsets_ok) {
             ++without_range_;
             return;
@@ -538,7 +538,7 @@ class HeaderReader {
     std::vector<NameRef> tensor_names_;
     std::vector<NameRef> metadata_keys_;
     std::vector<Range> ranges_;
-    std::vector<std::int8_t> entry_dtypes_;
+    std::vector<std::int16_t> entry_dtypes_;
     std::string error_;
     std::size_t error_offset_ = 0;
 };
