@@ -67,7 +67,7 @@ void add_target_and_report_options(CLI::App& app, OptionValues& v) {
         ->type_name("TARGET");
     app.add_option("-f,--format", v.format, "Report format: " + format_names())
         ->type_name("FMT")
-        ->transform([](std::string value) { return util::ascii_lower(value); })
+        ->transform([](const std::string& value) { return util::ascii_lower(value); })
         ->check([](const std::string& value) {
             return find_reporter(value) ? std::string() : "unknown format '" + value + "'";
         });
@@ -156,7 +156,7 @@ void add_config_options(CLI::App& app, OptionValues& v) {
 
 /// CLI11's message for a parse error, in words a person reads without knowing CLI11.
 std::string explain(const CLI::ParseError& e) {
-    const std::string what = e.what();
+    std::string what = e.what();
     const auto at_most = what.find(": At Most 1 required but received ");
     if (at_most == std::string::npos) return what;
     const std::string option = what.substr(0, at_most);
