@@ -5,7 +5,7 @@
 # configures build/ when it has no compile_commands.json.
 #
 #   scripts/tidy.sh          files changed by the last commit (HEAD~1..HEAD), as .ci/run runs it;
-#                            all of src/ when HEAD~1 is not there (a shallow clone)
+#                            all of src/ when there is no HEAD~1 (a shallow clone, no git)
 #   scripts/tidy.sh BASE     files changed since BASE (a commit, branch or tag)
 #   scripts/tidy.sh --all    every file of src/
 set -euo pipefail
@@ -30,7 +30,8 @@ fi
 cmake --build build --target mscan_rules -j2 >/dev/null
 
 files=()
-if [[ -n $base ]] && git rev-parse --verify --quiet "$base^{commit}" >/dev/null; then
+in_git() { command -v git >/dev/null && git rev-parse --is-inside-work-tree >/dev/null 2>&1; }
+if [[ -n $base ]] && in_git && git rev-parse --verify --quiet "$base^{commit}" >/dev/null; then
     while IFS= read -r path; do
         [[ -f $path ]] || continue
         case "$path" in
@@ -40,9 +41,11 @@ if [[ -n $base ]] && git rev-parse --verify --quiet "$base^{commit}" >/dev/null;
     done < <(git diff --name-only "$base" HEAD -- src)
     echo "tidy: files of src/ changed since $base: ${#files[@]}"
 else
-    [[ -z $base ]] || echo "tidy: $base is not in this clone; checking all of src/"
-    mapfile -t files < <(git ls-files 'src/*.cpp')
+    # No history to compare with (a shallow clone, a tree without git): the whole tree.
+    [[ -z $base ]] || echo "tidy: $base is not in this tree's history; checking all of src/"
+    mapfile -t files < <(find src -name '*.cpp' | sort)
     echo "tidy: all of src/: ${#files[@]} files"
+    [[ ${#files[@]} -gt 0 ]] || { echo "tidy: found no .cpp file under src/" >&2; exit 1; }
 fi
 mapfile -t files < <(printf '%s\n' "${files[@]}" | awk 'NF && !seen[$0]++')
 [[ ${#files[@]} -gt 0 ]] || { echo "tidy: nothing to check"; exit 0; }
