@@ -1,17 +1,17 @@
 // Fuzz target for the readers of code shipped beside weights: any bytes, read as a
 // transformers / TorchServe / sentence-transformers config (the SAX keeper, auto_map,
-// chat_template), as a Hydra/NeMo YAML config (libyaml tree, interpolations; fuzz_hydra_yaml goes deeper)
-// and as a native executable header, each also scanned end to end under the file name that selects
-// it. Must never crash, hang or grow memory without bound.
+// chat_template), as a Hydra/NeMo YAML config (libyaml tree, interpolations; fuzz_hydra_yaml goes
+// deeper) and as a native executable header, each also scanned end to end under the file name that
+// selects it. Must never crash, hang or grow memory without bound.
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "formats/context.h"
 #include "formats/code_config/hf_config.h"
-#include "formats/hydra_yaml/hydra_config.h"
+#include "formats/context.h"
 #include "formats/executable/executable_format.h"
+#include "formats/hydra_yaml/hydra_config.h"
 #include "mscan/rules.h"
 #include "mscan/scan.h"
 

@@ -11,11 +11,11 @@
 #include <string_view>
 #include <vector>
 
+#include "net/http.h"
+#include "net/remote_source.h"
+#include "targets/hub.h"
 #include "targets/work.h"
 #include "util/glob.h"
-#include "net/http.h"
-#include "targets/hub.h"
-#include "net/remote_source.h"
 
 namespace {
 

@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "formats/context.h"
 #include "formats/code_config/hf_config.h"
-#include "formats/hydra_yaml/hydra_config.h"
+#include "formats/context.h"
 #include "formats/executable/executable_format.h"
+#include "formats/hydra_yaml/hydra_config.h"
 #include "formats/registry.h"
 #include "mscan/limits.h"
 #include "mscan/neighbours.h"
@@ -285,7 +285,8 @@ TEST_CASE("native executables are recognised by their headers", "[code]") {
     mz[0x3c] = 0xf0;  // e_lfanew past the end
     CHECK(mscan::executable::describe(mz).empty());
     const std::string ape = "MZqFpD='\n";
-    CHECK(mscan::executable::describe(Bytes(ape.begin(), ape.end())).find("Actually Portable") == 0);
+    CHECK(mscan::executable::describe(Bytes(ape.begin(), ape.end())).find("Actually Portable") ==
+          0);
     CHECK(mscan::executable::describe(bytes({0x7f, 'E', 'L'}, 0)).empty());
     CHECK(mscan::executable::describe(bytes({0x7f, 'E', 'L', 'F'}, 0)) ==
           "ELF file (truncated header)");

@@ -25,13 +25,13 @@
 #include <thread>
 #include <vector>
 
+#include "mscan/limits.h"
+#include "net/http.h"
+#include "net/remote_source.h"
+#include "targets/cache.h"
+#include "targets/hub.h"
 #include "targets/work.h"
 #include "util/glob.h"
-#include "targets/cache.h"
-#include "net/http.h"
-#include "targets/hub.h"
-#include "net/remote_source.h"
-#include "mscan/limits.h"
 
 namespace {
 

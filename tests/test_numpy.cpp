@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "formats/joblib/joblib_zfile.h"
 #include "formats/npy/npy_format.h"
 #include "formats/npy/py_literal.h"
-#include "formats/joblib/joblib_zfile.h"
 #include "formats/pickle/pickle_detect.h"
 #include "mscan/rules.h"
 #include "mscan/scan.h"
@@ -234,7 +234,8 @@ TEST_CASE("pickle probe: protocol 0/1 pickles past the window, text is not a pic
     CHECK(p.truncated);
 }
 
-TEST_CASE("detection: raw pickles named .npy, .pth.tar, joblib ZF, a PNG named .pt, word2vec text") {
+TEST_CASE(
+    "detection: raw pickles named .npy, .pth.tar, joblib ZF, a PNG named .pt, word2vec text") {
     CHECK(has_rule(scan(kPayloadP0, "arr.npy"), "process-execution"));
     CHECK(has_rule(scan(kPayloadP0, "model_best.pth.tar"), "process-execution"));
     // joblib ZF: "ZF", '{:#x}'.ljust(19), zlib stream of "(lp0\nI1\na." (written by zlib).

@@ -6,10 +6,10 @@
 #include <filesystem>
 #include <string>
 
-#include "util/text_safety.h"
 #include "mscan/report.h"
 #include "mscan/version.h"
 #include "util/text.h"
+#include "util/text_safety.h"
 
 namespace mscan::cli {
 namespace {

@@ -16,9 +16,9 @@
 #include <utility>
 
 #include "cli/progress.h"
-#include "util/text_safety.h"
 #include "mscan/report.h"
 #include "mscan/scan.h"
+#include "util/text_safety.h"
 
 namespace mscan::cli {
 namespace {

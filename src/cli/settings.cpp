@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "util/text_safety.h"
 #include "mscan/report.h"
+#include "util/text_safety.h"
 
 namespace mscan::cli {
 namespace {

@@ -8,8 +8,8 @@
 #include <optional>
 #include <string>
 
-#include "cli/options.h"
 #include "cli/config.h"
+#include "cli/options.h"
 #include "mscan/policy.h"
 #include "mscan/rules.h"
 

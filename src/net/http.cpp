@@ -6,8 +6,8 @@
 
 #include "net/curl_api.h"
 
-#include "util/text_safety.h"
 #include "net/text.h"
+#include "util/text_safety.h"
 
 #include <algorithm>
 #include <array>

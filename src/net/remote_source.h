@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "net/http.h"
 #include "mscan/limits.h"
 #include "mscan/source.h"
+#include "net/http.h"
 
 namespace mscan::hub {
 

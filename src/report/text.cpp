@@ -7,8 +7,8 @@
 #include <map>
 #include <vector>
 
-#include "util/text_safety.h"
 #include "report/reporters.h"
+#include "util/text_safety.h"
 
 namespace mscan {
 namespace {

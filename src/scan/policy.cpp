@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "util/glob.h"
 #include "mscan/scan.h"
+#include "util/glob.h"
 
 namespace mscan {
 

@@ -24,9 +24,9 @@
 #include "formats/common_codes.h"
 #include "formats/gguf/gguf_codes.h"
 #include "formats/jinja_template/jinja_check.h"
-#include "util/text_safety.h"
 #include "mscan/limits.h"
 #include "mscan/reader.h"
+#include "util/text_safety.h"
 
 namespace mscan::gguf {
 namespace {

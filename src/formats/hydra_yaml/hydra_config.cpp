@@ -13,7 +13,6 @@
 #include "formats/common_codes.h"
 #include "formats/hydra_yaml/hydra_yaml_codes.h"
 #include "formats/hydra_yaml/yaml_doc.h"
-#include "util/text_safety.h"
 #include "mscan/limits.h"
 #include "util/text.h"
 #include "util/text_safety.h"

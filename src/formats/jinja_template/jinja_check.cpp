@@ -24,8 +24,8 @@
 
 #include "formats/context.h"
 #include "formats/jinja_template/jinja_template_codes.h"
-#include "util/text_safety.h"
 #include "mscan/limits.h"
+#include "util/text_safety.h"
 
 namespace mscan::jinja {
 namespace {

@@ -26,9 +26,9 @@
 #include "formats/common_codes.h"
 #include "formats/keras/keras_codes.h"
 #include "formats/keras/marshal_reader.h"
-#include "util/text_safety.h"
 #include "formats/python_json.h"
 #include "mscan/limits.h"
+#include "util/text_safety.h"
 
 namespace mscan::keras {
 namespace {

@@ -47,10 +47,10 @@
 
 #include "formats/common_codes.h"
 #include "formats/onnx/onnx_codes.h"
-#include "util/text_safety.h"
 #include "formats/protobuf/wire.h"
 #include "mscan/limits.h"
 #include "mscan/neighbours.h"
+#include "util/text_safety.h"
 
 namespace mscan::onnx {
 namespace {

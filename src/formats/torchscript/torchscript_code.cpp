@@ -14,10 +14,10 @@
 #include <tuple>
 
 #include "formats/context.h"
-#include "util/text_safety.h"
 #include "formats/torchscript/lexer.h"
 #include "formats/torchscript/torchscript_codes.h"
 #include "mscan/limits.h"
+#include "util/text_safety.h"
 
 namespace mscan::torchscript {
 namespace {
